@@ -1,0 +1,1 @@
+//! A local stand-in of the platform's agent-api (issue 3: being built).
