@@ -91,8 +91,9 @@ pub fn connect(
     Ok(Client::new_with_client(&base, http))
 }
 
-/// Checks the base URL and drops trailing slashes (generated paths start with `/`).
-fn normalize_base_url(url: &str) -> Result<String, ConnectError> {
+/// Checks a base URL (absolute, http or https, no query) and drops trailing slashes (generated
+/// paths start with `/`).
+pub fn normalize_base_url(url: &str) -> Result<String, ConnectError> {
     let invalid = |reason: &str| ConnectError::InvalidBaseUrl {
         url: url.to_string(),
         reason: reason.to_string(),

@@ -1,0 +1,479 @@
+//! A client facade over the generated `agent-api` client: typed errors, envelope checks, retries,
+//! and concurrent paging that still yields numbers in order.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use agent_api::types::NumberRecord;
+use agent_api::wire::QueryBool;
+use futures::stream::{FuturesOrdered, Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::ApiConfig;
+use crate::error::Error;
+use crate::filter::{Id, ListFilter, PageNumber, PageSize, ResetFilter};
+use crate::retry::RetryPolicy;
+use crate::status::{ALL_STATUSES, CallStatus, StatusSet};
+use crate::time::to_wire;
+
+/// How the facade pages and retries.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// Pages fetched at once when streaming, and counts at once for a summary.
+    pub concurrency: usize,
+    /// Numbers per page when streaming a whole filter.
+    pub stream_page_size: PageSize,
+    /// The underlying HTTP client's settings (timeouts, user agent).
+    pub http: agent_api::ClientOptions,
+    /// The sub-account used when a filter names none.
+    pub default_sub_account: Option<Id>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+            stream_page_size: PageSize::new(200).unwrap_or_default(),
+            http: agent_api::ClientOptions::default(),
+            default_sub_account: None,
+        }
+    }
+}
+
+/// One page of numbers, with the paging information.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The numbers of this page.
+    pub records: Vec<NumberRecord>,
+    /// Numbers matching the filter, on all pages.
+    pub total: u64,
+    /// This page's number.
+    pub page: u32,
+    /// The last page's number (1 when nothing matches).
+    pub last_page: u32,
+    /// The page size the platform applied.
+    pub per_page: u32,
+}
+
+/// How many numbers have each status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusSummary {
+    counts: [u64; 13],
+}
+
+impl StatusSummary {
+    /// The count of one status.
+    pub fn get(&self, status: CallStatus) -> u64 {
+        self.counts[usize::from(status.code())]
+    }
+
+    /// Adds to the count of one status.
+    pub fn add(&mut self, status: CallStatus, count: u64) {
+        self.counts[usize::from(status.code())] += count;
+    }
+
+    /// All counts together.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The statuses with a count above zero, in code order.
+    pub fn non_zero(&self) -> impl Iterator<Item = (CallStatus, u64)> + '_ {
+        ALL_STATUSES
+            .into_iter()
+            .map(|s| (s, self.get(s)))
+            .filter(|(_, n)| *n > 0)
+    }
+}
+
+impl fmt::Display for StatusSummary {
+    /// `busy 12, no-answer 3` (or `none`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.non_zero().map(|(s, n)| format!("{s} {n}")).collect();
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
+    }
+}
+
+/// What a reset answered (the platform reports no count).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetOutcome {
+    /// The platform's message (`批量重置号码成功`).
+    pub message: String,
+}
+
+/// The facade. Cheap to clone; clones share the HTTP connection pool.
+#[derive(Clone)]
+pub struct AgentClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api: agent_api::Client,
+    user_id: String,
+    settings: ClientSettings,
+}
+
+impl fmt::Debug for AgentClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentClient")
+            .field("user_id", &self.inner.user_id)
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks the envelope of a 2xx answer: `code` must be 200 and `status` not `error`.
+fn check_envelope(code: i64, status: &str, message: &str) -> Result<(), Error> {
+    if code == 200 && status != "error" {
+        Ok(())
+    } else {
+        Err(Error::Envelope {
+            code,
+            message: message.to_string(),
+        })
+    }
+}
+
+impl AgentClient {
+    /// A client for the configured platform and account.
+    pub fn new(config: &ApiConfig) -> Result<Self, agent_api::ConnectError> {
+        let api = agent_api::connect(
+            &config.base_url,
+            config.token.clone(),
+            &config.settings.http,
+        )?;
+        Ok(Self::with_api(
+            api,
+            config.user_id.clone(),
+            config.settings.clone(),
+        ))
+    }
+
+    /// A facade over a generated client built elsewhere.
+    pub fn with_api(
+        api: agent_api::Client,
+        user_id: impl Into<String>,
+        settings: ClientSettings,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                api,
+                user_id: user_id.into(),
+                settings,
+            }),
+        }
+    }
+
+    /// The account the client acts for.
+    pub fn user_id(&self) -> &str {
+        &self.inner.user_id
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ClientSettings {
+        &self.inner.settings
+    }
+
+    fn timeout(&self) -> Duration {
+        self.inner.settings.http.timeout
+    }
+
+    /// One page of the numbers that match `filter`, with retries.
+    pub async fn numbers(&self, filter: &ListFilter, page: PageNumber) -> Result<Page, Error> {
+        self.fetch_page(filter, page.get(), filter.size()).await
+    }
+
+    async fn fetch_page(
+        &self,
+        filter: &ListFilter,
+        page: u32,
+        size: PageSize,
+    ) -> Result<Page, Error> {
+        self.inner
+            .settings
+            .retry
+            .run("list_numbers", true, || {
+                self.fetch_page_once(filter, page, size)
+            })
+            .await
+    }
+
+    async fn fetch_page_once(
+        &self,
+        filter: &ListFilter,
+        page: u32,
+        size: PageSize,
+    ) -> Result<Page, Error> {
+        let mut request = self
+            .inner
+            .api
+            .list_numbers()
+            .user_id(self.inner.user_id.as_str())
+            .task_id(filter.task().as_str())
+            .page(page)
+            .per_page(size.get());
+        if !filter.status_set().is_empty() {
+            request = request.status(filter.status_set().to_wire());
+        }
+        if let Some(start) = filter.range().start() {
+            request = request.start_at(to_wire(start));
+        }
+        if let Some(end) = filter.range().end() {
+            request = request.end_at(to_wire(end));
+        }
+        if filter.is_encrypted() {
+            request = request.encryption(QueryBool(true));
+        }
+        let sub_account =
+            filter
+                .sub_account_id()
+                .or(self.inner.settings.default_sub_account.as_ref());
+        if let Some(sub) = sub_account {
+            request = request.sub_user_id(sub.as_str());
+        }
+        let body = match request.send().await {
+            Ok(response) => response.into_inner(),
+            Err(err) => return Err(Error::from_api(err, self.timeout()).await),
+        };
+        check_envelope(body.code, &body.status, &body.message)?;
+        let meta = body.meta.ok_or_else(|| Error::Decode {
+            detail: "a successful page has no `meta`".to_string(),
+            snippet: body.message.clone(),
+        })?;
+        let narrow = |v: agent_api::wire::LenientInt| u32::try_from(v.get()).unwrap_or(u32::MAX);
+        Ok(Page {
+            records: body.data,
+            total: meta.total.get(),
+            page: narrow(meta.current_page),
+            last_page: narrow(meta.last_page).max(1),
+            per_page: narrow(meta.per_page),
+        })
+    }
+
+    /// How many numbers match `filter` (`meta.total` of a one-number page).
+    pub async fn count(&self, filter: &ListFilter) -> Result<u64, Error> {
+        let one = PageSize::new(1).unwrap_or_default();
+        Ok(self.fetch_page(filter, 1, one).await?.total)
+    }
+
+    /// How many numbers match `filter`, per status: one small count per status of the filter
+    /// (every status when it has none), a few at a time.
+    pub async fn summary(&self, filter: &ListFilter) -> Result<StatusSummary, Error> {
+        let statuses = if filter.status_set().is_empty() {
+            StatusSet::all()
+        } else {
+            filter.status_set()
+        };
+        let counts: Vec<Result<(CallStatus, u64), Error>> = futures::stream::iter(statuses.iter())
+            .map(|status| async move {
+                let one = filter.clone().statuses([status].into_iter().collect());
+                self.count(&one).await.map(|n| (status, n))
+            })
+            .buffer_unordered(self.inner.settings.concurrency.max(1))
+            .collect()
+            .await;
+        let mut summary = StatusSummary::default();
+        for count in counts {
+            let (status, n) = count?;
+            summary.add(status, n);
+        }
+        Ok(summary)
+    }
+
+    /// Every number that matches `filter`, in order, across all pages. Pages are fetched
+    /// `concurrency` at a time, yet yielded in order; memory is bounded by that window, not by
+    /// the task. The first page is fetched alone to learn how many there are.
+    ///
+    /// The stream ends after the first error. Numbers that change status while the stream runs
+    /// may move between pages: for a consistent export, nobody should reset the task meanwhile.
+    pub fn stream(&self, filter: &ListFilter) -> NumberStream {
+        let window = self.inner.settings.concurrency.max(1);
+        let (tx, rx) = mpsc::channel(1);
+        let producer = tokio::spawn(produce_pages(self.clone(), filter.clone(), window, tx));
+        NumberStream {
+            pages: rx,
+            current: Vec::new().into_iter(),
+            producer,
+        }
+    }
+
+    /// How many numbers a reset would hit, per status. Counts by listing when the filter has no
+    /// phones or keyword (the list endpoint takes neither); otherwise streams the numbers that
+    /// match the rest and applies phones and keyword locally.
+    pub async fn reset_preview(&self, filter: &ResetFilter) -> Result<StatusSummary, Error> {
+        filter.check()?;
+        let list = filter.to_list_filter();
+        if filter.countable_by_listing() {
+            return self.summary(&list).await;
+        }
+        let mut summary = StatusSummary::default();
+        let mut numbers = self.stream(&list);
+        while let Some(record) = numbers.next().await {
+            let record = record?;
+            if filter.matches(&record) {
+                summary.add(CallStatus::from_wire(&record.status), 1);
+            }
+        }
+        Ok(summary)
+    }
+
+    /// Resets the numbers that match `filter` to status 0. Refuses an unfiltered reset unless
+    /// built with [`ResetFilter::everything`]. Retried only when the request surely was not
+    /// processed, unless the retry policy says otherwise.
+    pub async fn reset(&self, filter: &ResetFilter) -> Result<ResetOutcome, Error> {
+        let mut body = filter.to_request()?;
+        if body.sub_user_id.is_none() {
+            body.sub_user_id = self
+                .inner
+                .settings
+                .default_sub_account
+                .as_ref()
+                .map(|id| id.as_str().to_string());
+        }
+        let body = &body;
+        self.inner
+            .settings
+            .retry
+            .run("batch_reset_numbers", false, || async move {
+                let answer = self
+                    .inner
+                    .api
+                    .batch_reset_numbers()
+                    .user_id(self.inner.user_id.as_str())
+                    .task_id(filter.task().as_str())
+                    .body(body.clone())
+                    .send()
+                    .await;
+                let envelope = match answer {
+                    Ok(response) => response.into_inner(),
+                    Err(err) => return Err(Error::from_api(err, self.timeout()).await),
+                };
+                check_envelope(envelope.code, &envelope.status, &envelope.message)?;
+                Ok(ResetOutcome {
+                    message: envelope.message,
+                })
+            })
+            .await
+    }
+}
+
+/// Fetches pages in order with a bounded window and hands them to the stream.
+async fn produce_pages(
+    client: AgentClient,
+    filter: ListFilter,
+    window: usize,
+    tx: mpsc::Sender<Result<Vec<NumberRecord>, Error>>,
+) {
+    let size = client.inner.settings.stream_page_size;
+    let fetch = |page: u32| {
+        let client = client.clone();
+        let filter = filter.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            client.fetch_page(&filter, page, size).await
+        }))
+    };
+    let first = match fetch(1).await {
+        Ok(page) => page,
+        Err(err) => {
+            let _ = tx.send(Err(err)).await;
+            return;
+        }
+    };
+    let last_page = first.last_page;
+    tracing::debug!(task = %filter.task(), total = first.total, last_page, "streaming numbers");
+    if tx.send(Ok(first.records)).await.is_err() {
+        return;
+    }
+    let mut in_flight = FuturesOrdered::new();
+    let mut next = 2u32;
+    let progress_every = (last_page / 10).max(1);
+    loop {
+        while next <= last_page && in_flight.len() < window {
+            in_flight.push_back(fetch(next));
+            next += 1;
+        }
+        let Some(result) = in_flight.next().await else {
+            return;
+        };
+        match result {
+            Ok(page) => {
+                if page.page % progress_every == 0 {
+                    tracing::info!(task = %filter.task(), page = page.page, last_page, "export progress");
+                }
+                if tx.send(Ok(page.records)).await.is_err() {
+                    return;
+                }
+            }
+            Err(err) => {
+                let _ = tx.send(Err(err)).await;
+                return;
+            }
+        }
+    }
+}
+
+/// A spawned page fetch that is cancelled when dropped (the stream was dropped).
+struct AbortOnDrop(JoinHandle<Result<Page, Error>>);
+
+impl std::future::Future for AbortOnDrop {
+    type Output = Result<Page, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| {
+            joined.unwrap_or_else(|err| {
+                Err(Error::Transport {
+                    message: format!("a page fetch stopped: {err}"),
+                    connect: false,
+                })
+            })
+        })
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The numbers of a filter, in order; see [`AgentClient::stream`].
+pub struct NumberStream {
+    pages: mpsc::Receiver<Result<Vec<NumberRecord>, Error>>,
+    current: std::vec::IntoIter<NumberRecord>,
+    producer: JoinHandle<()>,
+}
+
+impl Stream for NumberStream {
+    type Item = Result<NumberRecord, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            if let Some(record) = self.current.next() {
+                return Poll::Ready(Some(Ok(record)));
+            }
+            match self.pages.poll_recv(cx) {
+                Poll::Ready(Some(Ok(records))) => self.current = records.into_iter(),
+                Poll::Ready(Some(Err(err))) => return Poll::Ready(Some(Err(err))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl Drop for NumberStream {
+    fn drop(&mut self) {
+        self.producer.abort();
+    }
+}

@@ -1,0 +1,248 @@
+//! The typed errors of the client facade, mapped from what the generated client reports.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use agent_api::types::ApiError;
+
+use crate::filter::FilterError;
+
+/// What went wrong talking to the platform.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request could not be sent or its answer not received (connection refused, reset,
+    /// DNS...). `connect` says whether it failed before reaching the server.
+    #[error("cannot reach the platform: {message}")]
+    Transport {
+        /// What the HTTP stack said.
+        message: String,
+        /// The failure happened while connecting: the request surely did not reach the server.
+        connect: bool,
+    },
+    /// No answer in time.
+    #[error("the platform did not answer within {}s", after.as_secs_f32())]
+    Timeout {
+        /// The time allowed.
+        after: Duration,
+    },
+    /// An HTTP error status, with the message of the body.
+    #[error("the platform answered HTTP {status}: {message}")]
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The body's message (or a quote of a body that is not the API's JSON).
+        message: String,
+        /// The `Retry-After` delay, when the answer gave one.
+        retry_after: Option<Duration>,
+    },
+    /// Laravel refused the request's parameters, field by field (HTTP 422 with `errors`).
+    #[error("the platform refused the request: {message}{}", fields_text(.fields))]
+    Validation {
+        /// The body's message.
+        message: String,
+        /// Field → messages.
+        fields: BTreeMap<String, Vec<String>>,
+    },
+    /// HTTP 2xx, but the envelope says failure (`code != 200` or `status: error`), e.g. code
+    /// 6007: a 2.0 task must be paused before its numbers are reset.
+    #[error("the platform refused the request (code {code}): {message}")]
+    Envelope {
+        /// The envelope's code.
+        code: i64,
+        /// The envelope's message.
+        message: String,
+    },
+    /// The answer could not be decoded; `snippet` quotes its start.
+    #[error("the platform's answer could not be read ({detail}): {snippet}")]
+    Decode {
+        /// Why decoding failed.
+        detail: String,
+        /// The start of the body.
+        snippet: String,
+    },
+    /// The request was not sent: a parameter is invalid.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The filter is refused (e.g. an unfiltered reset).
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+}
+
+fn fields_text(fields: &BTreeMap<String, Vec<String>>) -> String {
+    if fields.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+        .collect();
+    format!(" ({})", parts.join("; "))
+}
+
+/// How safe it is to try a failed request again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Not worth it: the answer will be the same.
+    Never,
+    /// The request surely was not processed (connection not established, or refused with 429
+    /// before any work): safe even for a reset.
+    NotProcessed,
+    /// A transient failure that may have happened after the server acted (timeout, 5xx, cut
+    /// connection): safe for reads only.
+    MaybeProcessed,
+}
+
+impl Error {
+    /// How safe a retry is.
+    pub fn retry(&self) -> Retry {
+        match self {
+            Self::Transport { connect: true, .. } => Retry::NotProcessed,
+            Self::Http { status: 429, .. } => Retry::NotProcessed,
+            Self::Transport { .. } | Self::Timeout { .. } => Retry::MaybeProcessed,
+            Self::Http { status, .. } if (500..600).contains(status) || *status == 408 => {
+                Retry::MaybeProcessed
+            }
+            _ => Retry::Never,
+        }
+    }
+
+    /// The delay the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Maps an error of the generated client.
+    pub(crate) async fn from_api(err: agent_api::Error<ApiError>, timeout: Duration) -> Self {
+        use agent_api::Error as E;
+        match err {
+            E::InvalidRequest(message) => Self::InvalidRequest(message),
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                Self::from_reqwest(&e, timeout)
+            }
+            E::ErrorResponse(response) => {
+                let status = response.status().as_u16();
+                let retry_after = retry_after(response.headers());
+                let body = response.into_inner();
+                if status == 422 && !body.errors.is_empty() {
+                    Self::Validation {
+                        message: body.message,
+                        fields: body.errors.into_iter().collect(),
+                    }
+                } else {
+                    Self::Http {
+                        status,
+                        message: body.message,
+                        retry_after,
+                    }
+                }
+            }
+            E::InvalidResponsePayload(bytes, err) => Self::Decode {
+                detail: err.to_string(),
+                snippet: agent_api::snippet(&bytes),
+            },
+            E::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let retry_after = retry_after(response.headers());
+                let message = match response.bytes().await {
+                    Ok(bytes) => agent_api::snippet(&bytes),
+                    Err(e) => e.to_string(),
+                };
+                Self::Http {
+                    status,
+                    message,
+                    retry_after,
+                }
+            }
+            E::Custom(message) => Self::Transport {
+                message,
+                connect: false,
+            },
+        }
+    }
+
+    fn from_reqwest(err: &reqwest::Error, timeout: Duration) -> Self {
+        if err.is_timeout() && !err.is_connect() {
+            return Self::Timeout { after: timeout };
+        }
+        // The chain of causes says what really happened ("connection refused").
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(cause) = source {
+            message = format!("{message}: {cause}");
+            source = cause.source();
+        }
+        Self::Transport {
+            message,
+            connect: err.is_connect(),
+        }
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by Laravel).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_for_humans() {
+        let err = Error::Validation {
+            message: "The given data was invalid.".into(),
+            fields: [(
+                "status.0".to_string(),
+                vec!["The selected status.0 is invalid.".to_string()],
+            )]
+            .into_iter()
+            .collect(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "the platform refused the request: The given data was invalid. (status.0: The selected status.0 is invalid.)"
+        );
+        let err = Error::Timeout {
+            after: Duration::from_millis(1500),
+        };
+        assert_eq!(err.to_string(), "the platform did not answer within 1.5s");
+    }
+
+    #[test]
+    fn retry_classes() {
+        let http = |status| Error::Http {
+            status,
+            message: String::new(),
+            retry_after: None,
+        };
+        assert_eq!(http(429).retry(), Retry::NotProcessed);
+        assert_eq!(http(503).retry(), Retry::MaybeProcessed);
+        assert_eq!(http(404).retry(), Retry::Never);
+        assert_eq!(
+            Error::Envelope {
+                code: 6007,
+                message: String::new()
+            }
+            .retry(),
+            Retry::Never
+        );
+        assert_eq!(
+            Error::Transport {
+                message: String::new(),
+                connect: true
+            }
+            .retry(),
+            Retry::NotProcessed
+        );
+    }
+}
