@@ -315,6 +315,16 @@ impl StatusSet {
         Self((1 << 13) - 1)
     }
 
+    /// The set as a bit mask (bit `n` for status `n`), for compact encodings.
+    pub const fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// The set of a bit mask; bits above 12 are ignored.
+    pub const fn from_bits(bits: u16) -> Self {
+        Self(bits & Self::all().0)
+    }
+
     /// Adds a status.
     pub fn insert(&mut self, status: CallStatus) {
         self.0 |= 1 << status.code();

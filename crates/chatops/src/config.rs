@@ -1,0 +1,274 @@
+//! The engine's settings: the `[chatops]` table of the configuration file, plus
+//! `AGENT_OPS_ACTION_SECRET` from the environment.
+//!
+//! ```toml
+//! [chatops]
+//! language = "en"            # replies when the transport does not say the user's locale: en, zh-CN
+//! mask_phones = true         # show 138****4148 rather than the whole number
+//! confirm_ttl_secs = 300     # how long a reset preview can be confirmed
+//! page_size = 10             # rows of /numbers
+//! audit_log = "agent-ops-audit.jsonl"
+//! secret = "…"               # signs buttons; prefer AGENT_OPS_ACTION_SECRET; share it between replicas
+//! operators = ["discord:role:123", "telegram:user:42", "shell:alice"]
+//! viewers = ["telegram:chat:-100123", "discord:*"]
+//!
+//! [chatops.tasks]            # aliases, so nobody types UUIDs
+//! demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
+//!
+//! [chatops.default_task]     # the task of a chat when a command names none
+//! "telegram:chat:-100123" = "demo"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agent_core::{Id, PageSize};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::access::{Access, GrantError};
+use crate::i18n::Lang;
+
+/// The engine's settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The reply language when the caller's locale is unknown.
+    pub language: Lang,
+    /// Mask phone numbers in replies and the audit log.
+    pub mask_phones: bool,
+    /// How long a reset preview can be confirmed.
+    pub confirm_ttl: Duration,
+    /// Rows of a `/numbers` page.
+    pub page_size: PageSize,
+    /// The audit log file (JSON lines); `None`: tracing events only.
+    pub audit_log: Option<PathBuf>,
+    /// The key that signs actions. Replicas must share it.
+    pub secret: SecretString,
+    /// Task aliases → task ids.
+    pub tasks: BTreeMap<String, String>,
+    /// Chat keys (`telegram:chat:-100123`) → the task (alias or id) used when none is named.
+    pub default_tasks: Vec<(String, String)>,
+    /// Who may do what.
+    pub access: Access,
+}
+
+/// The `[chatops]` table; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatopsSection {
+    /// See [`EngineConfig::language`].
+    pub language: Option<String>,
+    /// See [`EngineConfig::mask_phones`].
+    pub mask_phones: Option<bool>,
+    /// See [`EngineConfig::confirm_ttl`].
+    pub confirm_ttl_secs: Option<u64>,
+    /// See [`EngineConfig::page_size`].
+    pub page_size: Option<i64>,
+    /// See [`EngineConfig::audit_log`].
+    pub audit_log: Option<PathBuf>,
+    /// See [`EngineConfig::secret`].
+    pub secret: Option<SecretString>,
+    /// Operators' grants.
+    #[serde(default)]
+    pub operators: Vec<String>,
+    /// Viewers' grants.
+    #[serde(default)]
+    pub viewers: Vec<String>,
+    /// See [`EngineConfig::tasks`].
+    #[serde(default)]
+    pub tasks: BTreeMap<String, String>,
+    /// See [`EngineConfig::default_tasks`].
+    #[serde(default)]
+    pub default_task: BTreeMap<String, String>,
+}
+
+/// A bad engine setting; the message names it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineConfigError {
+    /// A setting has a bad value.
+    #[error("bad setting {setting}: {reason}")]
+    Invalid {
+        /// Which.
+        setting: String,
+        /// Why.
+        reason: String,
+    },
+    /// The file's `[chatops]` table does not parse.
+    #[error("config file [chatops]: {0}")]
+    Parse(String),
+}
+
+fn invalid(setting: &str, reason: impl ToString) -> EngineConfigError {
+    EngineConfigError::Invalid {
+        setting: setting.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// A fresh random secret, for a single process that nobody configured.
+pub fn random_secret() -> SecretString {
+    let mut bytes = [0u8; 32];
+    let rng = ring::rand::SystemRandom::new();
+    if ring::rand::SecureRandom::fill(&rng, &mut bytes).is_err() {
+        // No system randomness: fall back to the clock and the process id. Still unguessable
+        // enough for a throw-away demo, and the bots require a configured secret anyway.
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
+        let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
+        bytes.copy_from_slice(digest.as_ref());
+    }
+    SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+impl EngineConfig {
+    /// The settings of a `[chatops]` table, with `AGENT_OPS_ACTION_SECRET` (via `env`) over the
+    /// file's `secret`. Without either, a random secret is made: buttons then stop working
+    /// after a restart and across replicas (a warning is logged).
+    pub fn resolve(
+        section: ChatopsSection,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, EngineConfigError> {
+        let language = match section.language.as_deref() {
+            None => Lang::En,
+            Some(tag) => Lang::from_locale(tag)
+                .ok_or_else(|| invalid("chatops.language", format!("`{tag}`: use en or zh-CN")))?,
+        };
+        let confirm_ttl = match section.confirm_ttl_secs {
+            None => Duration::from_secs(300),
+            Some(secs) if (10..=86_400).contains(&secs) => Duration::from_secs(secs),
+            Some(secs) => {
+                return Err(invalid(
+                    "chatops.confirm_ttl_secs",
+                    format!("{secs} is not between 10 and 86400"),
+                ));
+            }
+        };
+        let page_size = match section.page_size {
+            None => PageSize::new(10).unwrap_or_default(),
+            Some(n) if (1..=50).contains(&n) => PageSize::new(n).unwrap_or_default(),
+            Some(n) => {
+                return Err(invalid(
+                    "chatops.page_size",
+                    format!("{n} is not between 1 and 50"),
+                ));
+            }
+        };
+        let secret = match env("AGENT_OPS_ACTION_SECRET").filter(|s| !s.trim().is_empty()) {
+            Some(secret) => SecretString::from(secret),
+            None => match section.secret {
+                Some(secret) => secret,
+                None => {
+                    tracing::warn!(
+                        "no AGENT_OPS_ACTION_SECRET: buttons are signed with a random key and stop working after a restart or on another replica"
+                    );
+                    random_secret()
+                }
+            },
+        };
+        if secret.expose_secret().len() < 16 {
+            return Err(invalid(
+                "AGENT_OPS_ACTION_SECRET",
+                "use at least 16 characters",
+            ));
+        }
+        for (alias, id) in &section.tasks {
+            Id::task(id).map_err(|e| invalid(&format!("chatops.tasks.{alias}"), e))?;
+            if alias.trim().is_empty() || alias.contains(char::is_whitespace) {
+                return Err(invalid(
+                    "chatops.tasks",
+                    format!("alias `{alias}` must be one word"),
+                ));
+            }
+        }
+        let tasks = section
+            .tasks
+            .into_iter()
+            .map(|(alias, id)| (alias.to_lowercase(), id))
+            .collect();
+        let access = Access::new(&section.operators, &section.viewers)
+            .map_err(|GrantError(grant)| invalid("chatops.operators/viewers", format!("bad grant `{grant}`: use `*`, `<transport>:*`, `<transport>:user:<id>`, `discord:role:<id>`, `<transport>:chat:<id>` or `shell:<name>`")))?;
+        for key in section.default_task.keys() {
+            Access::new(&[key.as_str()], &[]).map_err(|_| {
+                invalid(
+                    "chatops.default_task",
+                    format!("bad chat key `{key}` (like telegram:chat:-100123)"),
+                )
+            })?;
+        }
+        Ok(Self {
+            language,
+            mask_phones: section.mask_phones.unwrap_or(true),
+            confirm_ttl,
+            page_size,
+            audit_log: section.audit_log,
+            secret,
+            tasks,
+            default_tasks: section.default_task.into_iter().collect(),
+            access,
+        })
+    }
+
+    /// The `[chatops]` table of a TOML document (defaults when absent).
+    pub fn section(toml_text: &str) -> Result<ChatopsSection, EngineConfigError> {
+        let table: toml::Table =
+            toml::from_str(toml_text).map_err(|e| EngineConfigError::Parse(e.to_string()))?;
+        match table.get("chatops") {
+            None => Ok(ChatopsSection::default()),
+            Some(value) => value
+                .clone()
+                .try_into()
+                .map_err(|e: toml::de::Error| EngineConfigError::Parse(e.message().to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_section() {
+        let section = EngineConfig::section(
+            r#"
+            [chatops]
+            language = "zh-CN"
+            confirm_ttl_secs = 60
+            operators = ["telegram:user:42"]
+            viewers = ["telegram:*"]
+            secret = "0123456789abcdef0123"
+            [chatops.tasks]
+            Demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
+            [chatops.default_task]
+            "telegram:chat:-100" = "demo"
+            "#,
+        )
+        .unwrap();
+        let config = EngineConfig::resolve(section, |_| None).unwrap();
+        assert_eq!(config.language, Lang::Zh);
+        assert_eq!(config.confirm_ttl, Duration::from_secs(60));
+        assert_eq!(config.tasks["demo"], "f232d184-dd54-42a0-8ace-0bf8d660f4cc");
+        assert!(!format!("{config:?}").contains("0123456789abcdef0123"));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let resolve =
+            |toml: &str| EngineConfig::resolve(EngineConfig::section(toml).unwrap(), |_| None);
+        let err = resolve("[chatops]\nlanguage = \"fr\"").unwrap_err();
+        assert!(
+            err.to_string().starts_with("bad setting chatops.language"),
+            "{err}"
+        );
+        let err = resolve("[chatops]\noperators = [\"irc:bob\"]").unwrap_err();
+        assert!(err.to_string().contains("irc:bob"), "{err}");
+        let err = resolve("[chatops.tasks]\ndemo = \"not a uuid!\"").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("bad setting chatops.tasks.demo"),
+            "{err}"
+        );
+        let err = resolve("[chatops]\nsecret = \"short\"").unwrap_err();
+        assert!(err.to_string().contains("16 characters"), "{err}");
+        assert!(EngineConfig::section("[chatops]\nlanguag = 1").is_err());
+    }
+}

@@ -1,0 +1,31 @@
+//! The chat-ops engine: the behaviour of `/numbers`, `/reset` and `/help`, shared by every
+//! transport (terminal, Telegram, Discord). Transports turn what their users do into a
+//! [`Caller`] and a command line or [`Invocation`], hand it to the [`Engine`], and render the
+//! [`Reply`] it returns; a pressed button hands back its [`Action::data`] to [`Engine::press`].
+//!
+//! - [`command`]: the one grammar (`/numbers task:demo status:busy page:2`);
+//! - [`reply`]: the transport-neutral reply model and its plain-text rendering;
+//! - [`token`]: actions signed with HMAC, within Telegram's 64 bytes and Discord's 100 characters;
+//! - [`access`]: roles `viewer` and `operator` granted to transport identities;
+//! - [`audit`]: each reset requested, confirmed, cancelled, expired or failed, as a tracing event
+//!   and a JSON line;
+//! - [`config`]: the `[chatops]` settings; [`i18n`]: English and Chinese.
+
+pub mod access;
+pub mod audit;
+pub mod command;
+pub mod config;
+mod engine;
+pub mod i18n;
+mod numbers;
+pub mod reply;
+mod reset;
+pub mod text;
+pub mod token;
+
+pub use access::{Access, Caller, Role, Transport};
+pub use command::{CommandName, Invocation, OptionKey, ParseError, parse};
+pub use config::{ChatopsSection, EngineConfig, EngineConfigError};
+pub use engine::{Clock, Engine, Timings};
+pub use i18n::Lang;
+pub use reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};

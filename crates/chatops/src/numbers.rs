@@ -1,0 +1,291 @@
+//! `/numbers`: a page of a task's numbers with counts per status, and Prev/Next.
+
+use std::time::{Duration, Instant};
+
+use agent_core::{ListFilter, PageNumber, StatusSet, StatusSummary, TimeRange, mask_number};
+
+use crate::access::{Caller, Role};
+use crate::command::{Invocation, OptionKey};
+use crate::engine::{Engine, lock, random_id};
+use crate::i18n::Lang;
+use crate::reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};
+use crate::text::{
+    bad_input, describe_filter, describe_summary, duration, short_time, upstream_error,
+};
+use crate::token::{ActionToken, PageState, TokenError};
+
+/// How long counts per status are reused while someone pages through the same filter.
+const SUMMARY_TTL: Duration = Duration::from_secs(30);
+/// How long a page state too large for a button is kept.
+const STORED_PAGE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+
+impl Engine {
+    pub(crate) async fn numbers_command(
+        &self,
+        caller: &Caller,
+        invocation: &Invocation,
+        lang: Lang,
+        upstream: &mut Duration,
+    ) -> Reply {
+        if let Some(refusal) = self.refuse_unless(caller, Role::Viewer, lang) {
+            return refusal;
+        }
+        let (task, _label) = match self.resolve_task(caller, invocation.get(OptionKey::Task), lang)
+        {
+            Ok(task) => task,
+            Err(reply) => return *reply,
+        };
+        let statuses = match invocation
+            .get(OptionKey::Status)
+            .map(StatusSet::parse_list)
+            .transpose()
+        {
+            Ok(statuses) => statuses.unwrap_or_default(),
+            Err(err) => return bad_input("status", &err, lang),
+        };
+        let now = self
+            .now()
+            .to_zoned(jiff::tz::TimeZone::fixed(agent_core::time::CHINA_OFFSET))
+            .datetime();
+        let range = match TimeRange::parse(
+            invocation.get(OptionKey::From),
+            invocation.get(OptionKey::To),
+            now,
+        ) {
+            Ok(range) => range,
+            Err(err) => return bad_input("from/to", &err, lang),
+        };
+        let page = match invocation.get(OptionKey::Page).map(|p| {
+            p.trim()
+                .parse::<i64>()
+                .map_err(|_| agent_core::FilterError::BadPage(0))
+                .and_then(PageNumber::new)
+        }) {
+            None => PageNumber::FIRST,
+            Some(Ok(page)) => page,
+            Some(Err(_)) => {
+                let value = invocation.get(OptionKey::Page).unwrap_or_default();
+                return bad_input(
+                    "page",
+                    &format!("`{value}` is not a page number (1, 2, 3…)"),
+                    lang,
+                );
+            }
+        };
+        let sub = match invocation
+            .get(OptionKey::Sub)
+            .map(agent_core::Id::sub_account)
+            .transpose()
+        {
+            Ok(sub) => sub.map(|s| s.as_str().to_string()),
+            Err(err) => return bad_input("sub", &err, lang),
+        };
+        let state = PageState {
+            task,
+            statuses,
+            from: range.start(),
+            to: range.end(),
+            sub,
+            page: page.get(),
+        };
+        self.show_page(state, lang, upstream).await
+    }
+
+    /// Fetches and renders a page; a page past the end shows the last one.
+    pub(crate) async fn show_page(
+        &self,
+        state: PageState,
+        lang: Lang,
+        upstream: &mut Duration,
+    ) -> Reply {
+        let label = self.task_label(&state.task);
+        let filter = match self.list_filter(&state) {
+            Ok(filter) => filter,
+            Err(reply) => return *reply,
+        };
+        let started = Instant::now();
+        let page_number = PageNumber::new(i64::from(state.page)).unwrap_or(PageNumber::FIRST);
+        let client = self.client();
+        let (page, summary) =
+            tokio::join!(client.numbers(&filter, page_number), self.summary(&filter));
+        let mut page = match page {
+            Ok(page) => page,
+            Err(err) => {
+                *upstream += started.elapsed();
+                return upstream_error(&err, &label, lang);
+            }
+        };
+        if page.records.is_empty() && page.page > page.last_page && page.total > 0 {
+            let last = PageNumber::new(i64::from(page.last_page)).unwrap_or(PageNumber::FIRST);
+            match client.numbers(&filter, last).await {
+                Ok(last_page) => page = last_page,
+                Err(err) => {
+                    *upstream += started.elapsed();
+                    return upstream_error(&err, &label, lang);
+                }
+            }
+        }
+        *upstream += started.elapsed();
+
+        let range = filter.range();
+        let mut reply = Reply::new(
+            ReplyKind::Page,
+            format!(
+                "{} {label} · {}",
+                lang.pick("Numbers of task", "任务号码"),
+                describe_filter(state.statuses, range, state.sub.as_deref(), lang)
+            ),
+        );
+        if let Ok(summary) = &summary {
+            reply.summary = Some(format!(
+                "{}: {}",
+                lang.pick("By status", "按状态"),
+                describe_summary(summary, lang)
+            ));
+        }
+        if page.records.is_empty() {
+            reply.lines.push(
+                lang.pick("No numbers match.", "没有符合条件的号码。")
+                    .to_string(),
+            );
+        } else {
+            reply.table = Some(self.table(&page.records, lang));
+        }
+        reply.footer = Some(match lang {
+            Lang::En => format!(
+                "{} numbers · page {}/{}",
+                page.total, page.page, page.last_page
+            ),
+            Lang::Zh => format!(
+                "共 {} 个号码 · 第 {}/{} 页",
+                page.total, page.page, page.last_page
+            ),
+        });
+        let current = page.page;
+        if current > 1 {
+            let prev = PageState {
+                page: current.min(page.last_page + 1) - 1,
+                ..state.clone()
+            };
+            reply
+                .actions
+                .push(self.page_action(prev, lang.pick("◀ Prev", "◀ 上一页")));
+        }
+        if current < page.last_page {
+            let next = PageState {
+                page: current + 1,
+                ..state
+            };
+            reply
+                .actions
+                .push(self.page_action(next, lang.pick("Next ▶", "下一页 ▶")));
+        }
+        reply
+    }
+
+    fn list_filter(&self, state: &PageState) -> Result<ListFilter, Box<Reply>> {
+        let task = agent_core::Id::task(&state.task)
+            .map_err(|e| Box::new(bad_input("task", &e, Lang::En)))?;
+        let sub = state
+            .sub
+            .as_deref()
+            .map(agent_core::Id::sub_account)
+            .transpose()
+            .map_err(|e| Box::new(bad_input("sub", &e, Lang::En)))?;
+        let range = TimeRange::new(state.from, state.to)
+            .map_err(|e| Box::new(bad_input("from/to", &e, Lang::En)))?;
+        Ok(ListFilter::new(task)
+            .statuses(state.statuses)
+            .created(range)
+            .sub_account(sub)
+            .page_size(self.config().page_size))
+    }
+
+    /// Counts per status for a filter, reused for a short while (paging keeps the filter).
+    async fn summary(&self, filter: &ListFilter) -> Result<StatusSummary, agent_core::Error> {
+        let key = format!(
+            "{}|{}|{:?}|{:?}|{:?}",
+            filter.task(),
+            filter.status_set().bits(),
+            filter.range().start(),
+            filter.range().end(),
+            filter.sub_account_id()
+        );
+        if let Some((at, summary)) = lock(&self.inner.summaries).get(&key)
+            && at.elapsed() < SUMMARY_TTL
+        {
+            return Ok(*summary);
+        }
+        let summary = self.client().summary(filter).await?;
+        let mut cache = lock(&self.inner.summaries);
+        if cache.len() > 1000 {
+            cache.retain(|_, (at, _)| at.elapsed() < SUMMARY_TTL);
+        }
+        cache.insert(key, (Instant::now(), summary));
+        Ok(summary)
+    }
+
+    /// Drops the cached counts of a task (its numbers changed).
+    pub(crate) fn forget_counts(&self, task_id: &str) {
+        lock(&self.inner.summaries).retain(|key, _| !key.starts_with(&format!("{task_id}|")));
+    }
+
+    fn table(&self, records: &[agent_core::NumberRecord], lang: Lang) -> Table {
+        let mask = self.config().mask_phones;
+        Table {
+            columns: vec![
+                (lang.pick("phone", "号码").to_string(), Align::Left),
+                (lang.pick("status", "状态").to_string(), Align::Left),
+                (lang.pick("city", "城市").to_string(), Align::Left),
+                (lang.pick("last call", "最近呼叫").to_string(), Align::Left),
+                (lang.pick("length", "时长").to_string(), Align::Right),
+            ],
+            rows: records
+                .iter()
+                .map(|record| {
+                    let status = agent_core::CallStatus::from_wire(&record.status);
+                    vec![
+                        if mask {
+                            mask_number(&record.number)
+                        } else {
+                            record.number.clone()
+                        },
+                        lang.status(status).to_string(),
+                        record
+                            .city
+                            .clone()
+                            .or_else(|| record.pro.clone())
+                            .filter(|c| !c.is_empty())
+                            .unwrap_or_else(|| "-".to_string()),
+                        short_time(record.calldate.map(|d| d.datetime())),
+                        duration(record.duration),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    /// A paging button; a state too large for a token is kept here under an id.
+    fn page_action(&self, state: PageState, label: &str) -> Action {
+        let signer = &self.inner.signer;
+        let data = match signer.sign(&ActionToken::Page(state.clone())) {
+            Ok(data) => data,
+            Err(TokenError::TooLarge) | Err(_) => {
+                let id = random_id();
+                let expires = self
+                    .now()
+                    .checked_add(STORED_PAGE_TTL)
+                    .unwrap_or_else(|_| self.now());
+                lock(&self.inner.stored_pages).insert(id, (state, expires));
+                signer
+                    .sign(&ActionToken::StoredPage(id))
+                    .unwrap_or_default()
+            }
+        };
+        Action {
+            label: label.to_string(),
+            data,
+            style: ActionStyle::Secondary,
+        }
+    }
+}

@@ -1,0 +1,339 @@
+//! `/reset`: a preview with counts per status, then Confirm (only by the requester, before the
+//! confirmation expires, once) or Cancel.
+
+use std::time::{Duration, Instant};
+
+use agent_core::phone::parse_phone_list;
+use agent_core::{FilterError, ResetFilter, StatusSet, TimeRange};
+use jiff::tz::TimeZone;
+
+use crate::access::{Caller, Role};
+use crate::audit::AuditEvent;
+use crate::command::{Invocation, OptionKey};
+use crate::engine::{Engine, PendingReset, lock, random_id};
+use crate::i18n::Lang;
+use crate::reply::{Action, ActionStyle, Reply, ReplyKind};
+use crate::text::{bad_input, describe_reset, describe_summary, upstream_error};
+use crate::token::ActionToken;
+
+impl Engine {
+    pub(crate) async fn reset_command(
+        &self,
+        caller: &Caller,
+        invocation: &Invocation,
+        lang: Lang,
+        upstream: &mut Duration,
+    ) -> Reply {
+        if let Some(refusal) = self.refuse_unless(caller, Role::Operator, lang) {
+            return refusal;
+        }
+        let (task, label) = match self.resolve_task(caller, invocation.get(OptionKey::Task), lang) {
+            Ok(task) => task,
+            Err(reply) => return *reply,
+        };
+        let filter = match self.reset_filter(&task, invocation, lang) {
+            Ok(filter) => filter,
+            Err(reply) => return *reply,
+        };
+        let started = Instant::now();
+        let preview = self.client().reset_preview(&filter).await;
+        *upstream += started.elapsed();
+        let preview = match preview {
+            Ok(preview) => preview,
+            Err(err) => return upstream_error(&err, &label, lang),
+        };
+        let described = describe_reset(&filter, lang, self.config().mask_phones);
+        if preview.total() == 0 {
+            return Reply::new(ReplyKind::Done, lang.pick("Nothing to reset", "无需重置")).line(
+                match lang {
+                    Lang::En => format!("No number of task {label} matches {described}."),
+                    Lang::Zh => format!("任务 {label} 中没有符合 {described} 的号码。"),
+                },
+            );
+        }
+
+        let id = random_id();
+        let now = self.now();
+        let ttl = self.config().confirm_ttl;
+        let expires = now
+            .checked_add(
+                jiff::SignedDuration::try_from(ttl).unwrap_or(jiff::SignedDuration::from_mins(5)),
+            )
+            .unwrap_or(now);
+        let pending = PendingReset {
+            requester: caller.clone(),
+            filter,
+            task_label: label.clone(),
+            preview,
+            expires,
+        };
+        self.audit(AuditEvent::Requested, id, caller, &pending, None);
+        lock(&self.inner.pending).insert(id, pending);
+
+        let total = preview.total();
+        let mut reply = Reply::new(
+            ReplyKind::Preview,
+            match lang {
+                Lang::En => format!(
+                    "Reset preview · task {label}: {total} numbers would go back to waiting"
+                ),
+                Lang::Zh => format!("重置预览 · 任务 {label}：{total} 个号码将恢复为等待呼叫"),
+            },
+        );
+        reply.summary = Some(format!(
+            "{}: {}",
+            lang.pick("By status", "按状态"),
+            describe_summary(&preview, lang)
+        ));
+        reply
+            .lines
+            .push(format!("{}: {described}", lang.pick("Filter", "筛选条件")));
+        let expires_at = expires
+            .to_zoned(TimeZone::fixed(agent_core::time::CHINA_OFFSET))
+            .strftime("%H:%M:%S");
+        let minutes = ttl.as_secs().div_ceil(60);
+        reply.footer = Some(match lang {
+            Lang::En => format!(
+                "Only {} can confirm, within {minutes} min (until {expires_at} China time).",
+                caller.name
+            ),
+            Lang::Zh => format!(
+                "仅 {} 可在 {minutes} 分钟内（北京时间 {expires_at} 前）确认。",
+                caller.name
+            ),
+        });
+        let signer = &self.inner.signer;
+        for (token, label, style) in [
+            (
+                ActionToken::Confirm(id),
+                lang.pick("Confirm reset", "确认重置"),
+                ActionStyle::Danger,
+            ),
+            (
+                ActionToken::Cancel(id),
+                lang.pick("Cancel", "取消"),
+                ActionStyle::Secondary,
+            ),
+        ] {
+            if let Ok(data) = signer.sign(&token) {
+                reply.actions.push(Action {
+                    label: label.to_string(),
+                    data,
+                    style,
+                });
+            }
+        }
+        reply
+    }
+
+    fn reset_filter(
+        &self,
+        task: &str,
+        invocation: &Invocation,
+        lang: Lang,
+    ) -> Result<ResetFilter, Box<Reply>> {
+        let task = agent_core::Id::task(task).map_err(|e| Box::new(bad_input("task", &e, lang)))?;
+        let all = invocation.flag(OptionKey::All);
+        let mut filter = if all {
+            ResetFilter::everything(task)
+        } else {
+            ResetFilter::new(task)
+        };
+        if let Some(text) = invocation.get(OptionKey::Status) {
+            let statuses =
+                StatusSet::parse_list(text).map_err(|e| Box::new(bad_input("status", &e, lang)))?;
+            filter = filter.statuses(statuses);
+        }
+        let now = self
+            .now()
+            .to_zoned(TimeZone::fixed(agent_core::time::CHINA_OFFSET))
+            .datetime();
+        let range = TimeRange::parse(
+            invocation.get(OptionKey::From),
+            invocation.get(OptionKey::To),
+            now,
+        )
+        .map_err(|e| Box::new(bad_input("from/to", &e, lang)))?;
+        filter = filter.created(range);
+        if let Some(text) = invocation.get(OptionKey::Phones) {
+            let phones =
+                parse_phone_list(text).map_err(|e| Box::new(bad_input("phones", &e, lang)))?;
+            filter = filter
+                .phones(phones)
+                .map_err(|e| Box::new(bad_input("phones", &e, lang)))?;
+        }
+        if let Some(keyword) = invocation.get(OptionKey::Keyword) {
+            filter = filter
+                .keyword(keyword)
+                .map_err(|e| Box::new(bad_input("keyword", &e, lang)))?;
+        }
+        if let Some(sub) = invocation.get(OptionKey::Sub) {
+            let sub = agent_core::Id::sub_account(sub)
+                .map_err(|e| Box::new(bad_input("sub", &e, lang)))?;
+            filter = filter.sub_account(Some(sub));
+        }
+        match filter.check() {
+            Ok(()) => Ok(filter),
+            Err(FilterError::Unfiltered) => Err(Box::new(Reply::new(ReplyKind::Refused, lang.pick("Reset refused", "拒绝重置")).line(
+                lang.pick(
+                    "Without a filter this would reset every number of the task. Add status:, phones:, keyword:, from: or to:, or say `all` to reset the whole task.",
+                    "不带筛选条件将重置该任务的全部号码。请添加 status:、phones:、keyword:、from: 或 to:，或明确写 all 以重置整个任务。",
+                ),
+            ))),
+            Err(err) => Err(Box::new(bad_input("all", &err, lang))),
+        }
+    }
+
+    pub(crate) async fn confirm(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
+        let pending = lock(&self.inner.pending).get(&id).cloned();
+        let Some(pending) = pending else {
+            return Reply::new(ReplyKind::Error, lang.pick("Nothing to confirm", "没有待确认的重置")).line(lang.pick(
+                "This reset was already confirmed, cancelled or expired; run /reset again if needed.",
+                "该重置已被确认、取消或已过期；如有需要请重新执行 /reset。",
+            ));
+        };
+        if !caller.same_person(&pending.requester) {
+            tracing::warn!(caller = %caller.identity(), requester = %pending.requester.identity(), "refused: confirmation by someone else");
+            return Reply::new(
+                ReplyKind::Refused,
+                lang.pick("Not yours to confirm", "无法确认他人的重置"),
+            )
+            .line(match lang {
+                Lang::En => format!(
+                    "Only {}, who asked for this reset, can confirm it.",
+                    pending.requester.name
+                ),
+                Lang::Zh => format!("只有发起人 {} 可以确认此重置。", pending.requester.name),
+            });
+        }
+        if let Some(refusal) = self.refuse_unless(caller, Role::Operator, lang) {
+            return refusal;
+        }
+        // Single use: whoever removes it runs it.
+        let Some(pending) = lock(&self.inner.pending).remove(&id) else {
+            return Reply::new(
+                ReplyKind::Error,
+                lang.pick("Nothing to confirm", "没有待确认的重置"),
+            )
+            .line(lang.pick("This reset was already confirmed.", "该重置已被确认。"));
+        };
+        if pending.expires <= self.now() {
+            self.audit(AuditEvent::Expired, id, &pending.requester, &pending, None);
+            return Reply::new(
+                ReplyKind::Error,
+                lang.pick("Confirmation expired", "确认已过期"),
+            )
+            .line(lang.pick("Run /reset again.", "请重新执行 /reset。"));
+        }
+        let described = describe_reset(&pending.filter, lang, self.config().mask_phones);
+        let label = pending.task_label.clone();
+        match self.client().reset(&pending.filter).await {
+            Ok(outcome) => {
+                self.forget_counts(pending.filter.task().as_str());
+                self.audit(
+                    AuditEvent::Confirmed,
+                    id,
+                    caller,
+                    &pending,
+                    Some(outcome.message.clone()),
+                );
+                let total = pending.preview.total();
+                let mut reply = Reply::new(
+                    ReplyKind::Done,
+                    match lang {
+                        Lang::En => format!(
+                            "Reset done by {}: task {label}, {total} numbers back to waiting",
+                            caller.name
+                        ),
+                        Lang::Zh => format!(
+                            "{} 已完成重置：任务 {label}，{total} 个号码恢复为等待呼叫",
+                            caller.name
+                        ),
+                    },
+                );
+                reply.summary = Some(format!(
+                    "{}: {}",
+                    lang.pick("By status before the reset", "重置前按状态"),
+                    describe_summary(&pending.preview, lang)
+                ));
+                reply
+                    .lines
+                    .push(format!("{}: {described}", lang.pick("Filter", "筛选条件")));
+                reply.footer = Some(format!(
+                    "{}: {}",
+                    lang.pick("Platform", "平台"),
+                    outcome.message
+                ));
+                reply
+            }
+            Err(err) => {
+                self.forget_counts(pending.filter.task().as_str());
+                self.audit(
+                    AuditEvent::Failed,
+                    id,
+                    caller,
+                    &pending,
+                    Some(err.to_string()),
+                );
+                let mut reply = upstream_error(&err, &label, lang);
+                reply.title = lang.pick("Reset failed", "重置失败").to_string();
+                reply.private = false;
+                let unsure = matches!(
+                    err,
+                    agent_core::Error::Timeout { .. }
+                        | agent_core::Error::Transport { connect: false, .. }
+                ) || matches!(err, agent_core::Error::Http { status, .. } if status >= 500);
+                if unsure {
+                    reply.lines.push(lang.pick(
+                        "The reset may or may not have been applied: check with /numbers before trying again.",
+                        "无法确定重置是否已生效：请先用 /numbers 查看，再决定是否重试。",
+                    ).to_string());
+                }
+                reply
+            }
+        }
+    }
+
+    pub(crate) fn cancel(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
+        let requester = lock(&self.inner.pending)
+            .get(&id)
+            .map(|p| p.requester.clone());
+        let Some(requester) = requester else {
+            return Reply::new(
+                ReplyKind::Error,
+                lang.pick("Nothing to cancel", "没有可取消的重置"),
+            )
+            .line(lang.pick(
+                "This reset was already confirmed, cancelled or expired.",
+                "该重置已被确认、取消或已过期。",
+            ));
+        };
+        if !caller.same_person(&requester) {
+            return Reply::new(
+                ReplyKind::Refused,
+                lang.pick("Not yours to cancel", "无法取消他人的重置"),
+            )
+            .line(match lang {
+                Lang::En => format!(
+                    "Only {}, who asked for this reset, can cancel it.",
+                    requester.name
+                ),
+                Lang::Zh => format!("只有发起人 {} 可以取消此重置。", requester.name),
+            });
+        }
+        let Some(pending) = lock(&self.inner.pending).remove(&id) else {
+            return Reply::new(
+                ReplyKind::Error,
+                lang.pick("Nothing to cancel", "没有可取消的重置"),
+            );
+        };
+        self.audit(AuditEvent::Cancelled, id, caller, &pending, None);
+        Reply::new(
+            ReplyKind::Done,
+            match lang {
+                Lang::En => format!("Reset cancelled by {}: nothing was changed", caller.name),
+                Lang::Zh => format!("{} 已取消重置：未做任何更改", caller.name),
+            },
+        )
+    }
+}

@@ -1,0 +1,628 @@
+//! The engine against the simulator over real HTTP: every command path, authorization on
+//! commands and presses, confirmation rules, expiry, tampering, audit lines.
+#![allow(clippy::unwrap_used)] // tests may panic
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use agent_chatops::{ActionStyle, Caller, Engine, EngineConfig, Reply, ReplyKind, Transport};
+use agent_core::config::ApiSection;
+use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
+use agent_sim::{DEMO_TASK_ID, DEMO_USER_ID, Fault, SimConfig, SimHandle};
+use serde_json::Value;
+
+struct World {
+    sim: SimHandle,
+    engine: Engine,
+    /// Seconds added to the real clock.
+    clock_offset: Arc<AtomicI64>,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    async fn new() -> Self {
+        Self::with_size(240).await
+    }
+
+    async fn with_size(size: usize) -> Self {
+        let sim = agent_sim::start(SimConfig {
+            size,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let base = sim.base_url().to_string();
+        let token = sim.token().to_string();
+        let mut api = ApiConfig::resolve(ApiSection::default(), |name| match name {
+            "AGENT_API_BASE_URL" => Some(base.clone()),
+            "AGENT_API_TOKEN" => Some(token.clone()),
+            "AGENT_USER_ID" => Some(DEMO_USER_ID.to_string()),
+            _ => None,
+        })
+        .unwrap();
+        api.settings.retry = RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: std::time::Duration::from_millis(1),
+            max_backoff: std::time::Duration::from_millis(2),
+            ..RetryPolicy::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            r#"
+            [chatops]
+            secret = "test-secret-0123456789"
+            confirm_ttl_secs = 120
+            page_size = 10
+            audit_log = "{}"
+            operators = ["shell:alice", "shell:bob", "telegram:user:1"]
+            viewers = ["shell:victor"]
+            [chatops.tasks]
+            demo = "{DEMO_TASK_ID}"
+            "#,
+            dir.path().join("audit.jsonl").display()
+        );
+        let config =
+            EngineConfig::resolve(EngineConfig::section(&toml).unwrap(), |_| None).unwrap();
+        let clock_offset = Arc::new(AtomicI64::new(0));
+        let offset = clock_offset.clone();
+        let clock = Arc::new(move || {
+            jiff::Timestamp::now()
+                .checked_add(jiff::SignedDuration::from_secs(
+                    offset.load(Ordering::SeqCst),
+                ))
+                .unwrap()
+        });
+        let engine = Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock);
+        Self {
+            sim,
+            engine,
+            clock_offset,
+            dir,
+        }
+    }
+
+    async fn say(&self, who: &Caller, text: &str) -> Reply {
+        self.engine.handle_text(who, text).await
+    }
+
+    fn audit(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("audit.jsonl")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn count(&self, status: CallStatus) -> usize {
+        self.sim
+            .snapshot(DEMO_TASK_ID)
+            .iter()
+            .filter(|r| *r.status == i64::from(status.code()))
+            .count()
+    }
+}
+
+fn shell(name: &str) -> Caller {
+    Caller {
+        chat_id: Some("terminal".into()),
+        ..Caller::new(Transport::Shell, name)
+    }
+}
+
+fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
+    &reply
+        .actions
+        .iter()
+        .find(|a| a.label.contains(label))
+        .unwrap_or_else(|| panic!("no `{label}` action in {reply:#?}"))
+        .data
+}
+
+#[tokio::test]
+async fn numbers_shows_a_page_with_counts_and_paging() {
+    let world = World::new().await;
+    let busy = world.count(CallStatus::Busy);
+    assert!(
+        busy > 10,
+        "the seeded task should have more than a page of busy numbers"
+    );
+    let reply = world
+        .say(&shell("alice"), "/numbers task:demo status:busy")
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Page, "{reply:#?}");
+    let table = reply.table.as_ref().unwrap();
+    assert_eq!(table.rows.len(), 10);
+    assert!(table.rows.iter().all(|row| row[1] == "busy"), "{table:#?}");
+    // Phones are masked.
+    assert!(
+        table
+            .rows
+            .iter()
+            .all(|row| row[0].contains("****") || row[0].ends_with('…')),
+        "{table:#?}"
+    );
+    let pages = busy.div_ceil(10);
+    assert_eq!(
+        reply.footer.as_deref(),
+        Some(format!("{busy} numbers · page 1/{pages}").as_str())
+    );
+    assert_eq!(
+        reply.summary.as_deref(),
+        Some(format!("By status: busy {busy}").as_str())
+    );
+    assert_eq!(reply.actions.len(), 1, "page 1 has Next only");
+
+    let next = world
+        .engine
+        .press(&shell("victor"), action(&reply, "Next"))
+        .await;
+    assert_eq!(next.kind, ReplyKind::Page);
+    assert_eq!(
+        next.footer.as_deref(),
+        Some(format!("{busy} numbers · page 2/{pages}").as_str())
+    );
+    assert_ne!(next.table, reply.table);
+    let back = world
+        .engine
+        .press(&shell("alice"), action(&next, "Prev"))
+        .await;
+    assert_eq!(back.table, reply.table);
+}
+
+#[tokio::test]
+async fn numbers_without_filter_counts_every_status_and_past_the_end_shows_the_last_page() {
+    let world = World::new().await;
+    let reply = world.say(&shell("alice"), "/numbers demo page:999").await;
+    assert_eq!(reply.kind, ReplyKind::Page);
+    assert_eq!(reply.footer.as_deref(), Some("240 numbers · page 24/24"));
+    let summary = reply.summary.unwrap();
+    for status in [CallStatus::Waiting, CallStatus::Connected] {
+        let n = world.count(status);
+        assert!(summary.contains(&format!("{status} {n}")), "{summary}");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_names_the_offending_part() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    for (command, needle) in [
+        (
+            "/numbers task:demo status:bussy",
+            "status: unknown call status `bussy`",
+        ),
+        (
+            "/numbers task:demo from:someday",
+            "from/to: from: `someday` is not a time",
+        ),
+        (
+            "/numbers task:demo from:2020-07-29 to:2020-07-28",
+            "is before `from`",
+        ),
+        (
+            "/numbers task:demo page:0",
+            "page: `0` is not a page number",
+        ),
+        ("/numbers task:demo colour:red", "unknown option `colour`"),
+        ("/numbers", "Which task?"),
+        (
+            "/numbers task:no/such",
+            "is neither a task alias (demo) nor a task id",
+        ),
+        (
+            "/reset task:demo phones:12345",
+            "phones: `12345` is not a phone number",
+        ),
+        ("/frobnicate", "unknown command `/frobnicate`"),
+    ] {
+        let reply = world.say(&alice, command).await;
+        assert_eq!(reply.kind, ReplyKind::Error, "{command}: {reply:#?}");
+        assert!(reply.private, "errors are private");
+        let text = reply.to_plain_text();
+        assert!(text.contains(needle), "{command}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_task_id_is_a_clear_upstream_error() {
+    let world = World::new().await;
+    let reply = world
+        .say(
+            &shell("alice"),
+            "/numbers task:00000000-0000-0000-0000-000000000000",
+        )
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Error);
+    assert!(
+        reply
+            .to_plain_text()
+            .contains("was not found for this account (HTTP 404)"),
+        "{reply:#?}"
+    );
+}
+
+#[tokio::test]
+async fn help_lists_commands_tasks_and_role() {
+    let world = World::new().await;
+    let text = world.say(&shell("victor"), "/help").await.to_plain_text();
+    assert!(text.contains("/numbers task:<task>"), "{text}");
+    assert!(text.contains("Tasks: demo"), "{text}");
+    assert!(text.contains("retryable"), "{text}");
+    assert!(
+        text.contains("You are shell:user:victor (role: viewer)."),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn unauthorised_users_are_refused_on_commands_and_presses() {
+    let world = World::new().await;
+    let mallory = shell("mallory");
+    let reply = world.say(&mallory, "/numbers task:demo").await;
+    assert_eq!(reply.kind, ReplyKind::Refused);
+    assert!(reply.to_plain_text().contains("may not list numbers"));
+
+    let viewer_reset = world
+        .say(&shell("victor"), "/reset task:demo status:busy")
+        .await;
+    assert_eq!(viewer_reset.kind, ReplyKind::Refused);
+    assert!(
+        viewer_reset
+            .to_plain_text()
+            .contains("may not reset numbers")
+    );
+
+    // A page made for alice, pressed by mallory.
+    let page = world.say(&shell("alice"), "/numbers task:demo").await;
+    let pressed = world.engine.press(&mallory, action(&page, "Next")).await;
+    assert_eq!(pressed.kind, ReplyKind::Refused);
+}
+
+#[tokio::test]
+async fn reset_previews_then_only_the_requester_confirms_once() {
+    let world = World::new().await;
+    let busy_before = world.count(CallStatus::Busy);
+    let waiting_before = world.count(CallStatus::Waiting);
+    let alice = shell("alice");
+    let listed = world.say(&alice, "/numbers task:demo").await;
+    assert!(
+        listed
+            .summary
+            .unwrap()
+            .contains(&format!("busy {busy_before}"))
+    );
+
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    assert!(
+        preview
+            .title
+            .contains(&format!("{busy_before} numbers would go back to waiting")),
+        "{}",
+        preview.title
+    );
+    assert_eq!(
+        preview.summary.as_deref(),
+        Some(format!("By status: busy {busy_before}").as_str())
+    );
+    assert_eq!(preview.actions[0].style, ActionStyle::Danger);
+    assert_eq!(
+        world.count(CallStatus::Busy),
+        busy_before,
+        "a preview changes nothing"
+    );
+
+    // Bob is an operator, but not the requester.
+    let by_bob = world
+        .engine
+        .press(&shell("bob"), action(&preview, "Confirm"))
+        .await;
+    assert_eq!(by_bob.kind, ReplyKind::Refused);
+    assert!(
+        by_bob
+            .to_plain_text()
+            .contains("Only alice, who asked for this reset, can confirm it.")
+    );
+    assert_eq!(world.count(CallStatus::Busy), busy_before);
+
+    let done = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
+    assert!(
+        done.title.contains(&format!(
+            "Reset done by alice: task demo, {busy_before} numbers back to waiting"
+        )),
+        "{}",
+        done.title
+    );
+    assert_eq!(world.count(CallStatus::Busy), 0);
+    assert_eq!(
+        world.count(CallStatus::Waiting),
+        waiting_before + busy_before
+    );
+
+    // The counts of the task are not served stale from before the reset.
+    let listed = world.say(&alice, "/numbers task:demo").await;
+    assert!(!listed.summary.unwrap().contains("busy"));
+
+    let again = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(again.kind, ReplyKind::Error);
+    assert!(
+        again
+            .to_plain_text()
+            .contains("already confirmed, cancelled or expired")
+    );
+
+    let events: Vec<(String, String)> = world
+        .audit()
+        .iter()
+        .map(|r| {
+            (
+                r["event"].as_str().unwrap().to_string(),
+                r["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("requested".to_string(), "shell:user:alice".to_string()),
+            ("confirmed".to_string(), "shell:user:alice".to_string()),
+        ]
+    );
+    let confirmed = &world.audit()[1];
+    assert_eq!(confirmed["task"], DEMO_TASK_ID);
+    assert_eq!(confirmed["filter"], "status=busy");
+    assert_eq!(confirmed["matched"], busy_before);
+    assert_eq!(confirmed["outcome"], "批量重置号码成功");
+    assert!(
+        !std::fs::read_to_string(world.dir.path().join("audit.jsonl"))
+            .unwrap()
+            .contains("sim-token")
+    );
+}
+
+#[tokio::test]
+async fn a_reset_can_be_cancelled() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let busy = world.count(CallStatus::Busy);
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    let by_bob = world
+        .engine
+        .press(&shell("bob"), action(&preview, "Cancel"))
+        .await;
+    assert_eq!(by_bob.kind, ReplyKind::Refused);
+    let cancelled = world.engine.press(&alice, action(&preview, "Cancel")).await;
+    assert_eq!(cancelled.kind, ReplyKind::Done);
+    assert_eq!(
+        cancelled.title,
+        "Reset cancelled by alice: nothing was changed"
+    );
+    let confirm = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(confirm.kind, ReplyKind::Error);
+    assert_eq!(world.count(CallStatus::Busy), busy);
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "cancelled"]);
+}
+
+#[tokio::test]
+async fn an_expired_confirmation_is_refused_and_audited() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let busy = world.count(CallStatus::Busy);
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    world.clock_offset.store(121, Ordering::SeqCst);
+    let late = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(late.kind, ReplyKind::Error, "{late:#?}");
+    assert!(
+        late.to_plain_text().contains("Confirmation expired"),
+        "{late:#?}"
+    );
+    assert_eq!(world.count(CallStatus::Busy), busy);
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "expired"]);
+}
+
+#[tokio::test]
+async fn pending_resets_nobody_presses_expire_on_the_next_sweep() {
+    let world = World::new().await;
+    let _preview = world
+        .say(&shell("alice"), "/reset task:demo status:busy")
+        .await;
+    assert_eq!(world.engine.sweep_expired(), 0);
+    world.clock_offset.store(500, Ordering::SeqCst);
+    assert_eq!(world.engine.sweep_expired(), 1);
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "expired"]);
+}
+
+#[tokio::test]
+async fn tampered_and_forged_actions_are_refused() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    let data = action(&preview, "Confirm").to_string();
+    let mut bytes = data.clone().into_bytes();
+    let last = bytes.len() - 1;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(bytes).unwrap();
+    for forged in [tampered.as_str(), "confirm:1", "", "Next"] {
+        let reply = world.engine.press(&alice, forged).await;
+        assert_eq!(reply.kind, ReplyKind::Refused, "{forged}");
+        assert!(reply.to_plain_text().contains("not made by this bot"));
+    }
+    assert!(world.count(CallStatus::Busy) > 0);
+}
+
+#[tokio::test]
+async fn an_unfiltered_reset_needs_all() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let refused = world.say(&alice, "/reset task:demo").await;
+    assert_eq!(refused.kind, ReplyKind::Refused);
+    assert!(refused.to_plain_text().contains("say `all`"));
+    let mixed = world.say(&alice, "/reset task:demo status:busy all").await;
+    assert_eq!(mixed.kind, ReplyKind::Error);
+    let everything = world.say(&alice, "/reset task:demo all").await;
+    assert_eq!(everything.kind, ReplyKind::Preview);
+    assert!(
+        everything
+            .title
+            .contains("240 numbers would go back to waiting"),
+        "{}",
+        everything.title
+    );
+    let done = world
+        .engine
+        .press(&alice, action(&everything, "Confirm"))
+        .await;
+    assert_eq!(done.kind, ReplyKind::Done);
+    assert_eq!(world.count(CallStatus::Waiting), 240);
+}
+
+#[tokio::test]
+async fn a_reset_by_phones_resets_those_numbers_only() {
+    let world = World::new().await;
+    let records = world.sim.snapshot(DEMO_TASK_ID);
+    let dialled: Vec<_> = records
+        .iter()
+        .filter(|r| *r.status != 0 && r.number.len() == 11 && r.number.starts_with('1'))
+        .take(2)
+        .collect();
+    let phones = format!("{},{}", dialled[0].number, dialled[1].number);
+    let alice = shell("alice");
+    let preview = world
+        .say(&alice, &format!("/reset task:demo phones:{phones}"))
+        .await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    assert!(
+        preview.title.contains("2 numbers would go back"),
+        "{}",
+        preview.title
+    );
+    // Phones are masked in replies.
+    assert!(!preview.to_plain_text().contains(&dialled[0].number));
+    let done = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
+    let after = world.sim.snapshot(DEMO_TASK_ID);
+    let changed: Vec<_> = after
+        .iter()
+        .zip(&records)
+        .filter(|(a, b)| a.status != b.status)
+        .map(|(a, _)| a.number.clone())
+        .collect();
+    assert_eq!(
+        changed,
+        [dialled[0].number.clone(), dialled[1].number.clone()]
+    );
+}
+
+#[tokio::test]
+async fn nothing_to_reset_is_said_without_a_confirmation() {
+    let world = World::new().await;
+    let reply = world
+        .say(
+            &shell("alice"),
+            "/reset task:demo status:busy from:2001-01-01 to:2001-01-02",
+        )
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Done, "{reply:#?}");
+    assert!(reply.actions.is_empty());
+}
+
+#[tokio::test]
+async fn upstream_failures_get_a_clear_reply_and_the_engine_keeps_serving() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    world.sim.inject(Fault::ServerError, 100);
+    let reply = world.say(&alice, "/numbers task:demo").await;
+    assert_eq!(reply.kind, ReplyKind::Error);
+    assert!(reply.to_plain_text().contains("HTTP 500"), "{reply:#?}");
+    world.sim.inject(Fault::ServerError, 0);
+    let reply = world.say(&alice, "/numbers task:demo").await;
+    assert_eq!(reply.kind, ReplyKind::Page, "{reply:#?}");
+}
+
+#[tokio::test]
+async fn a_refused_reset_is_audited_as_failed() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    world.sim.inject(Fault::SoftError, 1);
+    let failed = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(failed.kind, ReplyKind::Error);
+    assert_eq!(failed.title, "Reset failed");
+    assert!(failed.to_plain_text().contains("6007"), "{failed:#?}");
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "failed"]);
+}
+
+#[tokio::test]
+async fn chinese_speakers_get_chinese_replies() {
+    let world = World::new().await;
+    let zh = Caller {
+        locale: Some("zh-CN".into()),
+        ..shell("alice")
+    };
+    let reply = world.say(&zh, "/numbers task:demo status:占线").await;
+    assert_eq!(reply.kind, ReplyKind::Page);
+    assert!(
+        reply
+            .title
+            .starts_with("任务号码 demo · 状态=占线/用户正忙"),
+        "{}",
+        reply.title
+    );
+    assert!(reply.footer.unwrap().starts_with("共 "));
+    assert!(
+        reply
+            .table
+            .unwrap()
+            .rows
+            .iter()
+            .all(|r| r[1] == "占线/用户正忙")
+    );
+    let refused = world
+        .say(
+            &Caller {
+                locale: Some("zh".into()),
+                ..shell("mallory")
+            },
+            "/numbers demo",
+        )
+        .await;
+    assert_eq!(refused.title, "无权限");
+}

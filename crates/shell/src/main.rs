@@ -1,0 +1,176 @@
+//! `agent-shell`: `/numbers` and `/reset` in a terminal. `cargo run` at the workspace's top
+//! starts it on the built-in simulator.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use agent_shell::session::{Outcome, Session};
+use agent_shell::setup::{Sources, acting_user, caller, prepare};
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(
+    name = "agent-shell",
+    version,
+    about = "agent-ops in a terminal: /numbers and /reset, on the built-in simulator unless AGENT_* points at the platform",
+    after_help = "Examples:\n  agent-shell                                   interactive, on the simulator\n  agent-shell '/numbers task:demo status:busy'  one command, for scripts\n  AGENT_OPS_USER=viewer agent-shell             act as a viewer\n\nPlatform: set AGENT_API_BASE_URL, AGENT_API_TOKEN, AGENT_USER_ID (and AGENT_SUB_USER_ID)."
+)]
+struct Args {
+    /// One command to run instead of a session, e.g. '/numbers task:demo status:busy'.
+    command: Vec<String>,
+    /// A TOML config file with [api] and [chatops] tables.
+    #[arg(long, env = "AGENT_OPS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Act as this user (try authorization); also AGENT_OPS_USER.
+    #[arg(long = "as", value_name = "USER")]
+    as_user: Option<String>,
+    /// Reply language: en or zh-CN (default: from LANG, else the config).
+    #[arg(long)]
+    lang: Option<String>,
+    /// Numbers per task of the built-in simulator.
+    #[arg(long, default_value_t = 3000)]
+    sim_size: usize,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let env = |name: &str| std::env::var(name).ok();
+    let acting = acting_user(&env, args.as_user.as_deref());
+    let locale = args.lang.clone().or_else(|| {
+        env("LANG")
+            .filter(|l| l.to_ascii_lowercase().starts_with("zh"))
+            .map(|_| "zh-CN".to_string())
+    });
+    let sources = Sources {
+        config_file: args.config.as_deref(),
+        env: &env,
+        sim_size: args.sim_size,
+    };
+    let backend = prepare(&sources, &acting).await?;
+    let who = caller(&acting, locale);
+
+    if !args.command.is_empty() {
+        let mut session = Session::new(backend.engine.clone(), who, false);
+        let line = args.command.join(" ");
+        return Ok(match session.line(&line).await {
+            Outcome::Print { text, failed } => {
+                println!("{text}");
+                if failed {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Outcome::Nothing | Outcome::Exit => ExitCode::SUCCESS,
+        });
+    }
+
+    let interactive = std::io::stdin().is_terminal();
+    for line in &backend.banner {
+        println!("{line}");
+    }
+    println!("Type /help, /numbers task:demo status:busy, or exit.");
+    let mut session = Session::new(backend.engine.clone(), who, true);
+    if interactive {
+        interactive_loop(&mut session).await?;
+    } else {
+        piped_loop(&mut session).await?;
+    }
+    if let Some(sim) = backend.sim {
+        sim.shutdown().await;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A terminal: line editing and history (rustyline), read on a blocking thread.
+async fn interactive_loop(session: &mut Session) -> anyhow::Result<()> {
+    use rustyline::error::ReadlineError;
+    let history =
+        std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".agent_ops_history"));
+    let mut editor = rustyline::DefaultEditor::new()?;
+    if let Some(path) = &history {
+        let _ = editor.load_history(path);
+    }
+    let prompt = format!("{}> ", session.caller().user_id);
+    loop {
+        let (returned, line) = tokio::task::spawn_blocking({
+            let prompt = prompt.clone();
+            let mut editor = editor;
+            move || {
+                let line = editor.readline(&prompt);
+                (editor, line)
+            }
+        })
+        .await?;
+        editor = returned;
+        let line = match line {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted | ReadlineError::Eof) => break,
+            Err(err) => return Err(err.into()),
+        };
+        if !line.trim().is_empty() {
+            let _ = editor.add_history_entry(line.as_str());
+        }
+        match session.line(&line).await {
+            Outcome::Print { text, .. } => println!("{text}\n"),
+            Outcome::Nothing => {}
+            Outcome::Exit => break,
+        }
+    }
+    if let Some(path) = &history {
+        let _ = editor.save_history(path);
+    }
+    Ok(())
+}
+
+/// Piped input (scripts, tests): one command per line, handled as it arrives, echoed so the
+/// transcript reads well.
+async fn piped_loop(session: &mut Session) -> anyhow::Result<()> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(16);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.blocking_send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(line) = rx.recv().await {
+        println!("> {}", line.trim());
+        match session.line(&line).await {
+            Outcome::Print { text, .. } => println!("{text}\n"),
+            Outcome::Nothing => {}
+            Outcome::Exit => break,
+        }
+        std::io::stdout().flush()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! Which platform, which engine settings, and who is typing.
+//!
+//! - With none of `AGENT_API_BASE_URL`, `AGENT_API_TOKEN`, `AGENT_USER_ID`, `AGENT_SUB_USER_ID`
+//!   set and no `[api]` in a config file, the built-in simulator starts in-process and the task
+//!   aliases name its seeded tasks (`demo` first).
+//! - The local user is an operator unless the config file grants roles; `viewer` is a viewer.
+//!   `AGENT_OPS_USER` (or `--as`) acts as someone else, to try authorization.
+
+use std::path::{Path, PathBuf};
+
+use agent_chatops::{Caller, ChatopsSection, Engine, EngineConfig, Transport};
+use agent_core::config::{ApiSection, api_section};
+use agent_core::{AgentClient, ApiConfig};
+use anyhow::{Context, Result};
+
+/// What the shell runs on.
+pub struct Backend {
+    /// The engine.
+    pub engine: Engine,
+    /// Lines to show at start.
+    pub banner: Vec<String>,
+    /// The simulator, when it is what we talk to (kept alive with the backend).
+    pub sim: Option<agent_sim::SimHandle>,
+}
+
+/// Where settings come from: a config file and an environment lookup (tests pass their own).
+pub struct Sources<'a> {
+    /// The config file, if any (`--config` or `AGENT_OPS_CONFIG`).
+    pub config_file: Option<&'a Path>,
+    /// Reads an environment variable.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Numbers per simulated task.
+    pub sim_size: usize,
+}
+
+/// The login name of the person at the terminal (`USER`, `USERNAME`), else `operator`. Without
+/// grants in a config file, this person is the operator.
+pub fn login_user(env: &dyn Fn(&str) -> Option<String>) -> String {
+    env("USER")
+        .or_else(|| env("USERNAME"))
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "operator".to_string())
+}
+
+/// Who the session acts as: `--as`, else `AGENT_OPS_USER` (to try authorization as someone
+/// else), else the login.
+pub fn acting_user(env: &dyn Fn(&str) -> Option<String>, override_user: Option<&str>) -> String {
+    override_user
+        .map(ToString::to_string)
+        .or_else(|| env("AGENT_OPS_USER"))
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| login_user(env))
+}
+
+/// The caller for the terminal user.
+pub fn caller(user: &str, locale: Option<String>) -> Caller {
+    Caller {
+        chat_id: Some("terminal".to_string()),
+        locale,
+        ..Caller::new(Transport::Shell, user)
+    }
+}
+
+fn api_points_somewhere(section: &ApiSection) -> bool {
+    section.base_url.is_some() || section.token.is_some() || section.user_id.is_some()
+}
+
+/// Builds the engine on the platform the settings name, or on the simulator. `acting` is who
+/// the session acts as (for the banner).
+pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
+    let login = login_user(sources.env);
+    let text = match sources.config_file {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the config file {}", path.display()))?,
+        None => String::new(),
+    };
+    let api = api_section(&text).map_err(|reason| anyhow::anyhow!("config file: {reason}"))?;
+    let chatops: ChatopsSection = EngineConfig::section(&text)?;
+    let use_sim = !api_points_somewhere(&api) && !ApiConfig::env_is_set(sources.env);
+    let mut banner = Vec::new();
+
+    let (api_config, sim) = if use_sim {
+        let sim = agent_sim::start(agent_sim::SimConfig {
+            size: sources.sim_size,
+            ..agent_sim::SimConfig::default()
+        })
+        .await
+        .context("cannot start the built-in simulator")?;
+        let base = sim.base_url().to_string();
+        let token = sim.token().to_string();
+        let lookup = move |name: &str| match name {
+            "AGENT_API_BASE_URL" => Some(base.clone()),
+            "AGENT_API_TOKEN" => Some(token.clone()),
+            "AGENT_USER_ID" => Some(agent_sim::DEMO_USER_ID.to_string()),
+            _ => None,
+        };
+        let config = ApiConfig::resolve(api, lookup)?;
+        banner.push(format!(
+            "agent-ops shell · no AGENT_* settings, so this is the built-in simulator at {} (token {}), not the platform.",
+            sim.base_url(),
+            sim.token()
+        ));
+        (config, Some(sim))
+    } else {
+        let config = ApiConfig::resolve(api, sources.env)?;
+        banner.push(format!(
+            "agent-ops shell · platform {} · account {}",
+            config.base_url, config.user_id
+        ));
+        (config, None)
+    };
+
+    let grants_given = !chatops.operators.is_empty() || !chatops.viewers.is_empty();
+    let mut section = chatops;
+    if !grants_given {
+        section.operators = vec![format!("shell:{login}")];
+        section.viewers = vec!["shell:viewer".to_string()];
+    }
+    if let Some(sim) = &sim
+        && section.tasks.is_empty()
+    {
+        for task in sim
+            .tasks()
+            .iter()
+            .filter(|t| t.user_id == agent_sim::DEMO_USER_ID && t.sub_user_id.is_none())
+        {
+            let alias = if task.task_id == agent_sim::DEMO_TASK_ID {
+                "demo".to_string()
+            } else {
+                task.name.to_lowercase().replace(' ', "-")
+            };
+            section.tasks.insert(alias, task.task_id.clone());
+        }
+    }
+    if section.audit_log.is_none() {
+        section.audit_log = Some(if sim.is_some() {
+            std::env::temp_dir().join("agent-ops-demo-audit.jsonl")
+        } else {
+            PathBuf::from("agent-ops-audit.jsonl")
+        });
+    }
+    // One process, one terminal: a fresh signing key is all the shell needs.
+    if section.secret.is_none() && (sources.env)("AGENT_OPS_ACTION_SECRET").is_none() {
+        section.secret = Some(agent_chatops::config::random_secret());
+    }
+    let engine_config = EngineConfig::resolve(section, |name| (sources.env)(name))?;
+    if !engine_config.tasks.is_empty() {
+        let tasks: Vec<String> = engine_config
+            .tasks
+            .iter()
+            .map(|(alias, id)| format!("{alias} = {id}"))
+            .collect();
+        banner.push(format!("Tasks: {}", tasks.join(", ")));
+    }
+    if let Some(path) = &engine_config.audit_log {
+        banner.push(format!("Audit log: {}", path.display()));
+    }
+    let role = engine_config
+        .access
+        .role_of(&caller(acting, None))
+        .map_or("no role", |r| r.as_str());
+    if grants_given {
+        banner.push(format!("You are `{acting}` ({role})."));
+    } else {
+        banner.push(format!(
+            "You are `{acting}` ({role}). `{login}` is the operator here; AGENT_OPS_USER=viewer acts as a viewer, any other name has no role."
+        ));
+    }
+    let client = AgentClient::new(&api_config)?;
+    Ok(Backend {
+        engine: Engine::new(client, engine_config),
+        banner,
+        sim,
+    })
+}

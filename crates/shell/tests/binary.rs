@@ -1,0 +1,164 @@
+//! The `agent-shell` binary, driven as a user would: one-shot commands, and a session through
+//! its stdin that pages with Next and completes a reset with preview and confirmation.
+#![allow(clippy::unwrap_used)] // tests may panic
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn shell() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_agent-shell"));
+    for var in [
+        "AGENT_API_BASE_URL",
+        "AGENT_API_TOKEN",
+        "AGENT_USER_ID",
+        "AGENT_SUB_USER_ID",
+        "AGENT_OPS_CONFIG",
+        "AGENT_OPS_ACTION_SECRET",
+        "LANG",
+        "AGENT_OPS_USER",
+    ] {
+        command.env_remove(var);
+    }
+    let audit_dir = std::env::temp_dir();
+    command
+        .env("TMPDIR", audit_dir)
+        .env("USER", "tester")
+        .arg("--sim-size")
+        .arg("300");
+    command
+}
+
+fn run(command: &mut Command, stdin: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn one_shot_prints_a_page_of_numbers_from_the_simulator() {
+    let output = run(shell().arg("/numbers task:demo status:busy"), "");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("Numbers of task demo · status=busy\nBy status: busy "),
+        "{stdout}"
+    );
+    let header = stdout.lines().nth(2).unwrap();
+    let columns: Vec<&str> = header
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        columns,
+        ["phone", "status", "city", "last call", "length"],
+        "{stdout}"
+    );
+    assert!(stdout.contains(" numbers · page 1/"), "{stdout}");
+    let rows = stdout
+        .lines()
+        .filter(|l| l.contains("****") && l.contains("busy"))
+        .count();
+    assert_eq!(rows, 10, "{stdout}");
+}
+
+#[test]
+fn one_shot_failures_exit_non_zero_with_the_reason() {
+    let output = run(
+        shell()
+            .env("AGENT_OPS_USER", "viewer")
+            .arg("/reset task:demo status:busy"),
+        "",
+    );
+    assert!(!output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("refused: Not allowed"), "{stdout}");
+    let output = run(shell().args(["/numbers", "task:demo", "status:bussy"]), "");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("status: unknown call status `bussy`")
+    );
+}
+
+#[test]
+fn a_session_pages_with_next_and_completes_a_reset() {
+    let output = run(
+        &mut shell(),
+        "/numbers task:demo status:busy\n1\n/reset task:demo status:busy\n1\n/numbers task:demo status:busy\nexit\n",
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("built-in simulator at http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("You are `tester` (operator). `tester` is the operator here"),
+        "{stdout}"
+    );
+    let replies: Vec<&str> = stdout.split("\n> ").collect();
+    assert_eq!(replies.len(), 7, "{stdout}");
+    assert!(
+        replies[1].contains("page 1/") && replies[1].contains("[1] Next ▶"),
+        "{}",
+        replies[1]
+    );
+    assert!(
+        replies[2].starts_with("1\n") && replies[2].contains("page 2/"),
+        "{}",
+        replies[2]
+    );
+    assert!(
+        replies[3].contains("numbers would go back to waiting")
+            && replies[3].contains("[1] Confirm reset   [2] Cancel"),
+        "{}",
+        replies[3]
+    );
+    assert!(
+        replies[4].contains("Reset done by tester: task demo,"),
+        "{}",
+        replies[4]
+    );
+    assert!(
+        replies[5].contains("No numbers match.") && replies[5].contains("0 numbers · page 1/1"),
+        "{}",
+        replies[5]
+    );
+}
+
+#[test]
+fn acting_as_someone_without_a_role_is_refused() {
+    let output = run(
+        shell().env("AGENT_OPS_USER", "mallory"),
+        "/numbers task:demo\nexit\n",
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("refused: Not allowed\nYou (shell:user:mallory) may not list numbers"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn help_is_there() {
+    let output = shell().arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("AGENT_OPS_USER=viewer"), "{text}");
+}
