@@ -222,6 +222,53 @@ impl EngineConfig {
     }
 }
 
+/// Why the settings of a bot could not be loaded; the message names the setting or the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The config file cannot be read.
+    #[error("cannot read the config file {path}: {reason}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The platform settings (`[api]`, `AGENT_*`).
+    #[error(transparent)]
+    Api(#[from] agent_core::ConfigError),
+    /// The engine settings (`[chatops]`, `AGENT_OPS_ACTION_SECRET`).
+    #[error(transparent)]
+    Engine(#[from] EngineConfigError),
+}
+
+/// The text of a config file, or an empty document without one.
+pub fn read_config_file(path: Option<&std::path::Path>) -> Result<String, LoadError> {
+    match path {
+        None => Ok(String::new()),
+        Some(path) => std::fs::read_to_string(path).map_err(|e| LoadError::File {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// The platform and engine settings of a bot: the `[api]` and `[chatops]` tables of a config
+/// file's text, under the `AGENT_*` and `AGENT_OPS_ACTION_SECRET` variables read via `env`.
+pub fn load(
+    toml_text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(agent_core::ApiConfig, EngineConfig), LoadError> {
+    let api_section = agent_core::config::api_section(toml_text).map_err(|reason| {
+        LoadError::Api(agent_core::ConfigError::Invalid {
+            setting: "[api]".to_string(),
+            reason,
+        })
+    })?;
+    let api = agent_core::ApiConfig::resolve(api_section, env)?;
+    let engine = EngineConfig::resolve(EngineConfig::section(toml_text)?, env)?;
+    Ok((api, engine))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +295,25 @@ mod tests {
         assert_eq!(config.confirm_ttl, Duration::from_secs(60));
         assert_eq!(config.tasks["demo"], "f232d184-dd54-42a0-8ace-0bf8d660f4cc");
         assert!(!format!("{config:?}").contains("0123456789abcdef0123"));
+    }
+
+    #[test]
+    fn bots_load_both_tables_under_the_environment() {
+        let text = "[api]\nuser_id = \"u-1\"\n[chatops]\noperators = [\"telegram:user:1\"]\n";
+        let env = |name: &str| match name {
+            "AGENT_API_TOKEN" => Some("tok".to_string()),
+            "AGENT_OPS_ACTION_SECRET" => Some("0123456789abcdef!".to_string()),
+            _ => None,
+        };
+        let (api, engine) = load(text, &env).unwrap();
+        assert_eq!(api.user_id, "u-1");
+        assert_eq!(engine.secret.expose_secret(), "0123456789abcdef!");
+        let err = load("", &|_| None).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("missing setting AGENT_API_TOKEN"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,3 @@
+//! `discord-bot` (issue 7: being built).
+
+fn main() {}

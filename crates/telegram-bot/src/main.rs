@@ -1,0 +1,3 @@
+//! `telegram-bot` (issue 6: being built).
+
+fn main() {}
