@@ -74,9 +74,7 @@ pub fn connect(
     let mut headers = HeaderMap::new();
     headers.insert(AUTHORIZATION, auth);
 
-    // reqwest is built without a default crypto provider, so that the whole workspace shares
-    // rustls with ring; install it unless the process already chose one.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    ensure_crypto_provider();
 
     let http = reqwest::Client::builder()
         .default_headers(headers)
@@ -89,6 +87,16 @@ pub fn connect(
         .build()
         .map_err(ConnectError::Http)?;
     Ok(Client::new_with_client(&base, http))
+}
+
+/// Installs rustls's ring provider as the process default, unless one is installed already.
+///
+/// reqwest 0.13 is built here without a default crypto provider (so that the whole workspace
+/// shares rustls with ring instead of also building aws-lc), and then panics when a client is
+/// built before a provider is installed. [`connect`] calls this; call it yourself before building
+/// another `reqwest::Client` (tests do).
+pub fn ensure_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Checks a base URL (absolute, http or https, no query) and drops trailing slashes (generated

@@ -41,7 +41,10 @@ pub mod wire;
 )]
 mod generated;
 
-pub use connect::{ClientOptions, ConnectError, DEFAULT_USER_AGENT, connect, normalize_base_url};
+pub use connect::{
+    ClientOptions, ConnectError, DEFAULT_USER_AGENT, connect, ensure_crypto_provider,
+    normalize_base_url,
+};
 pub use generated::*;
 pub use hooks::snippet;
 pub use progenitor_client::{Error, ResponseValue};
