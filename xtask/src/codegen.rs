@@ -24,6 +24,8 @@ pub fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("PartialEq")
+        // State the hooks read: the limit of requests in flight (crates/agent-api/src/hooks.rs).
+        .with_inner_type(quote::quote!(crate::ClientState))
         .with_replacement(
             "PlatformDateTime",
             "crate::wire::PlatformDateTime",

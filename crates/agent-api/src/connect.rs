@@ -5,7 +5,7 @@ use std::time::Duration;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::Client;
+use crate::{Client, ClientState};
 
 /// The user agent sent unless [`ClientOptions::user_agent`] says otherwise.
 pub const DEFAULT_USER_AGENT: &str = concat!("agent-ops/", env!("CARGO_PKG_VERSION"));
@@ -19,6 +19,9 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// At most this many requests wait for the platform at once (`None`: no limit). Being
+    /// polite: the platform documents no rate limits.
+    pub max_in_flight: Option<usize>,
 }
 
 impl Default for ClientOptions {
@@ -27,6 +30,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             user_agent: DEFAULT_USER_AGENT.to_string(),
+            max_in_flight: Some(8),
         }
     }
 }
@@ -86,7 +90,11 @@ pub fn connect(
         )
         .build()
         .map_err(ConnectError::Http)?;
-    Ok(Client::new_with_client(&base, http))
+    let state = match options.max_in_flight {
+        Some(limit) => ClientState::limited(limit),
+        None => ClientState::unlimited(),
+    };
+    Ok(Client::new_with_client(&base, http, state))
 }
 
 /// Installs rustls's ring provider as the process default, unless one is installed already.

@@ -1,5 +1,9 @@
 //! Hooks that the generated client calls around every request (progenitor's `ClientHooks`).
 //!
+//! - At most [`ClientOptions::max_in_flight`](crate::ClientOptions::max_in_flight) requests wait
+//!   for the platform at once, across every clone and every operation of a client; the permit
+//!   is held from sending the request until the answer's headers arrive, so reading and decoding
+//!   bodies does not hold the platform's slots.
 //! - Every exchange is a `tracing` debug event: operation, method, path, status, time. Never the
 //!   query, the body or the headers, so neither the token nor phone numbers reach the logs.
 //! - An error answer whose body is not the documented JSON (an HTML page from a proxy, plain
@@ -8,10 +12,12 @@
 //!   original, so callers see `Error::ErrorResponse` with the real status and headers
 //!   (`Retry-After` included).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
+use tokio::sync::Semaphore;
 
 use crate::Client;
 use crate::types::ApiError;
@@ -19,7 +25,35 @@ use crate::types::ApiError;
 /// How much of a non-JSON error body is quoted.
 const SNIPPET_CHARS: usize = 200;
 
-impl ClientHooks for Client {
+/// What the generated client carries for its hooks (progenitor's inner type).
+#[derive(Debug, Clone, Default)]
+pub struct ClientState {
+    limiter: Option<Arc<Semaphore>>,
+    limit: Option<usize>,
+}
+
+impl ClientState {
+    /// No limit on requests in flight.
+    pub fn unlimited() -> Self {
+        Self::default()
+    }
+
+    /// At most `max_in_flight` requests wait for the platform at once (at least 1).
+    pub fn limited(max_in_flight: usize) -> Self {
+        let limit = max_in_flight.max(1);
+        Self {
+            limiter: Some(Arc::new(Semaphore::new(limit))),
+            limit: Some(limit),
+        }
+    }
+
+    /// The limit, if any.
+    pub fn max_in_flight(&self) -> Option<usize> {
+        self.limit
+    }
+}
+
+impl ClientHooks<ClientState> for Client {
     async fn exec(
         &self,
         request: reqwest::Request,
@@ -27,8 +61,13 @@ impl ClientHooks for Client {
     ) -> reqwest::Result<reqwest::Response> {
         let method = request.method().clone();
         let path = request.url().path().to_string();
+        let permit = match &self.inner().limiter {
+            Some(limiter) => limiter.clone().acquire_owned().await.ok(),
+            None => None,
+        };
         let started = Instant::now();
         let result = self.client().execute(request).await;
+        drop(permit);
         let elapsed_ms = started.elapsed().as_millis();
         match result {
             Err(err) => {

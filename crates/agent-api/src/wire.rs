@@ -15,9 +15,6 @@ use jiff::civil::DateTime;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-/// The platform's date-time format.
-const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
-
 /// A date and time as the platform writes and reads it: `2020-07-28 14:37:30`, China time
 /// (UTC+8) with no zone in the text.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -51,14 +48,42 @@ pub struct DateTimeParseError {
 impl FromStr for PlatformDateTime {
     type Err = DateTimeParseError;
 
+    /// Exactly `YYYY-MM-DD HH:MM:SS` (read by position: pages of a thousand numbers carry five
+    /// dates each).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let strict = text.len() == 19;
-        match DateTime::strptime(FORMAT, text) {
-            Ok(datetime) if strict => Ok(Self(datetime)),
-            _ => Err(DateTimeParseError {
-                text: text.chars().take(40).collect(),
-            }),
+        let error = || DateTimeParseError {
+            text: text.chars().take(40).collect(),
+        };
+        let b = text.as_bytes();
+        if b.len() != 19
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b' '
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return Err(error());
         }
+        let num = |range: std::ops::Range<usize>| -> Result<i16, DateTimeParseError> {
+            b[range].iter().try_fold(0i16, |acc, &d| {
+                if d.is_ascii_digit() {
+                    Ok(acc * 10 + i16::from(d - b'0'))
+                } else {
+                    Err(error())
+                }
+            })
+        };
+        let narrow = |v: i16| i8::try_from(v).map_err(|_| error());
+        let date = jiff::civil::Date::new(num(0..4)?, narrow(num(5..7)?)?, narrow(num(8..10)?)?)
+            .map_err(|_| error())?;
+        let time = jiff::civil::Time::new(
+            narrow(num(11..13)?)?,
+            narrow(num(14..16)?)?,
+            narrow(num(17..19)?)?,
+            0,
+        )
+        .map_err(|_| error())?;
+        Ok(Self(date.to_datetime(time)))
     }
 }
 
@@ -85,7 +110,17 @@ impl TryFrom<&String> for PlatformDateTime {
 
 impl fmt::Display for PlatformDateTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.strftime(FORMAT))
+        let d = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            d.year(),
+            d.month(),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second()
+        )
     }
 }
 

@@ -247,3 +247,70 @@ async fn a_body_that_does_not_match_the_schema_is_a_payload_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_are_limited_across_clones() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // A server that holds each request 50 ms and records how many it holds at once.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let body = fixture("number-list.response.json");
+    {
+        let (now, peak) = (now.clone(), peak.clone());
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (now, peak, body) = (now.clone(), peak.clone(), body.clone());
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    loop {
+                        let n = socket.read(&mut buf).await.unwrap_or(0);
+                        if n == 0 {
+                            return;
+                        }
+                        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(current, Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if socket.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    }
+    let options = agent_api::ClientOptions {
+        max_in_flight: Some(3),
+        ..agent_api::ClientOptions::default()
+    };
+    let api = agent_api::connect(&base, TOKEN.into(), &options).unwrap();
+    let mut calls = Vec::new();
+    for _ in 0..12 {
+        let api = api.clone();
+        calls.push(tokio::spawn(async move {
+            api.list_numbers()
+                .user_id(USER)
+                .task_id(TASK)
+                .page(1u32)
+                .send()
+                .await
+                .map(|_| ())
+        }));
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        peak.load(Ordering::SeqCst),
+        3,
+        "at most 3 requests at once, and the limit is used"
+    );
+}

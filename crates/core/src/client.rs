@@ -25,7 +25,9 @@ use crate::time::to_wire;
 pub struct ClientSettings {
     /// Retries of failed requests.
     pub retry: RetryPolicy,
-    /// Pages fetched at once when streaming, and counts at once for a summary.
+    /// Pages fetched at once when streaming, and counts at once for a summary. The HTTP client's
+    /// own limit (`http.max_in_flight`, set to the same by [`ApiConfig`]) bounds all requests
+    /// of the client together.
     pub concurrency: usize,
     /// Numbers per page when streaming a whole filter.
     pub stream_page_size: PageSize,
@@ -291,16 +293,19 @@ impl AgentClient {
         Ok(summary)
     }
 
-    /// Every number that matches `filter`, in order, across all pages. Pages are fetched
-    /// `concurrency` at a time, yet yielded in order; memory is bounded by that window, not by
-    /// the task. The first page is fetched alone to learn how many there are.
+    /// Every number that matches `filter`, in order, across all pages. At most `concurrency`
+    /// requests wait for the platform at once (the client's limit); decoding happens outside
+    /// that limit, and up to twice as many pages are fetched ahead and yielded in order, so
+    /// memory is bounded by that window, not by the task. The first `concurrency` pages are
+    /// asked for at once, before the first answer says how many there are: a result of fewer
+    /// pages costs a few requests for empty pages.
     ///
     /// The stream ends after the first error. Numbers that change status while the stream runs
     /// may move between pages: for a consistent export, nobody should reset the task meanwhile.
     pub fn stream(&self, filter: &ListFilter) -> NumberStream {
-        let window = self.inner.settings.concurrency.max(1);
+        let concurrency = self.inner.settings.concurrency.max(1);
         let (tx, rx) = mpsc::channel(1);
-        let producer = tokio::spawn(produce_pages(self.clone(), filter.clone(), window, tx));
+        let producer = tokio::spawn(produce_pages(self.clone(), filter.clone(), concurrency, tx));
         NumberStream {
             pages: rx,
             current: Vec::new().into_iter(),
@@ -372,10 +377,11 @@ impl AgentClient {
 async fn produce_pages(
     client: AgentClient,
     filter: ListFilter,
-    window: usize,
+    concurrency: usize,
     tx: mpsc::Sender<Result<Vec<NumberRecord>, Error>>,
 ) {
     let size = client.inner.settings.stream_page_size;
+    let window = concurrency * 2;
     let fetch = |page: u32| {
         let client = client.clone();
         let filter = filter.clone();
@@ -383,42 +389,39 @@ async fn produce_pages(
             client.fetch_page(&filter, page, size).await
         }))
     };
-    let first = match fetch(1).await {
-        Ok(page) => page,
-        Err(err) => {
-            let _ = tx.send(Err(err)).await;
-            return;
-        }
-    };
-    let last_page = first.last_page;
-    tracing::debug!(task = %filter.task(), total = first.total, last_page, "streaming numbers");
-    if tx.send(Ok(first.records)).await.is_err() {
-        return;
-    }
     let mut in_flight = FuturesOrdered::new();
-    let mut next = 2u32;
-    let progress_every = (last_page / 10).max(1);
-    loop {
-        while next <= last_page && in_flight.len() < window {
-            in_flight.push_back(fetch(next));
-            next += 1;
-        }
-        let Some(result) = in_flight.next().await else {
-            return;
-        };
-        match result {
-            Ok(page) => {
-                if page.page % progress_every == 0 {
-                    tracing::info!(task = %filter.task(), page = page.page, last_page, "export progress");
-                }
-                if tx.send(Ok(page.records)).await.is_err() {
-                    return;
-                }
-            }
+    let mut next = 1u32;
+    // Ask for the first pages at once: the first answer says how many there are.
+    while (next as usize) <= concurrency {
+        in_flight.push_back(fetch(next));
+        next += 1;
+    }
+    let mut last_page = None;
+    while let Some(result) = in_flight.next().await {
+        let page = match result {
+            Ok(page) => page,
             Err(err) => {
                 let _ = tx.send(Err(err)).await;
                 return;
             }
+        };
+        let last = *last_page.get_or_insert_with(|| {
+            tracing::debug!(task = %filter.task(), total = page.total, last_page = page.last_page, "streaming numbers");
+            page.last_page
+        });
+        if page.page > last {
+            // A page asked for before the end was known: empty.
+            continue;
+        }
+        if page.page % (last / 10).max(1) == 0 {
+            tracing::info!(task = %filter.task(), page = page.page, last_page = last, "export progress");
+        }
+        if tx.send(Ok(page.records)).await.is_err() {
+            return;
+        }
+        while next <= last && in_flight.len() < window {
+            in_flight.push_back(fetch(next));
+            next += 1;
         }
     }
 }

@@ -226,6 +226,10 @@ impl ApiConfig {
                 ));
             }
         };
+        let http = agent_api::ClientOptions {
+            max_in_flight: Some(concurrency),
+            ..http
+        };
         let stream_page_size = match file.page_size {
             None => defaults.stream_page_size,
             Some(n) => PageSize::new(n).map_err(|e| invalid("api.page_size", e))?,
@@ -402,6 +406,7 @@ mod tests {
         assert_eq!(config.token.expose_secret(), "from-file");
         assert_eq!(config.user_id, "u-env");
         assert_eq!(config.settings.concurrency, 4);
+        assert_eq!(config.settings.http.max_in_flight, Some(4));
         assert_eq!(config.settings.stream_page_size.get(), 500);
         assert_eq!(config.settings.retry.max_attempts, 2);
 

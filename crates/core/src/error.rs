@@ -218,6 +218,51 @@ mod tests {
         assert_eq!(err.to_string(), "the platform did not answer within 1.5s");
     }
 
+    #[tokio::test]
+    async fn laravel_validation_errors_are_mapped_field_by_field() {
+        let body: ApiError = serde_json::from_str(
+            r#"{"message":"The given data was invalid.","errors":{"status.0":["The selected status.0 is invalid."],"page":["The page must be at least 1."]}}"#,
+        )
+        .unwrap();
+        let response = agent_api::ResponseValue::new(
+            body,
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            reqwest::header::HeaderMap::new(),
+        );
+        let err = Error::from_api(
+            agent_api::Error::ErrorResponse(response),
+            Duration::from_secs(1),
+        )
+        .await;
+        let Error::Validation { message, fields } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(message, "The given data was invalid.");
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields["page"], ["The page must be at least 1."]);
+        assert_eq!(err.retry(), Retry::Never);
+
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "12".parse().unwrap());
+        let limited = agent_api::ResponseValue::new(
+            serde_json::from_str::<ApiError>(r#"{"message":"Too Many Attempts."}"#).unwrap(),
+            reqwest::StatusCode::TOO_MANY_REQUESTS,
+            headers,
+        );
+        let err = Error::from_api(
+            agent_api::Error::ErrorResponse(limited),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(12)));
+        let err = Error::from_api(
+            agent_api::Error::InvalidRequest("page was not initialized".into()),
+            Duration::from_secs(1),
+        )
+        .await;
+        assert_eq!(err.to_string(), "invalid request: page was not initialized");
+    }
+
     #[test]
     fn retry_classes() {
         let http = |status| Error::Http {

@@ -1,0 +1,257 @@
+//! Exports a task from the simulator, with 20 ms of latency per request, three ways in one run:
+//! the concurrent in-order stream, a sequential page-by-page loop (the baseline), and the
+//! stream again on a task ten times larger; prints the times against the ideal
+//! (pages × latency ÷ concurrency) and the peak memory of this process.
+//!
+//! `cargo bench -p agent-core --bench export` (add `-- --quick` for a smaller run).
+//!
+//! The simulator runs in a child process (this same binary with `--serve-sim`), so that the
+//! memory measured is the client's alone. Peak memory is the process's VmHWM, reset between runs
+//! through `/proc/self/clear_refs` (Linux).
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark may panic and prints
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agent_core::config::ApiSection;
+use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, PageSize, RetryPolicy};
+use futures::StreamExt;
+
+const LATENCY: Duration = Duration::from_millis(20);
+const CONCURRENCY: usize = 8;
+/// Numbers per page (`--page-size N` to try others).
+const PAGE_SIZE: u32 = 100;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--serve-sim") {
+        serve_sim(args[at + 1].parse().unwrap());
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let (small, large) = if quick {
+        (20_000, 200_000)
+    } else {
+        (100_000, 1_000_000)
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let small_sim = Sim::start(small);
+    let large_sim = Sim::start(large);
+    let client = |sim: &Sim| client(&sim.url);
+
+    println!(
+        "export of a {small}-number task · {} ms per request · pages of {PAGE_SIZE} · concurrency {CONCURRENCY}",
+        LATENCY.as_millis()
+    );
+    let small_client = client(&small_sim);
+    // Warm up connections and code paths.
+    runtime.block_on(stream_all(&small_client));
+
+    reset_peak();
+    let (count, stream_time) = runtime.block_on(stream_all(&small_client));
+    let stream_peak = peak_rss();
+    assert_eq!(count, small);
+    let pages = small.div_ceil(PAGE_SIZE as usize);
+    let ideal = ideal_time(pages);
+
+    reset_peak();
+    let (count, loop_time) = runtime.block_on(sequential_all(&small_client));
+    let loop_peak = peak_rss();
+    assert_eq!(count, small);
+
+    let large_client = client(&large_sim);
+    runtime.block_on(count_only(&large_client));
+    reset_peak();
+    let (count, large_time) = runtime.block_on(stream_all(&large_client));
+    let large_peak = peak_rss();
+    assert_eq!(count, large);
+    let large_ideal = ideal_time(large.div_ceil(PAGE_SIZE as usize));
+
+    let vs_ideal = stream_time.as_secs_f64() / ideal.as_secs_f64();
+    let speedup = loop_time.as_secs_f64() / stream_time.as_secs_f64();
+    println!(
+        "  stream      {:>7.3} s   ideal {:.3} s ({pages} pages × {} ms ÷ {CONCURRENCY})   {vs_ideal:.2} × ideal   peak {}",
+        stream_time.as_secs_f64(),
+        ideal.as_secs_f64(),
+        LATENCY.as_millis(),
+        mb(stream_peak)
+    );
+    println!(
+        "  sequential  {:>7.3} s   the stream is {speedup:.1} × faster   peak {}",
+        loop_time.as_secs_f64(),
+        mb(loop_peak)
+    );
+    println!(
+        "  stream of a {large}-number task  {:.3} s   ideal {:.3} s   {:.2} × ideal   peak {}",
+        large_time.as_secs_f64(),
+        large_ideal.as_secs_f64(),
+        large_time.as_secs_f64() / large_ideal.as_secs_f64(),
+        mb(large_peak)
+    );
+    let growth = match (stream_peak, large_peak) {
+        (Some(small), Some(large)) => Some(large as f64 / small as f64),
+        _ => None,
+    };
+    match growth {
+        Some(g) => println!("  memory: {g:.2} × when the task grows {} ×", large / small),
+        None => println!("  memory: not measurable on this system"),
+    }
+    let verdicts = [
+        ("within 1.15 × the ideal", vs_ideal <= 1.15),
+        (
+            "at least 8 × faster than the sequential loop",
+            speedup >= 8.0,
+        ),
+        (
+            "memory flat (at most 1.5 × for a 10 × larger task)",
+            growth.is_none_or(|g| g <= 1.5),
+        ),
+    ];
+    for (target, met) in verdicts {
+        println!("  target {target}: {}", if met { "met" } else { "MISSED" });
+    }
+    drop(small_sim);
+    drop(large_sim);
+    if verdicts.iter().any(|(_, met)| !met) {
+        std::process::exit(1);
+    }
+}
+
+fn ideal_time(pages: usize) -> Duration {
+    LATENCY * u32::try_from(pages).unwrap() / u32::try_from(CONCURRENCY).unwrap()
+}
+
+fn client(url: &str) -> AgentClient {
+    let mut config = ApiConfig::resolve(ApiSection::default(), |name| match name {
+        "AGENT_API_BASE_URL" => Some(url.to_string()),
+        "AGENT_API_TOKEN" => Some("sim-token".to_string()),
+        "AGENT_USER_ID" => Some(agent_sim::DEMO_USER_ID.to_string()),
+        _ => None,
+    })
+    .unwrap();
+    config.settings.concurrency = CONCURRENCY;
+    config.settings.stream_page_size = PageSize::new(i64::from(PAGE_SIZE)).unwrap();
+    config.settings.retry = RetryPolicy::never();
+    AgentClient::new(&config).unwrap()
+}
+
+fn filter() -> ListFilter {
+    ListFilter::new(Id::task(agent_sim::DEMO_TASK_ID).unwrap())
+        .page_size(PageSize::new(i64::from(PAGE_SIZE)).unwrap())
+}
+
+/// The concurrent stream; counts numbers and checks their order without keeping them.
+async fn stream_all(client: &AgentClient) -> (usize, Duration) {
+    let started = Instant::now();
+    let mut stream = client.stream(&filter());
+    let (mut count, mut last) = (0usize, 0i64);
+    while let Some(record) = stream.next().await {
+        let record = record.unwrap();
+        assert!(record.id > last, "out of order");
+        last = record.id;
+        count += 1;
+    }
+    (count, started.elapsed())
+}
+
+/// The baseline: one page after another.
+async fn sequential_all(client: &AgentClient) -> (usize, Duration) {
+    let started = Instant::now();
+    let filter = filter();
+    let mut count = 0;
+    let mut page = 1;
+    loop {
+        let answer = client
+            .numbers(&filter, PageNumber::new(page).unwrap())
+            .await
+            .unwrap();
+        count += answer.records.len();
+        if answer.page >= answer.last_page {
+            return (count, started.elapsed());
+        }
+        page += 1;
+    }
+}
+
+async fn count_only(client: &AgentClient) {
+    client.count(&filter()).await.unwrap();
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Peak resident memory of this process, in bytes (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn mb(bytes: Option<u64>) -> String {
+    bytes.map_or("n/a".to_string(), |b| {
+        format!("{:.1} MB", b as f64 / 1_048_576.0)
+    })
+}
+
+/// A simulator in a child process.
+struct Sim {
+    child: Child,
+    url: String,
+}
+
+impl Sim {
+    fn start(size: usize) -> Self {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--serve-sim", &size.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().strip_prefix("READY ").unwrap().to_string();
+        Self { child, url }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_sim(size: usize) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let sim = agent_sim::start(agent_sim::SimConfig {
+            size,
+            faults: agent_sim::Faults {
+                latency: agent_sim::Latency::Fixed(LATENCY),
+                ..agent_sim::Faults::default()
+            },
+            ..agent_sim::SimConfig::default()
+        })
+        .await
+        .unwrap();
+        println!("READY {}", sim.base_url());
+        std::io::stdout().flush().unwrap();
+        // Serve until the parent closes our stdin (or kills us).
+        let _ =
+            tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
+        sim.shutdown().await;
+    });
+}
