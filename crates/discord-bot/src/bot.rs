@@ -1,0 +1,390 @@
+//! The handlers, shared by the gateway and the HTTP endpoint: an interaction in, the first answer
+//! out, within Discord's 3 seconds. When the engine is not done within the budget, the first
+//! answer is a deferral and a [`Pending`] finishes the job later by editing the original response
+//! (or posting an ephemeral follow-up when the result is private).
+
+use std::time::Duration;
+
+use agent_chatops::{Caller, CommandName, Engine, Lang, Reply, ReplyKind, Transport};
+use serenity::builder::{
+    AutocompleteChoice, CreateAutocompleteResponse, CreateInteractionResponse,
+    CreateInteractionResponseMessage,
+};
+use serenity::http::Http;
+use serenity::model::application::{
+    CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, Interaction,
+};
+use serenity::model::guild::Member;
+use serenity::model::id::ChannelId;
+use serenity::model::user::User;
+use tokio::task::JoinHandle;
+
+use crate::commands::invocation_of;
+use crate::render::{clip, render};
+
+/// How long after the first answer the interaction token stays usable (Discord: 15 minutes).
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(14 * 60);
+/// Attempts at each follow-up call (the edit may race the first answer in HTTP mode).
+const ATTEMPTS: u32 = 3;
+
+/// What went wrong talking to Discord.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// A Discord REST call failed.
+    #[error("Discord API: {0}")]
+    Discord(#[from] Box<serenity::Error>),
+    /// The engine did not answer while the interaction token was valid.
+    #[error("the engine did not answer within {0:?}; the interaction expired")]
+    Expired(Duration),
+}
+
+impl From<serenity::Error> for BotError {
+    fn from(err: serenity::Error) -> Self {
+        Self::Discord(Box::new(err))
+    }
+}
+
+/// What a deferred interaction is: a command's response, or the message of a pressed button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A slash command: the deferral shows "thinking…", the edit replaces it.
+    Command,
+    /// A button: the deferral changes nothing, the edit updates the button's message.
+    Component,
+}
+
+/// Work still running after a deferral.
+#[derive(Debug)]
+pub struct Pending {
+    token: String,
+    target: Target,
+    lang: Lang,
+    work: JoinHandle<Reply>,
+}
+
+/// How a [`Pending`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivered {
+    /// The original response (or the pressed message) was edited.
+    EditedOriginal,
+    /// A private result went to an ephemeral follow-up; a deferred command's placeholder was
+    /// deleted.
+    PrivateFollowup,
+}
+
+/// The first answer to an interaction, and the rest of the work if it was deferred.
+#[derive(Debug)]
+pub struct Response {
+    /// The interaction response (HTTP mode: the body; gateway: `POST …/callback`).
+    pub initial: CreateInteractionResponse,
+    /// Set when `initial` is a deferral.
+    pub pending: Option<Pending>,
+}
+
+impl Response {
+    fn now(initial: CreateInteractionResponse) -> Self {
+        Self {
+            initial,
+            pending: None,
+        }
+    }
+}
+
+/// The caller behind an interaction: user id, display name, guild role ids, channel, locale.
+pub fn caller_of(
+    user: &User,
+    member: Option<&Member>,
+    channel_id: ChannelId,
+    locale: &str,
+) -> Caller {
+    let name = member
+        .and_then(|m| m.nick.clone())
+        .or_else(|| user.global_name.clone())
+        .unwrap_or_else(|| format!("@{}", user.name));
+    Caller {
+        transport: Transport::Discord,
+        user_id: user.id.get().to_string(),
+        name,
+        roles: member
+            .map(|m| m.roles.iter().map(|r| r.get().to_string()).collect())
+            .unwrap_or_default(),
+        chat_id: Some(channel_id.get().to_string()),
+        locale: Some(locale.to_string()).filter(|l| !l.is_empty()),
+    }
+}
+
+/// The first answer with a finished reply.
+pub fn first_answer(reply: &Reply, target: Target) -> CreateInteractionResponse {
+    let message = render(reply).message();
+    match target {
+        Target::Command => CreateInteractionResponse::Message(message),
+        // A refusal of a press must not replace the message everyone sees.
+        Target::Component if reply.private => CreateInteractionResponse::Message(message),
+        Target::Component => CreateInteractionResponse::UpdateMessage(message),
+    }
+}
+
+/// The deferral for a target.
+pub fn deferral(target: Target) -> CreateInteractionResponse {
+    match target {
+        Target::Command => {
+            CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new())
+        }
+        Target::Component => CreateInteractionResponse::Acknowledge,
+    }
+}
+
+fn internal_error(lang: Lang) -> Reply {
+    Reply::new(
+        ReplyKind::Error,
+        lang.pick("Something went wrong", "出错了"),
+    )
+    .line(lang.pick(
+        "The bot failed while answering; the details are in its log.",
+        "机器人处理时出错，详情见日志。",
+    ))
+}
+
+fn unsupported(lang: Lang) -> CreateInteractionResponse {
+    first_answer(
+        &Reply::new(ReplyKind::Error, lang.pick("Not supported", "不支持的操作")),
+        Target::Command,
+    )
+}
+
+/// The transport: the engine and how long to wait before deferring.
+#[derive(Debug, Clone)]
+pub struct Bot {
+    engine: Engine,
+    defer_after: Duration,
+}
+
+impl Bot {
+    /// A bot over an engine; `defer_after` is the budget before a deferral (keep it under 3 s).
+    pub fn new(engine: Engine, defer_after: Duration) -> Self {
+        Self {
+            engine,
+            defer_after,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The first answer to any interaction (PING gets PONG).
+    pub async fn respond(&self, interaction: &Interaction) -> Response {
+        match interaction {
+            Interaction::Ping(_) => Response::now(CreateInteractionResponse::Pong),
+            Interaction::Command(command) => self.command(command).await,
+            Interaction::Autocomplete(command) => Response::now(self.autocomplete(command)),
+            Interaction::Component(component) => self.press(component).await,
+            Interaction::Modal(modal) => {
+                let caller = caller_of(
+                    &modal.user,
+                    modal.member.as_ref(),
+                    modal.channel_id,
+                    &modal.locale,
+                );
+                Response::now(unsupported(self.engine.lang_for(&caller)))
+            }
+            _ => Response::now(unsupported(self.engine.config().language)),
+        }
+    }
+
+    /// Gateway mode: answers through `http` (`POST /interactions/{id}/{token}/callback`), then
+    /// finishes deferred work.
+    pub async fn dispatch(
+        &self,
+        http: &Http,
+        interaction: &Interaction,
+    ) -> Result<Option<Delivered>, BotError> {
+        let response = self.respond(interaction).await;
+        http.create_interaction_response(
+            interaction.id(),
+            interaction.token(),
+            &response.initial,
+            Vec::new(),
+        )
+        .await?;
+        match response.pending {
+            Some(pending) => pending.finish(http).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn command(&self, command: &CommandInteraction) -> Response {
+        let caller = caller_of(
+            &command.user,
+            command.member.as_deref(),
+            command.channel_id,
+            &command.locale,
+        );
+        let lang = self.engine.lang_for(&caller);
+        let invocation = match invocation_of(&command.data) {
+            Ok(invocation) => invocation,
+            Err(err) => {
+                tracing::warn!(%err, "a command the bot cannot map");
+                let reply = Reply::new(ReplyKind::Error, lang.pick("Unknown command", "未知命令"))
+                    .line(err.to_string());
+                return Response::now(first_answer(&reply, Target::Command));
+            }
+        };
+        tracing::info!(caller = %caller.identity(), command = %invocation.name, "command");
+        if invocation.name == CommandName::Help {
+            let mut reply = self.engine.help(&caller);
+            // It names the caller's role: for their eyes only.
+            reply.private = true;
+            return Response::now(first_answer(&reply, Target::Command));
+        }
+        let engine = self.engine.clone();
+        let work = tokio::spawn(async move { engine.handle(&caller, invocation).await });
+        self.within_budget(work, Target::Command, &command.token, lang)
+            .await
+    }
+
+    async fn press(&self, component: &ComponentInteraction) -> Response {
+        let caller = caller_of(
+            &component.user,
+            component.member.as_ref(),
+            component.channel_id,
+            &component.locale,
+        );
+        let lang = self.engine.lang_for(&caller);
+        if !matches!(component.data.kind, ComponentInteractionDataKind::Button) {
+            return Response::now(unsupported(lang));
+        }
+        tracing::info!(caller = %caller.identity(), "button pressed");
+        let engine = self.engine.clone();
+        let data = component.data.custom_id.clone();
+        // The engine checks the signature, the caller's role, and who may confirm.
+        let work = tokio::spawn(async move { engine.press(&caller, &data).await });
+        self.within_budget(work, Target::Component, &component.token, lang)
+            .await
+    }
+
+    async fn within_budget(
+        &self,
+        mut work: JoinHandle<Reply>,
+        target: Target,
+        token: &str,
+        lang: Lang,
+    ) -> Response {
+        match tokio::time::timeout(self.defer_after, &mut work).await {
+            Ok(Ok(reply)) => Response::now(first_answer(&reply, target)),
+            Ok(Err(err)) => {
+                tracing::error!(%err, "the engine task failed");
+                Response::now(first_answer(&internal_error(lang), Target::Command))
+            }
+            Err(_) => {
+                tracing::info!(budget = ?self.defer_after, ?target, "slow: deferring");
+                Response {
+                    initial: deferral(target),
+                    pending: Some(Pending {
+                        token: token.to_string(),
+                        target,
+                        lang,
+                        work,
+                    }),
+                }
+            }
+        }
+    }
+
+    fn autocomplete(&self, command: &CommandInteraction) -> CreateInteractionResponse {
+        let caller = caller_of(
+            &command.user,
+            command.member.as_deref(),
+            command.channel_id,
+            &command.locale,
+        );
+        let mut choices = Vec::new();
+        // Task aliases are not for strangers.
+        let allowed = self.engine.config().access.role_of(&caller).is_some();
+        if let Some(focused) = command.data.autocomplete().filter(|_| allowed) {
+            let options = match focused.name {
+                "task" => self
+                    .engine
+                    .complete_task(focused.value)
+                    .into_iter()
+                    .map(|(alias, id)| (format!("{alias} · {id}"), alias))
+                    .collect(),
+                "status" => self
+                    .engine
+                    .complete_status(focused.value, self.engine.lang_for(&caller)),
+                _ => Vec::new(),
+            };
+            choices = options
+                .into_iter()
+                .filter(|(_, value)| !value.is_empty() && value.chars().count() <= 100)
+                .take(25)
+                .map(|(label, value)| AutocompleteChoice::new(clip(&label, 100), value))
+                .collect();
+        }
+        CreateInteractionResponse::Autocomplete(
+            CreateAutocompleteResponse::new().set_choices(choices),
+        )
+    }
+}
+
+async fn with_retries<T, F, Fut>(what: &str, mut call: F) -> Result<T, BotError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, serenity::Error>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
+            Err(err) if attempt < ATTEMPTS => {
+                tracing::warn!(%err, attempt, "{what} failed; retrying");
+                tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+}
+
+impl Pending {
+    /// Which kind of interaction was deferred.
+    pub fn target(&self) -> Target {
+        self.target
+    }
+
+    /// Waits for the engine, then edits the original response; a private result goes to an
+    /// ephemeral follow-up instead (a deferred command's public placeholder is deleted; a pressed
+    /// message stays as it was).
+    pub async fn finish(self, http: &Http) -> Result<Delivered, BotError> {
+        let reply = match tokio::time::timeout(TOKEN_LIFETIME, self.work).await {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(err)) => {
+                tracing::error!(%err, "the engine task failed");
+                internal_error(self.lang)
+            }
+            Err(_) => return Err(BotError::Expired(TOKEN_LIFETIME)),
+        };
+        let rendered = render(&reply);
+        let token = self.token.as_str();
+        if !reply.private {
+            let edit = rendered.edit();
+            with_retries("editing the original response", || {
+                http.edit_original_interaction_response(token, &edit, Vec::new())
+            })
+            .await?;
+            return Ok(Delivered::EditedOriginal);
+        }
+        if self.target == Target::Command
+            && let Err(err) = http.delete_original_interaction_response(token).await
+        {
+            tracing::warn!(%err, "cannot delete the deferred placeholder");
+        }
+        let followup = rendered.followup();
+        with_retries("sending a private follow-up", || {
+            http.create_followup_message(token, &followup, Vec::new())
+        })
+        .await?;
+        Ok(Delivered::PrivateFollowup)
+    }
+}

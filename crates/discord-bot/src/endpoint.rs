@@ -1,0 +1,271 @@
+//! HTTP mode: Discord posts interactions to an axum route. Each request is checked (Ed25519
+//! signature with serenity's verifier, and a timestamp no further than `max_request_age` from
+//! now, which the verifier leaves to us) and answered in the response body; deferred work edits
+//! the original response through the REST API later.
+//!
+//! The endpoint keeps no state of its own: any replica can answer any request, and paging
+//! buttons carry their state. A reset's confirmation is kept by the engine of the replica that
+//! made the preview, so Confirm/Cancel need that replica (sticky routing, or one replica).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serenity::builder::CreateInteractionResponse;
+use serenity::http::Http;
+use serenity::interactions_endpoint::{InvalidKey, Verifier};
+use serenity::model::application::Interaction;
+
+use crate::bot::Bot;
+use crate::settings::PublicKey;
+
+/// The signature header.
+pub const SIGNATURE_HEADER: &str = "X-Signature-Ed25519";
+/// The timestamp header (Unix seconds).
+pub const TIMESTAMP_HEADER: &str = "X-Signature-Timestamp";
+
+/// Why a request was turned away (all answered with 401).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// A header is missing or not text.
+    #[error("the signature headers are missing")]
+    MissingHeaders,
+    /// The timestamp is not a number of seconds.
+    #[error("the timestamp is not a number")]
+    BadTimestamp,
+    /// The timestamp is too far from now (a replay, or a wrong clock).
+    #[error("the timestamp is {0} s from now")]
+    Stale(u64),
+    /// The signature does not match.
+    #[error("the signature does not match")]
+    BadSignature,
+}
+
+/// Checks a request's headers and body: a fresh timestamp and Discord's signature over
+/// `timestamp ‖ body`.
+pub fn check_request(
+    verifier: &Verifier,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+    max_age: Duration,
+) -> Result<(), Rejection> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(signature), Some(timestamp)) = (header(SIGNATURE_HEADER), header(TIMESTAMP_HEADER))
+    else {
+        return Err(Rejection::MissingHeaders);
+    };
+    let sent: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| Rejection::BadTimestamp)?;
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let skew = now.abs_diff(sent);
+    if skew > max_age.as_secs() {
+        return Err(Rejection::Stale(skew));
+    }
+    verifier
+        .verify(signature, timestamp, body)
+        .map_err(|()| Rejection::BadSignature)
+}
+
+/// The HTTP endpoint: the bot, the verifier, the REST client for deferred edits.
+pub struct Endpoint {
+    bot: Bot,
+    verifier: Verifier,
+    http: Arc<Http>,
+    max_age: Duration,
+    in_flight: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("bot", &self.bot)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decrements the in-flight count when a deferred job ends, however it ends.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Endpoint {
+    /// An endpoint for the app with `public_key`; deferred work edits through `http`.
+    pub fn new(
+        bot: Bot,
+        public_key: PublicKey,
+        http: Arc<Http>,
+        max_age: Duration,
+    ) -> Result<Self, InvalidKey> {
+        Ok(Self {
+            bot,
+            verifier: Verifier::try_new(public_key.0)?,
+            http,
+            max_age,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// The routes: `POST {path}` for Discord, `GET /healthz` for a load balancer.
+    pub fn router(self: Arc<Self>, path: &str) -> Router {
+        Router::new()
+            .route(path, post(interactions))
+            .route("/healthz", get(|| async { "ok" }))
+            .with_state(self)
+    }
+
+    /// Deferred jobs still running.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Waits until no deferred job runs, at most `within`; returns how many are left.
+    pub async fn drain(&self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.in_flight()
+    }
+
+    async fn answer(&self, headers: &HeaderMap, body: &[u8]) -> Response {
+        if let Err(rejection) = check_request(
+            &self.verifier,
+            headers,
+            body,
+            SystemTime::now(),
+            self.max_age,
+        ) {
+            tracing::warn!(%rejection, "request refused");
+            return (StatusCode::UNAUTHORIZED, rejection.to_string()).into_response();
+        }
+        let interaction: Interaction = match serde_json::from_slice(body) {
+            Ok(interaction) => interaction,
+            Err(err) => {
+                tracing::warn!(%err, "a signed request that is not an interaction");
+                return (StatusCode::BAD_REQUEST, "not an interaction").into_response();
+            }
+        };
+        let response = self.bot.respond(&interaction).await;
+        if let Some(pending) = response.pending {
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let guard = InFlight(self.in_flight.clone());
+            let http = self.http.clone();
+            tokio::spawn(async move {
+                let _guard = guard;
+                // Let the deferral reach Discord before the edit.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if let Err(err) = pending.finish(&http).await {
+                    tracing::error!(%err, "cannot deliver a deferred answer");
+                }
+            });
+        }
+        let body = match &response.initial {
+            // Exactly what Discord's endpoint check expects.
+            CreateInteractionResponse::Pong => Ok(b"{\"type\":1}".to_vec()),
+            other => serde_json::to_vec(other),
+        };
+        match body {
+            Ok(body) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response(),
+            Err(err) => {
+                tracing::error!(%err, "cannot encode an interaction response");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    }
+}
+
+async fn interactions(
+    State(endpoint): State<Arc<Endpoint>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    endpoint.answer(&headers, &body).await
+}
+
+/// Serves the endpoint on `listener` until `shutdown` resolves, then lets deferred jobs finish
+/// (at most 30 s).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    endpoint: Arc<Endpoint>,
+    path: &str,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = endpoint.clone().router(path);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    let left = endpoint.drain(Duration::from_secs(30)).await;
+    if left > 0 {
+        tracing::warn!(left, "stopped with deferred answers still running");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The public key of serenity's own doc example; its signatures are not ours, so only the
+    // checks before the signature are exercised here (the end-to-end tests sign for real).
+    const KEY: &str = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";
+
+    fn headers(signature: &str, timestamp: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(SIGNATURE_HEADER, signature.parse().unwrap());
+        headers.insert(TIMESTAMP_HEADER, timestamp.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn timestamps_are_checked_before_signatures() {
+        let verifier = Verifier::new(KEY);
+        let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let age = Duration::from_secs(300);
+        let sig = "00".repeat(64);
+        assert_eq!(
+            check_request(&verifier, &HeaderMap::new(), b"{}", now, age),
+            Err(Rejection::MissingHeaders)
+        );
+        assert_eq!(
+            check_request(&verifier, &headers(&sig, "yesterday"), b"{}", now, age),
+            Err(Rejection::BadTimestamp)
+        );
+        assert_eq!(
+            check_request(&verifier, &headers(&sig, "1699999000"), b"{}", now, age),
+            Err(Rejection::Stale(1000))
+        );
+        assert_eq!(
+            check_request(&verifier, &headers(&sig, "1700000900"), b"{}", now, age),
+            Err(Rejection::Stale(900))
+        );
+        assert_eq!(
+            check_request(&verifier, &headers(&sig, "1699999900"), b"{}", now, age),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            check_request(&verifier, &headers("zz", "1700000000"), b"{}", now, age),
+            Err(Rejection::BadSignature)
+        );
+    }
+}

@@ -1,0 +1,81 @@
+//! The Discord transport of agent-ops: `/numbers`, `/reset` and `/help` as slash commands with
+//! typed options and Chinese localisations, over the chat-ops engine. A thin layer: the engine
+//! decides, this crate maps interactions onto it and renders its replies.
+//!
+//! - [`settings`]: the environment over the config file's `[api]`, `[chatops]`, `[discord]`;
+//! - [`commands`]: the registration JSON and the mapping of typed options onto the grammar;
+//! - [`render`]: replies as embeds with a code-block table, actions as buttons;
+//! - [`bot`]: the handlers, shared by both modes, with the 3-second budget and deferrals;
+//! - [`endpoint`]: HTTP mode (signed requests, PING, stale timestamps);
+//! - [`gateway`]: gateway mode (serenity's client).
+
+pub mod bot;
+pub mod commands;
+pub mod endpoint;
+pub mod gateway;
+pub mod render;
+pub mod settings;
+
+use std::time::Duration;
+
+use agent_chatops::Engine;
+use secrecy::ExposeSecret;
+use serenity::http::{Http, HttpBuilder};
+
+pub use bot::{Bot, BotError, Delivered, Pending, Response, Target};
+pub use commands::{commands, invocation_of, register};
+pub use endpoint::{Endpoint, check_request, serve};
+pub use render::{Rendered, render};
+pub use settings::{DiscordSettings, Mode, Registration, Settings, SettingsError};
+
+/// serenity's REST client for these settings (with the application id when known).
+pub fn rest_client(settings: &DiscordSettings) -> Http {
+    let mut builder = HttpBuilder::new(settings.token.expose_secret());
+    if let Some(id) = settings.application_id {
+        builder = builder.application_id(id);
+    }
+    builder.build()
+}
+
+/// Forgets expired reset confirmations every `every` (the engine also sweeps on each command).
+pub fn spawn_sweeper(engine: Engine, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let expired = engine.sweep_expired();
+            if expired > 0 {
+                tracing::info!(expired, "expired reset confirmations forgotten");
+            }
+        }
+    })
+}
+
+/// Resolves at Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: stopping"),
+        () = terminate => tracing::info!("SIGTERM: stopping"),
+    }
+}

@@ -1,0 +1,158 @@
+//! The binary: without configuration it says what to set and exits non-zero; `--help` lists the
+//! settings; in HTTP mode it serves, answers health checks, never logs tokens, and stops on
+//! SIGTERM.
+#![allow(clippy::unwrap_used)] // tests may panic
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_discord-bot");
+
+#[test]
+fn without_configuration_it_names_what_to_set_and_fails() {
+    let output = Command::new(BIN).env_clear().output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "discord-bot: missing settings: DISCORD_TOKEN, AGENT_API_TOKEN, AGENT_USER_ID, AGENT_OPS_ACTION_SECRET ("
+        ),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+
+    let output = Command::new(BIN)
+        .env_clear()
+        .arg("--http")
+        .env("DISCORD_TOKEN", "tok")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with(
+            "discord-bot: missing settings: DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY, AGENT_API_TOKEN"
+        ),
+        "{stderr}"
+    );
+
+    let output = Command::new(BIN)
+        .env_clear()
+        .args(["--config", "/no/such/file.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("cannot read the config file /no/such/file.toml"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_lists_the_settings() {
+    let output = Command::new(BIN)
+        .env_clear()
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "--http",
+        "--listen",
+        "--config",
+        "DISCORD_TOKEN",
+        "DISCORD_PUBLIC_KEY",
+        "DISCORD_GUILD_ID",
+        "AGENT_OPS_ACTION_SECRET",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn http_mode_serves_and_stops_on_sigterm_without_logging_tokens() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let key = discord_bot::settings::hex(
+        &ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+            .verifying_key()
+            .to_bytes(),
+    );
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .args(["--http", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DISCORD_TOKEN", "secret-bot-token-123")
+        .env("DISCORD_APPLICATION_ID", "777")
+        .env("DISCORD_PUBLIC_KEY", &key)
+        .env("DISCORD_REGISTER", "none")
+        .env("AGENT_API_BASE_URL", "http://127.0.0.1:9")
+        .env("AGENT_API_TOKEN", "secret-api-token-456")
+        .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
+        .env("AGENT_OPS_ACTION_SECRET", "secret-action-key-789")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        match client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
+            Ok(response) => break response,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(err) => panic!("the endpoint never came up: {err}"),
+        }
+    };
+    assert_eq!(health.status().as_u16(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let unsigned = client
+        .post(format!("http://127.0.0.1:{port}/interactions"))
+        .body("{\"type\":1}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("SIGTERM: stopping"), "{stderr}");
+    assert!(stderr.contains("request refused"), "{stderr}");
+    for secret in [
+        "secret-bot-token-123",
+        "secret-api-token-456",
+        "secret-action-key-789",
+    ] {
+        assert!(!stderr.contains(secret), "{secret} was logged: {stderr}");
+    }
+}
