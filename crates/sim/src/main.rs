@@ -11,7 +11,8 @@ use clap::Parser;
 #[command(
     name = "agent-sim",
     version,
-    about = "A local stand-in of the platform's agent-api: number list and batch reset, with seeded data and injectable faults"
+    about = "A local stand-in of the platform's agent-api: number list and batch reset, with seeded data and injectable faults",
+    after_help = "Endpoints:\n  GET  /agent-api/user/{user_id}/task/{task_id}/number?page=1&per_page=15&status[]=2\n  PUT  /agent-api/user/{user_id}/task/{task_id}/number-batch-reset   (JSON body; an empty body resets the whole task)\n\nThe seeded users and tasks are printed at start. per_page is at most 1000; booleans in a query are 1/0.\nFault rates are shares of API requests (0.0-1.0), drawn reproducibly from --fault-seed.\nLogs go to stderr (RUST_LOG=debug for more); the banner goes to stdout."
 )]
 struct Args {
     /// Port to listen on.
@@ -20,12 +21,16 @@ struct Args {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1")]
     host: std::net::IpAddr,
-    /// Numbers in the demo task (other tasks hold at most 2000); up to 1000000 and more.
+    /// Numbers in the demo task (other tasks hold at most 3000); 1000000 is fine (about 40 MB).
     #[arg(long, default_value_t = 3000)]
     size: usize,
     /// Seed of the data.
     #[arg(long, default_value_t = 20_201_013)]
     seed: u64,
+    /// Numbers are created over the 30 days before this China time, `YYYY-MM-DD HH:MM:SS`
+    /// (default: now, UTC+8).
+    #[arg(long, value_parser = parse_anchor)]
+    anchor: Option<jiff::civil::DateTime>,
     /// The bearer token clients must send.
     #[arg(
         long,
@@ -63,6 +68,12 @@ struct Args {
     fault_seed: u64,
 }
 
+fn parse_anchor(text: &str) -> Result<jiff::civil::DateTime, String> {
+    text.parse::<agent_api::wire::PlatformDateTime>()
+        .map(|d| d.datetime())
+        .map_err(|_| format!("expected YYYY-MM-DD HH:MM:SS, not {text:?}"))
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()
@@ -70,6 +81,7 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -122,7 +134,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         token: args.token,
         size: args.size,
         seed: args.seed,
-        anchor: None,
+        anchor: args.anchor,
         faults: Faults {
             latency,
             error_rate: args.error_rate,
@@ -139,6 +151,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         .await
         .map_err(|err| std::io::Error::other(format!("cannot listen on {address}: {err}")))?;
     let sim = agent_sim::start_on(listener, config).await?;
+    tracing::info!(address = %sim.address(), "agent-sim listening");
     println!("agent-sim listening on {}", sim.base_url());
     println!("token: {}", sim.token());
     for task in sim.tasks() {
@@ -153,7 +166,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         );
     }
     println!(
-        "try: curl -H 'Authorization: Bearer {}' '{}/agent-api/user/{DEMO_USER_ID}/task/{DEMO_TASK_ID}/number?page=1&per_page=15&status%5B%5D=8'",
+        "try: curl -H 'Authorization: Bearer {}' '{}/agent-api/user/{DEMO_USER_ID}/task/{DEMO_TASK_ID}/number?page=1&per_page=15&status%5B%5D=8&encryption=0'",
         sim.token(),
         sim.base_url()
     );

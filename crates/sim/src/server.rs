@@ -1,21 +1,38 @@
 //! The routes, and the state behind them (one `RwLock` over every task).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Instant;
 
 use agent_api::types::{ApiError, Envelope, NumberListResponse, PageMeta};
 use agent_api::wire::LenientInt;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
+use serde_json::Value;
 
-use crate::data::{Record, seconds};
+use crate::data::{Numbers, Record, seconds};
 use crate::faults::{Decision, Fault, FaultState};
 use crate::query::{Filters, Invalid, list_query, reset_body};
+
+/// The list route (axum syntax).
+pub const LIST_ROUTE: &str = "/agent-api/user/{user_id}/task/{task_id}/number";
+/// The batch-reset route (axum syntax).
+pub const RESET_ROUTE: &str = "/agent-api/user/{user_id}/task/{task_id}/number-batch-reset";
+
+/// The page a proxy in front of the platform answers with when the platform is down.
+pub const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+/// The business error a platform sends (with HTTP 200) while a 2.0 task runs.
+pub const SOFT_ERROR_CODE: i64 = 6007;
+/// Its message.
+pub const SOFT_ERROR_MESSAGE: &str = "2.0任务启动中,请先停止任务";
 
 /// A seeded task.
 #[derive(Debug)]
@@ -26,49 +43,117 @@ pub struct Task {
     pub sub_user_id: Option<String>,
     /// A name for people.
     pub name: String,
-    /// Its numbers, oldest first.
-    pub records: Vec<Record>,
-    /// The seed its data (and derived ids) come from.
-    pub seed: u64,
+    /// Its numbers.
+    pub numbers: Numbers,
 }
 
 /// Everything the routes share.
-#[derive(Debug)]
 pub struct AppState {
     /// The bearer token.
-    pub token: String,
-    /// Tasks by id.
-    pub tasks: RwLock<BTreeMap<String, Task>>,
+    pub(crate) token: String,
+    /// Tasks by id, behind one lock: lists read, resets write.
+    pub(crate) tasks: RwLock<BTreeMap<String, Task>>,
     /// Faults.
-    pub faults: Mutex<FaultState>,
+    pub(crate) faults: Mutex<FaultState>,
     /// API requests received.
-    pub requests: AtomicU64,
+    pub(crate) requests: AtomicU64,
 }
 
-/// The router: the two endpoints, Laravel's 405 for other methods, and 404 elsewhere.
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("token", &"[redacted]")
+            .field("tasks", &self.read().len())
+            .field("requests", &self.requests.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Reads the tasks (a panic elsewhere never poisons the simulator for good).
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Task>> {
+        self.tasks
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the tasks.
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Task>> {
+        self.tasks
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The fault state.
+    pub(crate) fn faults(&self) -> std::sync::MutexGuard<'_, FaultState> {
+        self.faults
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The router: the two endpoints, Laravel's 405 for other methods on them, and Laravel's 404
+/// elsewhere. Every request is logged (method, path, status, time; never headers or query).
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route(
-            "/agent-api/user/{user_id}/task/{task_id}/number",
-            get(list).fallback(method_not_allowed),
-        )
-        .route(
-            "/agent-api/user/{user_id}/task/{task_id}/number-batch-reset",
-            put(reset).fallback(method_not_allowed),
-        )
+        .route(LIST_ROUTE, get(list).fallback(method_not_allowed))
+        .route(RESET_ROUTE, put(reset).fallback(method_not_allowed))
         .fallback(not_found_route)
+        .layer(middleware::from_fn(log))
         .with_state(state)
+}
+
+async fn log(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
 fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Ok(bytes) => json_bytes(status, bytes),
+        Err(err) => {
+            tracing::error!(%err, "cannot serialize an answer");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }
 
+/// Serializes a generated type and adds `"data": []` where the generated code leaves an empty
+/// array out (it skips empty optional arrays; the platform writes them).
+fn json_with_data(status: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_value(body) {
+        Ok(mut value) => {
+            if let Some(object) = value.as_object_mut() {
+                object
+                    .entry("data")
+                    .or_insert_with(|| Value::Array(Vec::new()));
+            }
+            json(status, &value)
+        }
+        Err(err) => {
+            tracing::error!(%err, "cannot serialize an answer");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The platform's error envelope `{code, status: "error", message, data: []}`.
 fn envelope_error(status: StatusCode, code: i64, message: &str) -> Response {
-    json(
+    json_with_data(
         status,
         &ApiError {
             code: Some(code),
@@ -80,6 +165,7 @@ fn envelope_error(status: StatusCode, code: i64, message: &str) -> Response {
     )
 }
 
+/// Laravel's own `{message}` (401, 405, 429, unknown route).
 fn laravel_message(status: StatusCode, message: &str) -> Response {
     json(
         status,
@@ -93,8 +179,9 @@ fn laravel_message(status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// Laravel's 422 `{message, errors}`, in the platform's envelope.
 fn validation_failed(invalid: &Invalid) -> Response {
-    json(
+    json_with_data(
         StatusCode::UNPROCESSABLE_ENTITY,
         &ApiError {
             code: Some(422),
@@ -129,19 +216,16 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
             uri.path().trim_start_matches('/')
         ),
     );
-    if let Ok(value) = HeaderValue::from_str(allowed) {
-        response.headers_mut().insert(header::ALLOW, value);
-    }
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allowed));
     response
 }
 
-/// Waits, counts, and applies a fault that replaces the answer (`None`: go on).
+/// Counts the request, waits, and answers for a fault that replaces the answer (`None`: go on).
 async fn before(state: &AppState) -> (Decision, Option<Response>) {
     state.requests.fetch_add(1, Ordering::Relaxed);
-    let decision = match state.faults.lock() {
-        Ok(mut faults) => faults.decide(),
-        Err(poisoned) => poisoned.into_inner().decide(),
-    };
+    let decision = state.faults().decide();
     let mut delay = decision.delay;
     if let Some(Fault::Delay(extra)) = decision.fault {
         delay += extra;
@@ -150,38 +234,58 @@ async fn before(state: &AppState) -> (Decision, Option<Response>) {
         tokio::time::sleep(delay).await;
     }
     let replaced = match decision.fault {
-        Some(Fault::ServerError) => Some(envelope_error(StatusCode::INTERNAL_SERVER_ERROR, 500, "Server Error")),
+        Some(Fault::ServerError) => Some(envelope_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            500,
+            "Server Error",
+        )),
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut response = laravel_message(StatusCode::TOO_MANY_REQUESTS, "Too Many Attempts.");
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             Some(response)
         }
         Some(Fault::HtmlPage) => Some(
             (
                 StatusCode::BAD_GATEWAY,
                 [(header::CONTENT_TYPE, "text/html")],
-                "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
+                BAD_GATEWAY_PAGE,
             )
                 .into_response(),
         ),
-        Some(Fault::SoftError) => Some(envelope_error(StatusCode::OK, 6007, "2.0任务启动中,请先停止任务")),
+        Some(Fault::SoftError) => Some(envelope_error(
+            StatusCode::OK,
+            SOFT_ERROR_CODE,
+            SOFT_ERROR_MESSAGE,
+        )),
         Some(Fault::Truncated | Fault::Delay(_)) | None => None,
     };
+    if let Some(fault) = decision.fault {
+        tracing::debug!(?fault, "fault injected");
+    }
     (decision, replaced)
 }
 
 /// Cuts a JSON body in half; the content length follows, so the client reads a short body.
 async fn truncate(response: Response) -> Response {
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
         .await
         .unwrap_or_default();
     let cut = bytes.slice(..bytes.len() / 2);
-    let mut response = Response::from_parts(parts, Body::from(cut.clone()));
-    response
-        .headers_mut()
+    parts
+        .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(cut.len()));
-    response
+    Response::from_parts(parts, Body::from(cut))
+}
+
+async fn finish(decision: Decision, response: Response) -> Response {
+    if decision.fault == Some(Fault::Truncated) {
+        truncate(response).await
+    } else {
+        response
+    }
 }
 
 fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
@@ -192,33 +296,43 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
         .is_some_and(|token| token.trim() == state.token)
 }
 
+/// Not found: the platform's envelope with a message saying what.
+struct NotFound(&'static str);
+
+impl IntoResponse for NotFound {
+    fn into_response(self) -> Response {
+        envelope_error(StatusCode::NOT_FOUND, 404, self.0)
+    }
+}
+
 /// The task, if this user (and sub-account) may see it.
 fn visible<'a>(
     tasks: &'a BTreeMap<String, Task>,
     user_id: &str,
     task_id: &str,
     sub: Option<&str>,
-) -> Option<&'a Task> {
+) -> Result<&'a Task, NotFound> {
+    if !tasks.values().any(|t| t.user_id == user_id) {
+        return Err(NotFound("用户不存在"));
+    }
     tasks
         .get(task_id)
         .filter(|t| t.user_id == user_id && t.sub_user_id.as_deref() == sub)
+        .ok_or(NotFound("任务不存在"))
 }
 
-fn task_not_found() -> Response {
-    envelope_error(StatusCode::NOT_FOUND, 404, "任务不存在")
-}
-
-/// The records matching the filters, as a range of indexes and a predicate (records are sorted
-/// by creation time, so the time range is two binary searches).
+/// The records matching the filters, with their indexes (records are sorted by creation time,
+/// so the time range is two binary searches).
 fn matching<'a>(
-    records: &'a [Record],
+    numbers: &'a Numbers,
     filters: &'a Filters,
 ) -> impl Iterator<Item = (usize, &'a Record)> + 'a {
-    let lo = filters
-        .start
-        .map_or(0, |s| records.partition_point(|r| r.created < seconds(s)));
+    let records = &numbers.records;
+    let lo = filters.start.map_or(0, |s| {
+        records.partition_point(|r| numbers.created(r) < seconds(s))
+    });
     let hi = filters.end.map_or(records.len(), |e| {
-        records.partition_point(|r| r.created <= seconds(e))
+        records.partition_point(|r| numbers.created(r) <= seconds(e))
     });
     records[lo..hi.max(lo)]
         .iter()
@@ -244,20 +358,18 @@ async fn list(
         Ok(query) => query,
         Err(invalid) => return validation_failed(&invalid),
     };
-    let response = {
-        let tasks = match state.tasks.read() {
-            Ok(tasks) => tasks,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let Some(task) = visible(
+    let answer = {
+        let tasks = state.read();
+        let task = match visible(
             &tasks,
             &user_id,
             &task_id,
             query.filters.sub_user_id.as_deref(),
-        ) else {
-            return task_not_found();
+        ) {
+            Ok(task) => task,
+            Err(not_found) => return not_found.into_response(),
         };
-        let records = &task.records;
+        let numbers = &task.numbers;
         let unfiltered = query.filters.statuses.is_empty()
             && query.filters.start.is_none()
             && query.filters.end.is_none();
@@ -266,13 +378,13 @@ async fn list(
         let take = usize::try_from(query.per_page).unwrap_or(usize::MAX);
         let (total, page): (usize, Vec<&Record>) = if unfiltered {
             (
-                records.len(),
-                records.iter().skip(skip).take(take).collect(),
+                numbers.records.len(),
+                numbers.records.iter().skip(skip).take(take).collect(),
             )
         } else {
             let mut total = 0;
             let mut page = Vec::new();
-            for (_, record) in matching(records, &query.filters) {
+            for (_, record) in matching(numbers, &query.filters) {
                 if total >= skip && page.len() < take {
                     page.push(record);
                 }
@@ -285,7 +397,7 @@ async fn list(
             code: 200,
             status: "success".to_string(),
             message: "查看号码列表成功".to_string(),
-            data: page.iter().map(|r| r.render(task.seed)).collect(),
+            data: page.into_iter().map(|r| numbers.render(r)).collect(),
             meta: Some(PageMeta {
                 has_pages: last_page > 1,
                 total: LenientInt(total as u64),
@@ -295,12 +407,12 @@ async fn list(
             }),
         }
     };
-    let response = json(StatusCode::OK, &response);
-    if decision.fault == Some(Fault::Truncated) {
-        truncate(response).await
+    let response = if answer.data.is_empty() {
+        json_with_data(StatusCode::OK, &answer)
     } else {
-        response
-    }
+        json(StatusCode::OK, &answer)
+    };
+    finish(decision, response).await
 }
 
 async fn reset(
@@ -321,37 +433,31 @@ async fn reset(
         Err(invalid) => return validation_failed(&invalid),
     };
     {
-        let mut tasks = match state.tasks.write() {
-            Ok(tasks) => tasks,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if visible(
+        let mut tasks = state.write();
+        if let Err(not_found) = visible(
             &tasks,
             &user_id,
             &task_id,
             query.filters.sub_user_id.as_deref(),
-        )
-        .is_none()
-        {
-            return task_not_found();
+        ) {
+            return not_found.into_response();
         }
         let Some(task) = tasks.get_mut(&task_id) else {
-            return task_not_found();
+            return NotFound("任务不存在").into_response();
         };
-        let hits: Vec<usize> = matching(&task.records, &query.filters)
+        let phones: HashSet<&str> = query.phones.iter().map(String::as_str).collect();
+        let keyword = query.keyword.as_deref();
+        let hits: Vec<usize> = matching(&task.numbers, &query.filters)
             .filter(|(_, r)| {
-                query.phones.is_empty() || query.phones.iter().any(|p| **p == *r.number)
-            })
-            .filter(|(_, r)| {
-                query
-                    .keyword
-                    .as_deref()
-                    .is_none_or(|k| r.number.contains(k))
+                let number = r.number();
+                let number = number.as_str();
+                (phones.is_empty() || phones.contains(number))
+                    && keyword.is_none_or(|k| number.contains(k))
             })
             .map(|(i, _)| i)
             .collect();
         for i in &hits {
-            task.records[*i].reset();
+            task.numbers.records[*i].reset();
         }
         tracing::info!(task = %task_id, reset = hits.len(), "numbers reset");
     }
@@ -364,9 +470,5 @@ async fn reset(
             data: Vec::new(),
         },
     );
-    if decision.fault == Some(Fault::Truncated) {
-        truncate(response).await
-    } else {
-        response
-    }
+    finish(decision, response).await
 }

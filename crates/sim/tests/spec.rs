@@ -1,16 +1,22 @@
-//! Every answer of the simulator validates against the spec's schemas, with a status the spec
-//! declares; requests that break the spec's parameter or body schemas are refused with a
-//! declared 4xx and change nothing.
+//! The simulator against `openapi/agent-api.yaml`: every answer validates against the schema the
+//! spec declares for its status, and the status is one the spec declares for the operation; a
+//! request that breaks the spec's parameter or body schemas (judged by the spec itself, converted
+//! to JSON Schema) is refused with a declared 4xx and changes nothing, and one that keeps to them
+//! gets what an independent computation over the data says.
 #![allow(clippy::unwrap_used)] // tests may panic
 
 mod common;
 
+use agent_api::types::NumberListResponse;
+use agent_api::wire::PlatformDateTime;
 use agent_sim::{
     DEMO_TASK_ID, DEMO_USER_ID, Fault, SUB_TASK_ID, SUB_USER_ID, SimConfig, SimHandle,
 };
-use common::{LIST, RESET, assert_conforms, send, spec};
+use common::{LIST, RESET, assert_conforms, encode_query, send, spec};
 use proptest::prelude::*;
+use proptest::sample::select;
 use reqwest::Method;
+use serde_json::{Value, json};
 
 fn list_url(sim: &SimHandle, task: &str, query: &str) -> String {
     format!(
@@ -26,9 +32,14 @@ fn reset_url(sim: &SimHandle, task: &str) -> String {
     )
 }
 
+fn anchor() -> jiff::civil::DateTime {
+    jiff::civil::date(2026, 11, 22).at(12, 0, 0, 0)
+}
+
 async fn sim() -> SimHandle {
     agent_sim::start(SimConfig {
         size: 120,
+        anchor: Some(anchor()),
         ..SimConfig::default()
     })
     .await
@@ -41,6 +52,10 @@ async fn list_answers_conform_to_the_spec() {
     let sim = sim().await;
     let token = Some(sim.token().to_string());
     let token = token.as_deref();
+    let other_user = format!(
+        "{}/agent-api/user/00000000-0000-4000-8000-000000000000/task/{DEMO_TASK_ID}/number?page=1",
+        sim.base_url()
+    );
     let cases: Vec<(String, Option<&str>, u16)> = vec![
         (
             list_url(&sim, DEMO_TASK_ID, "page=1&per_page=50"),
@@ -52,12 +67,11 @@ async fn list_answers_conform_to_the_spec() {
             token,
             200,
         ),
-        (list_url(&sim, DEMO_TASK_ID, "page=99"), token, 200),
         (
             list_url(
                 &sim,
                 DEMO_TASK_ID,
-                "page=1&start_at=2001-01-01&end_at=2001-01-02",
+                "page=1&start_at=2026-11-01+00:00:00&end_at=2026/11/20+0:00&encryption=1",
             ),
             token,
             200,
@@ -74,34 +88,87 @@ async fn list_answers_conform_to_the_spec() {
         (list_url(&sim, DEMO_TASK_ID, "page=1"), None, 401),
         (list_url(&sim, DEMO_TASK_ID, "page=1"), Some("wrong"), 401),
         (list_url(&sim, "no-such-task", "page=1"), token, 404),
+        (other_user, token, 404),
         (list_url(&sim, SUB_TASK_ID, "page=1"), token, 404),
+        (
+            list_url(
+                &sim,
+                DEMO_TASK_ID,
+                &format!("page=1&sub_user_id={SUB_USER_ID}"),
+            ),
+            token,
+            404,
+        ),
         (
             list_url(&sim, DEMO_TASK_ID, "page=0&status%5B%5D=13&start_at=x"),
             token,
             422,
         ),
+        (
+            list_url(&sim, DEMO_TASK_ID, "page=1&encryption=false"),
+            token,
+            422,
+        ),
     ];
     for (url, token, expected) in cases {
-        let (status, _, body) = send(Method::GET, &url, token, None).await;
+        let (status, headers, body) = send(Method::GET, &url, token, None).await;
         assert_eq!(
             status,
             expected,
             "{url}: {}",
             String::from_utf8_lossy(&body)
         );
+        assert_eq!(headers["content-type"], "application/json");
         assert_conforms(&spec, LIST, "get", status, &body);
     }
-    let (status, headers, body) = send(
-        Method::POST,
-        &list_url(&sim, DEMO_TASK_ID, "page=1"),
-        token,
-        None,
-    )
-    .await;
-    assert_eq!(status, 405);
-    assert_eq!(headers["allow"], "GET, HEAD");
-    assert_conforms(&spec, LIST, "get", status, &body);
 
+    // An empty page: valid, and `data` is there, empty, as the platform writes it.
+    for query in ["page=99", "page=1&start_at=2001-01-01&end_at=2001-01-02"] {
+        let (status, _, body) = send(
+            Method::GET,
+            &list_url(&sim, DEMO_TASK_ID, query),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_conforms(&spec, LIST, "get", status, &body);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["data"], json!([]), "{query}");
+        assert_eq!(
+            body["meta"]["current_page"],
+            if query == "page=99" { 99 } else { 1 }
+        );
+        if query != "page=99" {
+            assert_eq!(
+                body["meta"],
+                json!({"has_pages": false, "total": 0, "last_page": 1, "current_page": 1, "per_page": 15})
+            );
+        }
+    }
+
+    // Other methods: Laravel's 405, declared.
+    for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+        let (status, headers, body) = send(
+            method.clone(),
+            &list_url(&sim, DEMO_TASK_ID, "page=1"),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(status, 405, "{method}");
+        assert_eq!(headers["allow"], "GET, HEAD");
+        assert_conforms(&spec, LIST, "get", status, &body);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("The {method} method is not supported for route"))
+        );
+    }
+
+    // Faults whose answers are JSON: declared statuses and schemas too.
     for (fault, expected) in [
         (
             Fault::RateLimited {
@@ -123,6 +190,23 @@ async fn list_answers_conform_to_the_spec() {
         assert_eq!(status, expected);
         assert_conforms(&spec, LIST, "get", status, &body);
     }
+
+    // Another route: Laravel's 404 `{message}`, an ApiError.
+    let (status, _, body) = send(
+        Method::GET,
+        &format!("{}/agent-api/user/{DEMO_USER_ID}/tasks", sim.base_url()),
+        token,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let error = json!({ "$ref": "#/components/schemas/ApiError" });
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert!(common::validator(&spec, &error).is_valid(&body), "{body}");
+    assert_eq!(
+        body["message"],
+        format!("The route agent-api/user/{DEMO_USER_ID}/tasks could not be found.")
+    );
 }
 
 #[tokio::test]
@@ -132,11 +216,20 @@ async fn reset_answers_conform_to_the_spec() {
     let token = Some(sim.token().to_string());
     let token = token.as_deref();
     let url = reset_url(&sim, DEMO_TASK_ID);
+    let sub_body = format!(r#"{{"status":[8],"sub_user_id":"{SUB_USER_ID}"}}"#);
     let cases: Vec<(String, Option<&str>, Option<&str>, u16)> = vec![
         (url.clone(), token, Some(r#"{"status":[8]}"#), 200),
+        (reset_url(&sim, SUB_TASK_ID), token, Some(&sub_body), 200),
         (url.clone(), None, Some(r#"{"status":[8]}"#), 401),
+        (url.clone(), Some("nope"), Some(r#"{"status":[8]}"#), 401),
         (
             reset_url(&sim, "no-such-task"),
+            token,
+            Some(r#"{"status":[8]}"#),
+            404,
+        ),
+        (
+            reset_url(&sim, SUB_TASK_ID),
             token,
             Some(r#"{"status":[8]}"#),
             404,
@@ -148,6 +241,7 @@ async fn reset_answers_conform_to_the_spec() {
             422,
         ),
         (url.clone(), token, Some(r#"{"status":"#), 422),
+        (url.clone(), token, Some(r#"{"end_at":"2020-07-28"}"#), 422),
     ];
     for (url, token, body, expected) in cases {
         let (status, _, answer) = send(Method::PUT, &url, token, body).await;
@@ -159,97 +253,494 @@ async fn reset_answers_conform_to_the_spec() {
         );
         assert_conforms(&spec, RESET, "put", status, &answer);
     }
-    let (status, _, answer) = send(Method::GET, &url, token, None).await;
-    assert_eq!(status, 405);
-    assert_conforms(&spec, RESET, "put", status, &answer);
-    sim.inject(
+    for method in [Method::GET, Method::POST, Method::DELETE] {
+        let (status, headers, answer) = send(method, &url, token, None).await;
+        assert_eq!(status, 405);
+        assert_eq!(headers["allow"], "PUT");
+        assert_conforms(&spec, RESET, "put", status, &answer);
+    }
+    for fault in [
         Fault::RateLimited {
             retry_after_secs: 1,
         },
-        1,
-    );
-    let (status, headers, answer) = send(Method::PUT, &url, token, Some("{\"status\":[8]}")).await;
-    assert_eq!(
-        (status, headers["retry-after"].to_str().unwrap()),
-        (429, "1")
-    );
-    assert_conforms(&spec, RESET, "put", status, &answer);
+        Fault::ServerError,
+        Fault::SoftError,
+    ] {
+        sim.inject(fault, 1);
+        let (status, headers, answer) =
+            send(Method::PUT, &url, token, Some("{\"status\":[8]}")).await;
+        if status == 429 {
+            assert_eq!(headers["retry-after"], "1");
+        }
+        assert_conforms(&spec, RESET, "put", status, &answer);
+    }
 }
 
-/// A query value that breaks the spec's parameter schemas, with the parameter it breaks.
-fn bad_query() -> impl Strategy<Value = String> {
+/// Creation-time bounds: the text sent, and the instant it means (None: not a real date).
+const DATES: &[(&str, Option<&str>)] = &[
+    ("2026-10-30 00:00:00", Some("2026-10-30 00:00:00")),
+    ("2026-11-05", Some("2026-11-05 00:00:00")),
+    ("2026/11/12 8:30", Some("2026-11-12 08:30:00")),
+    ("2026-11-18 23:59", Some("2026-11-18 23:59:00")),
+    ("2026/11/20", Some("2026-11-20 00:00:00")),
+    ("2026-11-31", None),
+    ("2026-11-05 24:00", None),
+    ("2026-11-05T00:00:00", None),
+    ("yesterday", None),
+    ("", None),
+];
+
+/// The instant a date text means (the pool's, or a record's own `created_at`).
+fn meaning(text: &str) -> PlatformDateTime {
+    if let Ok(exact) = text.parse() {
+        return exact;
+    }
+    let canonical = DATES
+        .iter()
+        .find(|(t, _)| *t == text)
+        .and_then(|(_, c)| *c)
+        .unwrap_or_else(|| panic!("{text:?} was accepted as a date"));
+    canonical.parse().unwrap()
+}
+
+/// `@N` stands for the creation time of the task's N-th number (to hit bounds exactly).
+fn resolve_date(text: &str, before: &[agent_api::types::NumberRecord]) -> String {
+    match text.strip_prefix('@') {
+        Some(i) => before[i.parse::<usize>().unwrap()].created_at.to_string(),
+        None => text.to_string(),
+    }
+}
+
+const RECORD_DATES: [&str; 6] = ["@0", "@17", "@45", "@60", "@99", "@119"];
+
+/// Mostly values the spec allows, sometimes one it does not.
+fn mostly(valid: Vec<&'static str>, invalid: Vec<&'static str>) -> BoxedStrategy<&'static str> {
+    prop_oneof![4 => select(valid), 1 => select(invalid)].boxed()
+}
+
+/// A list query as `(key, value)` pairs (a `[]` prefix sends the key as an array), mixing
+/// values the spec allows and values it does not.
+fn list_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+    let page = mostly(
+        vec!["1", "2", "3", "99", " 2"],
+        vec!["0", "-1", "abc", "", "1.5", "01", "+1", "[]1"],
+    );
+    let per_page = mostly(
+        vec!["10", "15", "50", "1000", "1001"],
+        vec!["0", "x", "-5", "[]5"],
+    );
+    let status = mostly(
+        vec!["0", "1", "2", "4", "8", "12"],
+        vec!["13", "-1", "busy", "", "2.5"],
+    );
+    let date = mostly(
+        DATES
+            .iter()
+            .map(|(t, _)| *t)
+            .take(5)
+            .chain(RECORD_DATES)
+            .collect(),
+        DATES.iter().map(|(t, _)| *t).skip(5).collect(),
+    );
+    let encryption = mostly(vec!["0", "1"], vec!["false", "true", "yes", "", "[]1"]);
+    let sub = mostly(vec!["", SUB_USER_ID], vec!["[]x"]);
+    (
+        proptest::option::weighted(0.8, page),
+        proptest::option::weighted(0.5, per_page),
+        proptest::collection::vec(status, 0..3),
+        proptest::option::weighted(0.4, date.clone()),
+        proptest::option::weighted(0.4, date),
+        proptest::option::weighted(0.4, encryption),
+        proptest::option::weighted(0.15, sub),
+    )
+        .prop_map(|(page, per_page, status, start, end, encryption, sub)| {
+            let mut pairs = Vec::new();
+            let mut put = |key: &str, value: Option<&str>| {
+                if let Some(value) = value {
+                    match value.strip_prefix("[]") {
+                        Some(item) => pairs.push((format!("{key}[]"), item.to_string())),
+                        None => pairs.push((key.to_string(), value.to_string())),
+                    }
+                }
+            };
+            put("page", page);
+            put("per_page", per_page);
+            put("start_at", start);
+            put("end_at", end);
+            put("encryption", encryption);
+            put("sub_user_id", sub);
+            for s in status {
+                pairs.push(("status[]".to_string(), s.to_string()));
+            }
+            pairs
+        })
+}
+
+/// A reset body: the JSON value of each field (indexes into the task's numbers stand for
+/// phones), or a body that is not an object.
+#[derive(Debug, Clone)]
+enum BodyPlan {
+    Object {
+        keyword: Option<u8>,
+        phones: Option<(u8, Vec<(usize, bool)>)>,
+        status: Option<(u8, Vec<i64>)>,
+        start_at: Option<Value>,
+        end_at: Option<Value>,
+        encryption: Option<Value>,
+        sub_user_id: Option<Value>,
+        unknown: bool,
+        keyword_from: usize,
+    },
+    Raw(&'static str),
+}
+
+fn date_value() -> impl Strategy<Value = Value> {
     prop_oneof![
-        prop_oneof![Just("0"), Just("-3"), Just("abc"), Just("1.5"), Just("")]
-            .prop_map(|v| format!("page={v}")),
-        prop_oneof![Just("0"), Just("x"), Just("-1")].prop_map(|v| format!("page=1&per_page={v}")),
-        prop_oneof![Just("13"), Just("-1"), Just("busy"), Just("2.0")]
-            .prop_map(|v| format!("page=1&status%5B%5D={v}")),
-        prop_oneof![
-            Just("2020-13-01"),
-            Just("nope"),
-            Just("2020/02/30"),
-            Just("2020-07-28 25:00")
-        ]
-        .prop_map(|v| format!("page=1&start_at={}", v.replace(' ', "+"))),
-        Just("page=1&start_at=2020-07-29&end_at=2020-07-28".to_string()),
-        Just("page=1&encryption=maybe".to_string()),
+        8 => select(DATES.iter().map(|(t, _)| *t).take(5).chain(RECORD_DATES).collect::<Vec<_>>())
+            .prop_map(Value::from),
+        2 => select(DATES.iter().map(|(t, _)| *t).skip(5).collect::<Vec<_>>()).prop_map(Value::from),
+        1 => Just(json!(20261105)),
+        1 => Just(Value::Null),
     ]
 }
 
-/// A reset body that breaks the spec's body schema.
-fn bad_body() -> impl Strategy<Value = String> {
+/// A field variant: mostly `0..valid` (allowed by the spec), sometimes `valid..all`.
+fn kind(valid: u8, all: u8) -> impl Strategy<Value = u8> {
+    prop_oneof![4 => 0..valid, 1 => valid..all]
+}
+
+fn body_plan() -> impl Strategy<Value = BodyPlan> {
+    let object = (
+        proptest::option::weighted(0.3, kind(3, 5)),
+        proptest::option::weighted(
+            0.5,
+            (
+                kind(3, 6),
+                proptest::collection::vec((0usize..120, any::<bool>()), 1..4),
+            ),
+        ),
+        proptest::option::weighted(
+            0.6,
+            (kind(3, 6), proptest::collection::vec(0i64..=12, 1..4)),
+        ),
+        proptest::option::weighted(0.35, date_value()),
+        proptest::option::weighted(0.3, date_value()),
+        proptest::option::weighted(
+            0.2,
+            prop_oneof![
+                4 => select(vec![json!(true), json!(false)]),
+                1 => select(vec![json!("false"), json!(0), json!("1"), Value::Null]),
+            ],
+        ),
+        proptest::option::weighted(0.1, select(vec![json!(SUB_USER_ID), json!(""), json!(123)])),
+        any::<bool>(),
+        0usize..120,
+    )
+        .prop_map(
+            |(
+                keyword,
+                phones,
+                status,
+                start_at,
+                end_at,
+                encryption,
+                sub_user_id,
+                unknown,
+                keyword_from,
+            )| BodyPlan::Object {
+                keyword,
+                phones,
+                status,
+                start_at,
+                end_at,
+                encryption,
+                sub_user_id,
+                unknown,
+                keyword_from,
+            },
+        );
     prop_oneof![
-        Just(r#"{"phones": [13934373090]}"#.to_string()),
-        Just(r#"{"phones": "13934373090"}"#.to_string()),
-        (13i64..1000).prop_map(|s| format!(r#"{{"status": [{s}]}}"#)),
-        (-1000i64..0).prop_map(|s| format!(r#"{{"status": [{s}]}}"#)),
-        Just(r#"{"status": "8"}"#.to_string()),
-        Just(r#"{"keyword": {"a": 1}}"#.to_string()),
-        Just(r#"{"start_at": "not a date"}"#.to_string()),
-        Just(r#"{"start_at": "2020-07-29", "end_at": "2020-07-28"}"#.to_string()),
-        Just(r#"{"encryption": "maybe"}"#.to_string()),
-        Just("[1, 2]".to_string()),
-        "[{\\[\"a-z]{1,10}".prop_map(|s| format!("{{{s}")),
+        12 => object,
+        1 => select(vec!["[1, 2]", "\"phones\"", "5", "null", "true", "{\"status\": [1", "{phones: []}"])
+            .prop_map(BodyPlan::Raw),
     ]
+}
+
+/// The body's text.
+fn render(plan: &BodyPlan, before: &[agent_api::types::NumberRecord]) -> String {
+    let numbers: Vec<&String> = before.iter().map(|r| &r.number).collect();
+    let (keyword, phones, status, start_at, end_at, encryption, sub_user_id, unknown, keyword_from) =
+        match plan {
+            BodyPlan::Raw(raw) => return (*raw).to_string(),
+            BodyPlan::Object {
+                keyword,
+                phones,
+                status,
+                start_at,
+                end_at,
+                encryption,
+                sub_user_id,
+                unknown,
+                keyword_from,
+            } => (
+                keyword,
+                phones,
+                status,
+                start_at,
+                end_at,
+                encryption,
+                sub_user_id,
+                unknown,
+                keyword_from,
+            ),
+        };
+    let mut body = serde_json::Map::new();
+    let number = numbers[*keyword_from];
+    if let Some(kind) = keyword {
+        body.insert(
+            "keyword".into(),
+            match kind {
+                0 => json!(number[3..number.len().min(8)]),
+                1 => json!(format!(" {number} ")),
+                2 => json!(""),
+                3 => json!(139),
+                _ => Value::Null,
+            },
+        );
+    }
+    if let Some((kind, picks)) = phones {
+        let listed: Vec<Value> = picks
+            .iter()
+            .map(|(i, pad)| {
+                let n = numbers[*i];
+                json!(if *pad { format!(" {n}") } else { n.clone() })
+            })
+            .collect();
+        body.insert(
+            "phones".into(),
+            match kind {
+                0 | 1 => Value::Array(listed),
+                2 => json!(["10000000000"]),
+                3 => json!([13934373090u64]),
+                4 => json!("13934373090"),
+                _ => Value::Null,
+            },
+        );
+    }
+    if let Some((kind, codes)) = status {
+        body.insert(
+            "status".into(),
+            match kind {
+                0 | 1 => json!(codes),
+                2 => json!([]),
+                3 => json!([13]),
+                4 => json!(["2"]),
+                _ => json!(2),
+            },
+        );
+    }
+    for (key, value) in [
+        ("start_at", start_at),
+        ("end_at", end_at),
+        ("encryption", encryption),
+        ("sub_user_id", sub_user_id),
+    ] {
+        if let Some(value) = value {
+            let value = match value.as_str() {
+                Some(text) => json!(resolve_date(text, before)),
+                None => value.clone(),
+            };
+            body.insert(key.into(), value);
+        }
+    }
+    if *unknown {
+        body.insert("is_new_task".into(), json!(false));
+    }
+    Value::Object(body).to_string()
+}
+
+/// What a reset asking `body` does to `before`, computed without the simulator.
+fn expected_after(
+    before: &[agent_api::types::NumberRecord],
+    body: &Value,
+) -> Vec<agent_api::types::NumberRecord> {
+    let statuses: Vec<i64> = body["status"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_i64().unwrap()).collect())
+        .unwrap_or_default();
+    let phones: Vec<String> = body["phones"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_str().unwrap().trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let keyword = body["keyword"].as_str().map(str::trim).unwrap_or("");
+    let start = body["start_at"].as_str().map(meaning);
+    let end = body["end_at"].as_str().map(meaning);
+    before
+        .iter()
+        .map(|r| {
+            let hit = (statuses.is_empty() || statuses.contains(&*r.status))
+                && start.is_none_or(|s| r.created_at >= s)
+                && end.is_none_or(|e| r.created_at <= e)
+                && (phones.is_empty() || phones.contains(&r.number))
+                && r.number.contains(keyword);
+            let mut r = r.clone();
+            if hit {
+                r.status = agent_api::types::CallStatus::try_from(0).unwrap();
+                r.status_str = "等待呼叫".to_string();
+                r.callid = None;
+                r.calldate = None;
+                r.answerdate = None;
+                r.hangupdate = None;
+                r.hangupcause = None;
+                r.bill = None;
+                r.duration = None;
+            }
+            r
+        })
+        .collect()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(160))]
 
+    /// The spec judges the query; the simulator must refuse what it refuses, and answer what it
+    /// allows as an independent computation says.
     #[test]
-    fn requests_that_break_the_spec_are_refused_and_change_nothing(query in bad_query(), body in bad_body()) {
+    fn list_queries_are_judged_by_the_spec(pairs in list_pairs()) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let spec = spec();
+            let sim = sim().await;
+            let snapshot = sim.snapshot(DEMO_TASK_ID);
+            let pairs: Vec<(String, String)> = pairs
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = if k.ends_with("_at") { resolve_date(&v, &snapshot) } else { v };
+                    (k, v)
+                })
+                .collect();
+            let (instance, schema) = common::list_query_instance(&spec, &pairs);
+            let valid = common::validator(&spec, &schema).is_valid(&instance);
+            let query = encode_query(&pairs);
+            let (status, _, answer) =
+                send(Method::GET, &list_url(&sim, DEMO_TASK_ID, &query), Some(sim.token()), None).await;
+            assert_conforms(&spec, LIST, "get", status, &answer);
+            let text = String::from_utf8_lossy(&answer);
+            if !valid {
+                assert_eq!(status, 422, "breaks the spec, yet {status}: {query} {instance} {text}");
+                return;
+            }
+            let sub = instance["sub_user_id"].as_str().unwrap_or("");
+            match status {
+                200 => assert!(sub.is_empty(), "{query}"),
+                404 => {
+                    assert!(!sub.is_empty(), "{query} {text}");
+                    return;
+                }
+                // Valid by the schemas, refused by a rule they cannot say (dates in order, a
+                // real calendar date, per_page at most 1000).
+                422 => return,
+                _ => panic!("{status} for {query}: {text}"),
+            }
+            let page = instance["page"].as_u64().unwrap_or(1);
+            let per_page = instance["per_page"].as_u64().unwrap_or(15);
+            let statuses: Vec<i64> = instance["status[]"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_i64().unwrap()).collect())
+                .unwrap_or_default();
+            let text_of = |key: &str| pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+            let start = text_of("start_at").map(meaning);
+            let end = text_of("end_at").map(meaning);
+            let matching: Vec<_> = snapshot
+                .into_iter()
+                .filter(|r| statuses.is_empty() || statuses.contains(&*r.status))
+                .filter(|r| start.is_none_or(|s| r.created_at >= s) && end.is_none_or(|e| r.created_at <= e))
+                .collect();
+            let expected: Vec<_> = matching
+                .iter()
+                .skip(usize::try_from((page - 1) * per_page).unwrap())
+                .take(usize::try_from(per_page).unwrap())
+                .cloned()
+                .collect();
+            let answer: NumberListResponse = serde_json::from_slice(&answer).unwrap();
+            assert_eq!(answer.data, expected, "{query}");
+            let meta = answer.meta.unwrap();
+            let last_page = (matching.len() as u64).div_ceil(per_page).max(1);
+            assert_eq!(
+                (meta.total.get(), meta.last_page.get(), meta.current_page.get(), meta.per_page.get(), meta.has_pages),
+                (matching.len() as u64, last_page, page, per_page, last_page > 1),
+                "{query}"
+            );
+        });
+    }
+
+    /// The spec judges the body; the simulator must refuse (and change nothing for) what it
+    /// refuses, and reset exactly what an independent computation says for what it allows.
+    #[test]
+    fn reset_bodies_are_judged_by_the_spec(plan in body_plan()) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let spec = spec();
             let sim = sim().await;
             let before = sim.snapshot(DEMO_TASK_ID);
-            let token = sim.token().to_string();
-            let (status, _, answer) = send(Method::GET, &list_url(&sim, DEMO_TASK_ID, &query), Some(&token), None).await;
-            assert_eq!(status, 422, "{query}");
-            assert_conforms(&spec, LIST, "get", status, &answer);
-            let (status, _, answer) = send(Method::PUT, &reset_url(&sim, DEMO_TASK_ID), Some(&token), Some(&body)).await;
-            assert_eq!(status, 422, "{body}");
+            let body = render(&plan, &before);
+            let parsed: Option<Value> = serde_json::from_str(&body).ok();
+            let schema = common::reset_body_schema(&spec);
+            let valid = parsed
+                .as_ref()
+                .is_some_and(|v| common::validator(&spec, &schema).is_valid(v));
+            let (status, _, answer) =
+                send(Method::PUT, &reset_url(&sim, DEMO_TASK_ID), Some(sim.token()), Some(&body)).await;
             assert_conforms(&spec, RESET, "put", status, &answer);
-            assert_eq!(sim.snapshot(DEMO_TASK_ID), before, "a refused request changed the data");
+            let after = sim.snapshot(DEMO_TASK_ID);
+            let text = String::from_utf8_lossy(&answer);
+            if !valid {
+                assert_eq!(status, 422, "breaks the spec, yet {status}: {body} {text}");
+                assert!(after == before, "a refused request changed the data: {body}");
+                return;
+            }
+            let body_value = parsed.unwrap();
+            let sub = body_value["sub_user_id"].as_str().unwrap_or("");
+            match status {
+                200 => {
+                    assert!(sub.is_empty(), "{body}");
+                    let expected = expected_after(&before, &body_value);
+                    assert!(after == expected, "{body}: the reset did not do what was asked");
+                }
+                404 => {
+                    assert!(!sub.is_empty(), "{body} {text}");
+                    assert!(after == before);
+                }
+                // Valid by the schemas, refused by a rule they cannot say (end_at needs
+                // start_at, dates in order, a real calendar date).
+                422 => assert!(after == before, "{body}"),
+                _ => panic!("{status} for {body}: {text}"),
+            }
         });
     }
 }
 
 #[test]
-fn the_schema_check_is_not_vacuous() {
+fn the_schema_checks_are_not_vacuous() {
     // The seed's own example validates; the same with wrong types or formats does not.
     let spec = spec();
     let example = common::fixture("number-list.response.json");
-    let schema = serde_json::json!({ "$ref": "#/components/schemas/NumberListResponse" });
+    let schema = json!({ "$ref": "#/components/schemas/NumberListResponse" });
     let validator = common::validator(&spec, &schema);
     assert!(validator.is_valid(&example));
     for (pointer, bad) in [
-        ("/data/0/created_at", serde_json::json!("2020/07/28 14:37")),
-        ("/data/0/status", serde_json::json!(13)),
-        ("/data/0/bill", serde_json::json!("47280")),
-        ("/data/0/number", serde_json::Value::Null),
-        ("/meta/total", serde_json::json!("many")),
-        ("/code", serde_json::json!("200")),
+        ("/data/0/created_at", json!("2020/07/28 14:37")),
+        ("/data/0/status", json!(13)),
+        ("/data/0/bill", json!("47280")),
+        ("/data/0/number", Value::Null),
+        ("/data/0/is_blacklist", json!(2)),
+        ("/meta/total", json!("many")),
+        ("/meta/per_page", json!(-1)),
+        ("/code", json!("200")),
     ] {
         let mut broken = example.clone();
         *broken.pointer_mut(pointer).unwrap() = bad;
@@ -261,4 +752,65 @@ fn the_schema_check_is_not_vacuous() {
         !validator.is_valid(&missing),
         "a missing required field should be refused"
     );
+    let mut nulls = example.clone();
+    nulls["data"][0]["calldate"] = Value::Null;
+    nulls["data"][0]["is_blacklist"] = json!(1);
+    nulls["meta"]["per_page"] = json!("15");
+    assert!(
+        validator.is_valid(&nulls),
+        "nullable fields and lenient ints"
+    );
+
+    // Query parameters, read as the tests read them.
+    let query = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (instance, schema) = common::list_query_instance(&spec, &pairs);
+        common::validator(&spec, &schema).is_valid(&instance)
+    };
+    assert!(query(&[
+        ("page", "2"),
+        ("per_page", "50"),
+        ("status[]", "0"),
+        ("status[]", "12"),
+        ("encryption", "0"),
+        ("start_at", "2025/12/3 0:00"),
+        ("end_at", "2025-12-03 23:59:59"),
+        ("sub_user_id", SUB_USER_ID),
+    ]));
+    for bad in [
+        [("page", "0")],
+        [("page", "abc")],
+        [("page", "01")],
+        [("page[]", "1")],
+        [("per_page", "0")],
+        [("status[]", "13")],
+        [("status[]", "busy")],
+        [("encryption", "false")],
+        [("start_at", "2025-12/03")],
+        [("start_at", "2025-12-03T00:00:00")],
+        [("end_at", "yesterday")],
+    ] {
+        assert!(!query(&bad), "{bad:?} should break the spec");
+    }
+
+    // The reset body.
+    let body = common::validator(&spec, &common::reset_body_schema(&spec));
+    assert!(body.is_valid(&common::fixture("number-batch-reset.request.json")));
+    assert!(body.is_valid(&json!({})));
+    for bad in [
+        json!({"phones": [1]}),
+        json!({"phones": null}),
+        json!({"keyword": 139}),
+        json!({"status": [13]}),
+        json!({"status": ["2"]}),
+        json!({"encryption": "false"}),
+        json!({"start_at": "2020-07-28T10:00:00"}),
+        json!([1]),
+        Value::Null,
+    ] {
+        assert!(!body.is_valid(&bad), "{bad} should break the spec");
+    }
 }

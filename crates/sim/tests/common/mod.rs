@@ -153,3 +153,103 @@ pub async fn send(
     let headers = response.headers().clone();
     (status, headers, response.bytes().await.unwrap().to_vec())
 }
+
+/// A parameter of an operation, `$ref`s resolved.
+pub fn parameter<'a>(spec: &'a Value, route: &str, method: &str, name: &str) -> &'a Value {
+    spec["paths"][route][method]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| resolve(spec, p))
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("{method} {route}: no parameter {name}"))
+}
+
+/// The JSON type a schema declares (through a `$ref` to a component).
+fn schema_type<'a>(spec: &'a Value, schema: &'a Value) -> &'a str {
+    resolve(spec, schema)["type"].as_str().unwrap_or("")
+}
+
+/// How a query value stands for a value of the parameter's schema type: integers are JSON
+/// numbers (text that is not one stays a string, which the schema refuses), `QueryBool`s are
+/// the documented `1`/`0`, strings are themselves.
+fn query_value(spec: &Value, schema: &Value, text: &str) -> Value {
+    match schema_type(spec, schema) {
+        "integer" | "number" => match serde_json::from_str::<Value>(text) {
+            Ok(number @ Value::Number(_)) => number,
+            _ => Value::String(text.to_string()),
+        },
+        "boolean" => match text {
+            "1" => Value::Bool(true),
+            "0" => Value::Bool(false),
+            _ => Value::String(text.to_string()),
+        },
+        _ => Value::String(text.to_string()),
+    }
+}
+
+/// The query parameters of the list operation as the spec sees a query given as `(key, value)`
+/// pairs (not yet encoded): `status[]` collects its values into an array; another key given as
+/// `key[]` is an array, which no scalar schema accepts; a repeated plain key keeps the last.
+/// Returns the instance and a JSON Schema of it (`required` left out: the simulator defaults
+/// `page` to 1 on purpose).
+pub fn list_query_instance(spec: &Value, pairs: &[(String, String)]) -> (Value, Value) {
+    let mut instance = Map::new();
+    let mut properties = Map::new();
+    for name in [
+        "page",
+        "per_page",
+        "encryption",
+        "sub_user_id",
+        "status[]",
+        "start_at",
+        "end_at",
+    ] {
+        properties.insert(
+            name.to_string(),
+            parameter(spec, LIST, "get", name)["schema"].clone(),
+        );
+    }
+    for (key, value) in pairs {
+        let param_name = if key == "status[]" {
+            "status[]"
+        } else {
+            key.trim_end_matches("[]")
+        };
+        let schema = &parameter(spec, LIST, "get", param_name)["schema"];
+        if key == "status[]" {
+            let items = instance
+                .entry(key.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            items
+                .as_array_mut()
+                .unwrap()
+                .push(query_value(spec, &schema["items"], value));
+        } else if let Some(name) = key.strip_suffix("[]") {
+            let items = instance
+                .entry(name.to_string())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Some(items) = items.as_array_mut() {
+                items.push(Value::String(value.clone()));
+            }
+        } else {
+            instance.insert(key.clone(), query_value(spec, schema, value));
+        }
+    }
+    let schema = json!({ "type": "object", "properties": properties });
+    (Value::Object(instance), schema)
+}
+
+/// The request body schema of the reset operation.
+pub fn reset_body_schema(spec: &Value) -> Value {
+    spec["paths"][RESET]["put"]["requestBody"]["content"]["application/json"]["schema"].clone()
+}
+
+/// Encodes `(key, value)` pairs as a query string.
+pub fn encode_query(pairs: &[(String, String)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in pairs {
+        out.append_pair(key, value);
+    }
+    out.finish()
+}
