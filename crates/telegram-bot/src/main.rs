@@ -1,3 +1,177 @@
-//! `telegram-bot` (issue 6: being built).
+//! `telegram-bot`: `/numbers` and `/reset` in Telegram, over the chat-ops engine.
 
-fn main() {}
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use agent_chatops::Engine;
+use agent_core::AgentClient;
+use anyhow::Context;
+use clap::Parser;
+use telegram_bot::settings::{self, Mode, Overrides, Settings};
+use telegram_bot::{RedactingMakeWriter, Redactor, Service, make_bot};
+use teloxide::adaptors::throttle::Limits;
+use teloxide::dispatching::ShutdownToken;
+
+const AFTER_HELP: &str = "\
+Environment:
+  TELEGRAM_BOT_TOKEN        the bot's token from @BotFather (required; never logged)
+  TELEGRAM_API_URL          a Bot API server other than Telegram's (e.g. a local telegram-bot-api)
+  TELEGRAM_WEBHOOK_URL      as --webhook-url
+  TELEGRAM_WEBHOOK_LISTEN   as --listen
+  TELEGRAM_WEBHOOK_SECRET   the webhook's fixed secret token (required in webhook mode)
+  AGENT_API_BASE_URL        the agent-api (default https://ai.api.longlonglong.cn)
+  AGENT_API_TOKEN           the agent-api bearer token (required)
+  AGENT_USER_ID             the account whose tasks to work on (required)
+  AGENT_SUB_USER_ID         a default sub-account (optional)
+  AGENT_OPS_ACTION_SECRET   16+ characters that sign the buttons, the same on every replica (required)
+  AGENT_OPS_CONFIG          as --config
+  RUST_LOG                  log filter (default: info)
+
+The config file's [api] and [chatops] tables are the engine's (grants such as
+\"telegram:user:42\" or \"telegram:chat:-100123\", task aliases); its [telegram] table takes
+token, api_url, webhook_url, listen, webhook_secret, set_webhook, poll_timeout_secs,
+max_concurrent and register_commands. Ctrl-C or SIGTERM stops taking updates and finishes
+the ones in flight.";
+
+#[derive(Parser)]
+#[command(
+    name = "telegram-bot",
+    version,
+    about = "agent-ops in Telegram: /numbers and /reset, long polling unless --webhook-url is given",
+    after_help = AFTER_HELP
+)]
+struct Args {
+    /// A TOML config file with [api], [chatops] and [telegram] tables.
+    #[arg(long, env = "AGENT_OPS_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to (its path is served).
+    #[arg(long, value_name = "URL")]
+    webhook_url: Option<String>,
+    /// Webhook mode: the local address to listen on [default: 0.0.0.0:8443].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// Webhook mode: do not call setWebhook at start (it is set out of band).
+    #[arg(long)]
+    no_set_webhook: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = match agent_chatops::config::read_config_file(args.config.as_deref())
+        .map_err(settings::SettingsError::from)
+        .and_then(|text| {
+            settings::load(
+                &text,
+                &env,
+                &Overrides {
+                    webhook_url: args.webhook_url.clone(),
+                    listen: args.listen.clone(),
+                    no_set_webhook: args.no_set_webhook,
+                },
+            )
+        }) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let redactor = settings.redactor();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(RedactingMakeWriter::new(std::io::stderr, redactor.clone()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(settings, redactor.clone())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", redactor.redact(&format!("{err:#}")));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
+    let Settings {
+        telegram,
+        api,
+        engine,
+    } = settings;
+    let client = AgentClient::new(&api).context("cannot build the agent-api client")?;
+    let engine = Engine::new(client, engine);
+    let bot = make_bot(
+        &telegram.token,
+        telegram.api_url.as_ref(),
+        Limits::default(),
+    )?;
+    let service = Service::new(bot, engine, &telegram, redactor);
+    tokio::spawn(stop_on_signal(service.shutdown_token()));
+    match &telegram.mode {
+        Mode::Polling => service.run_polling().await?,
+        Mode::Webhook(webhook) => {
+            let tcp = tokio::net::TcpListener::bind(webhook.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", webhook.listen))?;
+            service.run_webhook(tcp, webhook).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Waits for Ctrl-C or SIGTERM, then stops taking updates and lets the ones in flight finish;
+/// a second signal exits at once.
+async fn stop_on_signal(token: ShutdownToken) {
+    if wait_for_signal().await.is_err() {
+        tracing::warn!("cannot listen for signals; stop the bot by killing it");
+        return;
+    }
+    tracing::info!(
+        "stopping: no new updates; finishing the ones in flight (a second signal exits now)"
+    );
+    tokio::spawn(async {
+        if wait_for_signal().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+    loop {
+        match token.shutdown() {
+            Ok(stopped) => {
+                stopped.await;
+                return;
+            }
+            // Still starting: the dispatcher is not running yet.
+            Err(_idle) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await
+}

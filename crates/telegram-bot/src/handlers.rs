@@ -1,0 +1,295 @@
+//! The update handlers: a command message becomes `engine.handle_text`, a button press becomes
+//! `engine.press` (authorization, the HMAC and the confirmation rules are the engine's), and the
+//! reply becomes a message, an edit of the pressed message, or a callback answer.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_chatops::{Caller, Engine, Lang, Reply, ReplyKind, Transport};
+use teloxide::RequestError;
+use teloxide::dispatching::UpdateHandler;
+use teloxide::prelude::*;
+use teloxide::types::{
+    ChatId, InlineKeyboardMarkup, Me, MessageId, ParseMode, ReplyParameters, User,
+};
+use teloxide::{ApiError, adaptors::Throttle};
+use tokio::sync::Semaphore;
+
+use crate::commands::{self, Route};
+use crate::redact::Redactor;
+use crate::render;
+
+/// The bot as the handlers use it: sends are paced by teloxide's `Throttle`.
+pub type TgBot = Throttle<Bot>;
+
+/// What handlers return; they report their own failures (redacted), so nothing fails upward.
+pub type HandlerResult = Result<(), Infallible>;
+
+/// The longest `retry_after` an edit waits for before giving up (the press is answered with
+/// "try again" instead).
+pub const MAX_EDIT_WAIT: Duration = Duration::from_secs(10);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The chat-ops engine.
+    pub engine: Engine,
+    /// Bounds the updates handled at once.
+    pub permits: Arc<Semaphore>,
+    /// Keeps secrets out of logged errors.
+    pub redactor: Redactor,
+}
+
+impl AppState {
+    /// The shared state, with at most `max_concurrent` updates in the engine at once.
+    pub fn new(engine: Engine, max_concurrent: usize, redactor: Redactor) -> Self {
+        Self {
+            engine,
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            redactor,
+        }
+    }
+
+    fn log_error(&self, what: &str, err: &RequestError) {
+        tracing::warn!(error = %self.redactor.redact(&crate::service::error_chain(err)), "{what} failed");
+    }
+}
+
+/// The handler tree: messages and callback queries. Other updates are left to the default
+/// handler.
+pub fn schema() -> UpdateHandler<Infallible> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// The engine's caller for a Telegram user in a chat. Grants name `telegram:user:<from.id>` and
+/// `telegram:chat:<chat.id>`.
+pub fn caller_for(user: &User, chat: Option<ChatId>) -> Caller {
+    let name = match &user.username {
+        Some(username) => format!("@{username}"),
+        None => user.first_name.clone(),
+    };
+    Caller {
+        transport: Transport::Telegram,
+        user_id: user.id.0.to_string(),
+        name,
+        roles: Vec::new(),
+        chat_id: chat.map(|c| c.0.to_string()),
+        locale: user.language_code.clone(),
+    }
+}
+
+async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> HandlerResult {
+    let Some(text) = msg.text() else {
+        return Ok(());
+    };
+    let Some(from) = msg.from.as_ref().filter(|from| !from.is_bot) else {
+        return Ok(());
+    };
+    if commands::route(text, me.user.username.as_deref(), msg.chat.is_private()) == Route::Ignore {
+        tracing::trace!(chat = msg.chat.id.0, "message not for this bot");
+        return Ok(());
+    }
+    let caller = caller_for(from, Some(msg.chat.id));
+    let reply = if msg.sender_chat.is_some() {
+        // An anonymous admin or a channel: everyone behind it shares one id, so neither grants
+        // nor "only the requester may confirm" would mean anything.
+        let lang = state.engine.lang_for(&caller);
+        Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(lang.pick(
+            "Send commands as yourself, not anonymously or as a channel.",
+            "请以个人身份发送命令，而不是匿名或以频道身份。",
+        ))
+    } else {
+        let _permit = state.permits.acquire().await.ok();
+        state.engine.handle_text(&caller, text).await
+    };
+    tracing::info!(
+        user = %caller.identity(),
+        chat = msg.chat.id.0,
+        kind = ?reply.kind,
+        "answered a command"
+    );
+    let mut request = bot
+        .send_message(msg.chat.id, render::html(&reply))
+        .parse_mode(ParseMode::Html);
+    if let Some(keyboard) = render::keyboard(&reply.actions) {
+        request = request.reply_markup(keyboard);
+    }
+    if !msg.chat.is_private() {
+        // In a group, say whom this answers.
+        request =
+            request.reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply());
+    }
+    if msg.is_topic_message
+        && let Some(thread) = msg.thread_id
+    {
+        request = request.message_thread_id(thread);
+    }
+    if let Err(err) = request.await {
+        state.log_error("sendMessage", &err);
+    }
+    Ok(())
+}
+
+async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> HandlerResult {
+    let Some(data) = query.data.as_deref() else {
+        answer(&bot, &state, &query, None, false).await;
+        return Ok(());
+    };
+    let chat = query.message.as_ref().map(|m| m.chat().id);
+    let caller = caller_for(&query.from, chat);
+    let lang = state.engine.lang_for(&caller);
+    let reply = {
+        let _permit = state.permits.acquire().await.ok();
+        state.engine.press(&caller, data).await
+    };
+    tracing::info!(user = %caller.identity(), chat = ?chat.map(|c| c.0), kind = ?reply.kind, "answered a button press");
+
+    // Refusals and private errors go to the presser alone; the message stays as it is.
+    if reply.private || reply.kind == ReplyKind::Refused {
+        answer(&bot, &state, &query, Some(render::alert_text(&reply)), true).await;
+        return Ok(());
+    }
+    let Some(message) = query.message.as_ref() else {
+        // No message to edit (too old, or an inline message): say it in the answer.
+        answer(&bot, &state, &query, Some(render::alert_text(&reply)), true).await;
+        return Ok(());
+    };
+    let edited = edit_with_retry(
+        &bot,
+        message.chat().id,
+        message.id(),
+        render::html(&reply),
+        render::keyboard(&reply.actions),
+    )
+    .await;
+    match edited {
+        Ok(()) => {
+            let toast = (reply.kind == ReplyKind::Done)
+                .then(|| render::clip(&reply.title, render::ALERT_LIMIT));
+            answer(&bot, &state, &query, toast, false).await;
+        }
+        Err(err) => {
+            state.log_error("editMessageText", &err);
+            let text = match &err {
+                RequestError::RetryAfter(secs) => match lang {
+                    Lang::En => format!(
+                        "Telegram asks to slow down: try again in {} s.",
+                        secs.seconds()
+                    ),
+                    Lang::Zh => format!("Telegram 要求放慢速度：请 {} 秒后再试。", secs.seconds()),
+                },
+                _ => lang
+                    .pick(
+                        "Could not update the message; run the command again.",
+                        "无法更新该消息，请重新执行命令。",
+                    )
+                    .to_string(),
+            };
+            // The press itself was handled (a reset may be done): say so too.
+            let text = if reply.kind == ReplyKind::Done {
+                format!("{}\n{text}", reply.title)
+            } else {
+                text
+            };
+            answer(
+                &bot,
+                &state,
+                &query,
+                Some(render::clip(&text, render::ALERT_LIMIT)),
+                true,
+            )
+            .await;
+        }
+    }
+    Ok(())
+}
+
+/// Answers a callback query (stops the client's spinner); `text` as a toast, or an alert.
+async fn answer(
+    bot: &TgBot,
+    state: &AppState,
+    query: &CallbackQuery,
+    text: Option<String>,
+    alert: bool,
+) {
+    let mut request = bot.answer_callback_query(query.id.clone());
+    if let Some(text) = text {
+        request = request.text(text);
+        if alert {
+            request = request.show_alert(true);
+        }
+    }
+    if let Err(err) = request.await {
+        // A late answer (the query is too old) changes nothing for the user.
+        if matches!(err, RequestError::Api(ApiError::InvalidQueryId)) {
+            tracing::debug!("callback query answered too late");
+        } else {
+            state.log_error("answerCallbackQuery", &err);
+        }
+    }
+}
+
+/// Edits a message's text and keyboard (`None` removes the keyboard). "Message is not
+/// modified" counts as success; a 429 (`RetryAfter`, which Throttle does not handle for edits)
+/// is waited out and retried once, unless it asks for more than [`MAX_EDIT_WAIT`].
+pub async fn edit_with_retry(
+    bot: &TgBot,
+    chat: ChatId,
+    message: MessageId,
+    html: String,
+    keyboard: Option<InlineKeyboardMarkup>,
+) -> Result<(), RequestError> {
+    let mut retried = false;
+    loop {
+        let mut request = bot
+            .edit_message_text(chat, message, html.clone())
+            .parse_mode(ParseMode::Html);
+        if let Some(keyboard) = keyboard.clone() {
+            request = request.reply_markup(keyboard);
+        }
+        match request.await {
+            Ok(_) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+            Err(RequestError::RetryAfter(secs)) if !retried && secs.duration() <= MAX_EDIT_WAIT => {
+                tracing::info!(
+                    seconds = secs.seconds(),
+                    "Telegram rate limit on an edit: waiting once"
+                );
+                tokio::time::sleep(secs.duration()).await;
+                retried = true;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(json: serde_json::Value) -> User {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn callers_carry_user_chat_name_and_locale() {
+        let alice = user(serde_json::json!({
+            "id": 1001, "is_bot": false, "first_name": "Alice", "username": "alice", "language_code": "zh-hans"
+        }));
+        let caller = caller_for(&alice, Some(ChatId(-100500)));
+        assert_eq!(caller.transport, Transport::Telegram);
+        assert_eq!(caller.user_id, "1001");
+        assert_eq!(caller.name, "@alice");
+        assert_eq!(caller.chat_id.as_deref(), Some("-100500"));
+        assert_eq!(caller.locale.as_deref(), Some("zh-hans"));
+        assert_eq!(caller.identity(), "telegram:user:1001");
+
+        let bob = user(serde_json::json!({"id": 7, "is_bot": false, "first_name": "Bob"}));
+        let caller = caller_for(&bob, None);
+        assert_eq!(caller.name, "Bob");
+        assert_eq!(caller.chat_id, None);
+        assert_eq!(caller.locale, None);
+    }
+}
