@@ -98,6 +98,10 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route(LIST_ROUTE, get(list).fallback(method_not_allowed))
         .route(RESET_ROUTE, put(reset).fallback(method_not_allowed))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            faults_and_latency,
+        ))
         .fallback(not_found_route)
         .layer(middleware::from_fn(log))
         .with_state(state)
@@ -222,18 +226,41 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
     response
 }
 
-/// Counts the request, waits, and answers for a fault that replaces the answer (`None`: go on).
-async fn before(state: &AppState) -> (Decision, Option<Response>) {
+/// The API routes' faults and latency: counts the request, answers for a fault that replaces the
+/// answer or runs the handler, cuts the body for `Truncated`, and answers no earlier than the
+/// request's arrival plus the latency (and any `Delay`): latency is the time a request takes at
+/// the platform, processing included.
+async fn faults_and_latency(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let arrived = std::time::Instant::now();
     state.requests.fetch_add(1, Ordering::Relaxed);
     let decision = state.faults().decide();
     let mut delay = decision.delay;
     if let Some(Fault::Delay(extra)) = decision.fault {
         delay += extra;
     }
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+    if let Some(fault) = decision.fault {
+        tracing::debug!(?fault, "fault injected");
     }
-    let replaced = match decision.fault {
+    let response = match replacement(decision) {
+        Some(response) => response,
+        None => next.run(request).await,
+    };
+    let response = if decision.fault == Some(Fault::Truncated) {
+        truncate(response).await
+    } else {
+        response
+    };
+    wait_until(arrived + delay).await;
+    response
+}
+
+/// The answer of a fault that replaces the platform's (`None`: the request is processed).
+fn replacement(decision: Decision) -> Option<Response> {
+    match decision.fault {
         Some(Fault::ServerError) => Some(envelope_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             500,
@@ -260,11 +287,22 @@ async fn before(state: &AppState) -> (Decision, Option<Response>) {
             SOFT_ERROR_MESSAGE,
         )),
         Some(Fault::Truncated | Fault::Delay(_)) | None => None,
-    };
-    if let Some(fault) = decision.fault {
-        tracing::debug!(?fault, "fault injected");
     }
-    (decision, replaced)
+}
+
+/// Waits until `deadline`, to within a fraction of a millisecond: tokio's timer fires on
+/// millisecond ticks, often a tick or two late, which would make injected latency (and the
+/// benchmarks against it) drift; the last stretch is slept by a blocking thread.
+async fn wait_until(deadline: std::time::Instant) {
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    let coarse = left.saturating_sub(std::time::Duration::from_millis(2));
+    if !coarse.is_zero() {
+        tokio::time::sleep(coarse).await;
+    }
+    let rest = deadline.saturating_duration_since(std::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
 }
 
 /// Cuts a JSON body in half; the content length follows, so the client reads a short body.
@@ -278,14 +316,6 @@ async fn truncate(response: Response) -> Response {
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(cut.len()));
     Response::from_parts(parts, Body::from(cut))
-}
-
-async fn finish(decision: Decision, response: Response) -> Response {
-    if decision.fault == Some(Fault::Truncated) {
-        truncate(response).await
-    } else {
-        response
-    }
 }
 
 fn authorized(state: &AppState, headers: &HeaderMap) -> bool {
@@ -347,10 +377,6 @@ async fn list(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let (decision, replaced) = before(&state).await;
-    if let Some(response) = replaced {
-        return response;
-    }
     if !authorized(&state, &headers) {
         return laravel_message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
     }
@@ -407,12 +433,11 @@ async fn list(
             }),
         }
     };
-    let response = if answer.data.is_empty() {
+    if answer.data.is_empty() {
         json_with_data(StatusCode::OK, &answer)
     } else {
         json(StatusCode::OK, &answer)
-    };
-    finish(decision, response).await
+    }
 }
 
 async fn reset(
@@ -421,10 +446,6 @@ async fn reset(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (decision, replaced) = before(&state).await;
-    if let Some(response) = replaced {
-        return response;
-    }
     if !authorized(&state, &headers) {
         return laravel_message(StatusCode::UNAUTHORIZED, "Unauthenticated.");
     }
@@ -461,7 +482,7 @@ async fn reset(
         }
         tracing::info!(task = %task_id, reset = hits.len(), "numbers reset");
     }
-    let response = json(
+    json(
         StatusCode::OK,
         &Envelope {
             code: 200,
@@ -469,6 +490,5 @@ async fn reset(
             message: "批量重置号码成功".to_string(),
             data: Vec::new(),
         },
-    );
-    finish(decision, response).await
+    )
 }
