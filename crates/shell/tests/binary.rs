@@ -162,3 +162,58 @@ fn help_is_there() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("AGENT_OPS_USER=viewer"), "{text}");
 }
+
+#[test]
+fn the_four_agent_variables_point_it_at_a_platform() {
+    // A "platform" the shell does not start itself: a simulator on its own runtime.
+    let platform = agent_sim::spawn_blocking_runtime(agent_sim::SimConfig {
+        size: 120,
+        token: "real-token".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let busy = platform
+        .snapshot(agent_sim::DEMO_TASK_ID)
+        .iter()
+        .filter(|r| *r.status == 8)
+        .count();
+    let before = platform.requests();
+    let output = run(
+        shell()
+            .env("AGENT_API_BASE_URL", platform.base_url())
+            .env("AGENT_API_TOKEN", "real-token")
+            .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
+            .arg(format!(
+                "/numbers task:{} status:busy",
+                agent_sim::DEMO_TASK_ID
+            )),
+        "",
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{busy} numbers · page 1/")),
+        "{stdout}"
+    );
+    assert!(
+        platform.requests() > before,
+        "the shell asked the given platform"
+    );
+
+    let output = run(
+        shell()
+            .env("AGENT_API_BASE_URL", platform.base_url())
+            .env("AGENT_API_TOKEN", "wrong-token")
+            .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
+            .arg(format!("/numbers task:{}", agent_sim::DEMO_TASK_ID)),
+        "",
+    );
+    assert!(!output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("HTTP 401") && stdout.contains("AGENT_API_TOKEN"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("wrong-token"));
+    platform.shutdown_blocking();
+}
