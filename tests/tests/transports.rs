@@ -16,14 +16,7 @@ async fn engine() -> (agent_sim::SimHandle, Engine) {
     })
     .await
     .unwrap();
-    let (base, token) = (sim.base_url().to_string(), sim.token().to_string());
-    let api = ApiConfig::resolve(ApiSection::default(), |name| match name {
-        "AGENT_API_BASE_URL" => Some(base.clone()),
-        "AGENT_API_TOKEN" => Some(token.clone()),
-        "AGENT_USER_ID" => Some(agent_sim::DEMO_USER_ID.to_string()),
-        _ => None,
-    })
-    .unwrap();
+    let api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
     let toml = format!(
         "[chatops]\nsecret = \"cross-crate-secret-0123\"\noperators = [\"*\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID

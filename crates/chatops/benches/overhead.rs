@@ -43,14 +43,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let base = sim.base_url().to_string();
-    let api = ApiConfig::resolve(ApiSection::default(), |name| match name {
-        "AGENT_API_BASE_URL" => Some(base.clone()),
-        "AGENT_API_TOKEN" => Some("sim-token".to_string()),
-        "AGENT_USER_ID" => Some(agent_sim::DEMO_USER_ID.to_string()),
-        _ => None,
-    })
-    .unwrap();
+    let api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
     let toml = format!(
         "[chatops]\nsecret = \"bench-secret-0123456789\"\noperators = [\"shell:bench\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID

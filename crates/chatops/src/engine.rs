@@ -272,6 +272,25 @@ impl Engine {
         Some(Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(text))
     }
 
+    /// What every command checks first: the caller's role, then the task it names (or the
+    /// chat's default). Returns `(task id, label)`, or the refusal or error to answer.
+    pub(crate) fn authorize_task(
+        &self,
+        caller: &Caller,
+        invocation: &Invocation,
+        role: Role,
+        lang: Lang,
+    ) -> Result<(String, String), Box<Reply>> {
+        if let Some(refusal) = self.refuse_unless(caller, role, lang) {
+            return Err(Box::new(refusal));
+        }
+        self.resolve_task(
+            caller,
+            invocation.get(crate::command::OptionKey::Task),
+            lang,
+        )
+    }
+
     /// Resolves a task alias or id, or the chat's default task. Returns `(task id, label)`.
     pub(crate) fn resolve_task(
         &self,

@@ -27,11 +27,7 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        if let Some(refusal) = self.refuse_unless(caller, Role::Viewer, lang) {
-            return refusal;
-        }
-        let (task, _label) = match self.resolve_task(caller, invocation.get(OptionKey::Task), lang)
-        {
+        let (task, _label) = match self.authorize_task(caller, invocation, Role::Viewer, lang) {
             Ok(task) => task,
             Err(reply) => return *reply,
         };

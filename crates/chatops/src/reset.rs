@@ -24,10 +24,7 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        if let Some(refusal) = self.refuse_unless(caller, Role::Operator, lang) {
-            return refusal;
-        }
-        let (task, label) = match self.resolve_task(caller, invocation.get(OptionKey::Task), lang) {
+        let (task, label) = match self.authorize_task(caller, invocation, Role::Operator, lang) {
             Ok(task) => task,
             Err(reply) => return *reply,
         };

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use agent_chatops::{ActionStyle, Caller, Engine, EngineConfig, Reply, ReplyKind, Transport};
 use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
-use agent_sim::{DEMO_TASK_ID, DEMO_USER_ID, Fault, SimConfig, SimHandle};
+use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
 
 struct World {
@@ -31,15 +31,7 @@ impl World {
         })
         .await
         .unwrap();
-        let base = sim.base_url().to_string();
-        let token = sim.token().to_string();
-        let mut api = ApiConfig::resolve(ApiSection::default(), |name| match name {
-            "AGENT_API_BASE_URL" => Some(base.clone()),
-            "AGENT_API_TOKEN" => Some(token.clone()),
-            "AGENT_USER_ID" => Some(DEMO_USER_ID.to_string()),
-            _ => None,
-        })
-        .unwrap();
+        let mut api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
         api.settings.retry = RetryPolicy {
             max_attempts: 2,
             initial_backoff: std::time::Duration::from_millis(1),

@@ -88,15 +88,7 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
         })
         .await
         .context("cannot start the built-in simulator")?;
-        let base = sim.base_url().to_string();
-        let token = sim.token().to_string();
-        let lookup = move |name: &str| match name {
-            "AGENT_API_BASE_URL" => Some(base.clone()),
-            "AGENT_API_TOKEN" => Some(token.clone()),
-            "AGENT_USER_ID" => Some(agent_sim::DEMO_USER_ID.to_string()),
-            _ => None,
-        };
-        let config = ApiConfig::resolve(api, lookup)?;
+        let config = ApiConfig::resolve(api, sim.env())?;
         banner.push(format!(
             "agent-ops shell · no AGENT_* settings, so this is the built-in simulator at {} (token {}), not the platform.",
             sim.base_url(),

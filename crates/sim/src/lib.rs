@@ -353,6 +353,19 @@ impl SimHandle {
         &self.state.token
     }
 
+    /// The `AGENT_*` settings that point a client at this simulator as the demo account
+    /// (`AGENT_API_BASE_URL`, `AGENT_API_TOKEN`, `AGENT_USER_ID`), as an environment lookup:
+    /// `ApiConfig::resolve(ApiSection::default(), sim.env())`.
+    pub fn env(&self) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
+        let (base_url, token) = (self.base_url.clone(), self.state.token.clone());
+        move |name: &str| match name {
+            "AGENT_API_BASE_URL" => Some(base_url.clone()),
+            "AGENT_API_TOKEN" => Some(token.clone()),
+            "AGENT_USER_ID" => Some(DEMO_USER_ID.to_string()),
+            _ => None,
+        }
+    }
+
     /// The seeded tasks, by task id.
     pub fn tasks(&self) -> Vec<SeededTask> {
         self.state

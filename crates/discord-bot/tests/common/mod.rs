@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use agent_chatops::{Engine, EngineConfig};
 use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig, RetryPolicy};
-use agent_sim::{DEMO_TASK_ID, DEMO_USER_ID, SimConfig, SimHandle};
+use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
@@ -290,15 +290,7 @@ pub fn engine_on(sim: &SimHandle) -> Engine {
 
 /// The engine on the simulator, reading the time from `clock`.
 pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine {
-    let base = sim.base_url().to_string();
-    let token = sim.token().to_string();
-    let mut api = ApiConfig::resolve(ApiSection::default(), |name| match name {
-        "AGENT_API_BASE_URL" => Some(base.clone()),
-        "AGENT_API_TOKEN" => Some(token.clone()),
-        "AGENT_USER_ID" => Some(DEMO_USER_ID.to_string()),
-        _ => None,
-    })
-    .unwrap();
+    let mut api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
     api.settings.retry = RetryPolicy {
         max_attempts: 2,
         initial_backoff: Duration::from_millis(1),
