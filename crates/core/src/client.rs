@@ -334,8 +334,8 @@ impl AgentClient {
     }
 
     /// Resets the numbers that match `filter` to status 0. Refuses an unfiltered reset unless
-    /// built with [`ResetFilter::everything`]. Retried only when the request surely was not
-    /// processed, unless the retry policy says otherwise.
+    /// built with [`ResetFilter::everything`]. Retried only when the request surely did not
+    /// reach the server (no connection), unless the retry policy says otherwise.
     pub async fn reset(&self, filter: &ResetFilter) -> Result<ResetOutcome, Error> {
         let mut body = filter.to_request()?;
         if body.sub_user_id.is_none() {

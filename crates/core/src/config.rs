@@ -17,7 +17,7 @@
 //! initial_backoff_ms = 200
 //! max_backoff_ms = 5000
 //! budget_secs = 30
-//! retry_reset_when_maybe_processed = false
+//! retry_reset_on_transient = false
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -91,8 +91,8 @@ pub struct RetrySection {
     pub max_backoff_ms: Option<u64>,
     /// See [`RetryPolicy::budget`], in seconds.
     pub budget_secs: Option<f64>,
-    /// See [`RetryPolicy::retry_reset_when_maybe_processed`].
-    pub retry_reset_when_maybe_processed: Option<bool>,
+    /// See [`RetryPolicy::retry_reset_on_transient`].
+    pub retry_reset_on_transient: Option<bool>,
 }
 
 /// A setting that is missing or wrong. Messages name the setting, never the token's value.
@@ -259,10 +259,10 @@ impl ApiConfig {
                 file.retry.budget_secs,
                 retry_defaults.budget,
             )?,
-            retry_reset_when_maybe_processed: file
+            retry_reset_on_transient: file
                 .retry
-                .retry_reset_when_maybe_processed
-                .unwrap_or(retry_defaults.retry_reset_when_maybe_processed),
+                .retry_reset_on_transient
+                .unwrap_or(retry_defaults.retry_reset_on_transient),
         };
         Ok(Self {
             base_url,

@@ -84,23 +84,25 @@ fn fields_text(fields: &BTreeMap<String, Vec<String>>) -> String {
 pub enum Retry {
     /// Not worth it: the answer will be the same.
     Never,
-    /// The request surely was not processed (connection not established, or refused with 429
-    /// before any work): safe even for a reset.
-    NotProcessed,
-    /// A transient failure that may have happened after the server acted (timeout, 5xx, cut
-    /// connection): safe for reads only.
-    MaybeProcessed,
+    /// The request surely did not reach the server (the connection was never established):
+    /// safe even for a reset.
+    NotSent,
+    /// A transient failure of a request the server may have seen: a timeout, a cut connection,
+    /// 5xx, 408, or 429 (refused before any work, as rate limiters do, but it did reach the
+    /// server). Retried for reads; for a reset only when configured.
+    Transient,
 }
 
 impl Error {
     /// How safe a retry is.
     pub fn retry(&self) -> Retry {
         match self {
-            Self::Transport { connect: true, .. } => Retry::NotProcessed,
-            Self::Http { status: 429, .. } => Retry::NotProcessed,
-            Self::Transport { .. } | Self::Timeout { .. } => Retry::MaybeProcessed,
-            Self::Http { status, .. } if (500..600).contains(status) || *status == 408 => {
-                Retry::MaybeProcessed
+            Self::Transport { connect: true, .. } => Retry::NotSent,
+            Self::Transport { .. } | Self::Timeout { .. } => Retry::Transient,
+            Self::Http { status, .. }
+                if (500..600).contains(status) || matches!(*status, 408 | 429) =>
+            {
+                Retry::Transient
             }
             _ => Retry::Never,
         }
@@ -270,8 +272,8 @@ mod tests {
             message: String::new(),
             retry_after: None,
         };
-        assert_eq!(http(429).retry(), Retry::NotProcessed);
-        assert_eq!(http(503).retry(), Retry::MaybeProcessed);
+        assert_eq!(http(429).retry(), Retry::Transient);
+        assert_eq!(http(503).retry(), Retry::Transient);
         assert_eq!(http(404).retry(), Retry::Never);
         assert_eq!(
             Error::Envelope {
@@ -287,7 +289,7 @@ mod tests {
                 connect: true
             }
             .retry(),
-            Retry::NotProcessed
+            Retry::NotSent
         );
     }
 }

@@ -19,10 +19,10 @@ pub struct RetryPolicy {
     /// The time allowed for all attempts and waits together; a `Retry-After` beyond it ends the
     /// retries at once.
     pub budget: Duration,
-    /// Also retry a reset after failures that may have happened once the server acted (timeouts,
-    /// 5xx, cut connections). Off by default: a reset is retried only when it surely was not
-    /// processed (connection not established, or 429).
-    pub retry_reset_when_maybe_processed: bool,
+    /// Also retry a reset after transient failures of a request the server may have seen
+    /// (timeouts, cut connections, 5xx, 429). Off by default: a reset is retried only when it
+    /// surely did not reach the server (the connection was never established).
+    pub retry_reset_on_transient: bool,
 }
 
 impl Default for RetryPolicy {
@@ -32,7 +32,7 @@ impl Default for RetryPolicy {
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(5),
             budget: Duration::from_secs(30),
-            retry_reset_when_maybe_processed: false,
+            retry_reset_on_transient: false,
         }
     }
 }
@@ -61,8 +61,8 @@ impl RetryPolicy {
     fn allows(&self, err: &Error, idempotent: bool) -> bool {
         match err.retry() {
             Retry::Never => false,
-            Retry::NotProcessed => true,
-            Retry::MaybeProcessed => idempotent || self.retry_reset_when_maybe_processed,
+            Retry::NotSent => true,
+            Retry::Transient => idempotent || self.retry_reset_on_transient,
         }
     }
 
@@ -120,7 +120,7 @@ mod tests {
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(2),
             budget: Duration::from_secs(5),
-            retry_reset_when_maybe_processed: false,
+            retry_reset_on_transient: false,
         }
     }
 
@@ -175,7 +175,7 @@ mod tests {
 
         let calls = AtomicU32::new(0);
         let _ = RetryPolicy {
-            retry_reset_when_maybe_processed: true,
+            retry_reset_on_transient: true,
             ..fast()
         }
         .run("reset", false, || async {
@@ -194,7 +194,7 @@ mod tests {
             budget: Duration::from_secs(10),
             ..fast()
         }
-        .run("test", false, || async {
+        .run("test", true, || async {
             calls.fetch_add(1, Ordering::SeqCst);
             Err(Error::Http {
                 status: 429,

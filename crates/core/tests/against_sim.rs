@@ -18,7 +18,7 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(5),
         budget: Duration::from_secs(10),
-        retry_reset_when_maybe_processed: false,
+        retry_reset_on_transient: false,
     }
 }
 
@@ -321,7 +321,7 @@ async fn timeouts_and_refused_connections() {
 }
 
 #[tokio::test]
-async fn a_reset_is_retried_only_when_it_surely_was_not_processed() {
+async fn a_reset_is_retried_only_when_it_surely_did_not_reach_the_server() {
     let (sim, client) = world(100).await;
     let busy = || ResetFilter::new(demo()).statuses([CallStatus::Busy].into_iter().collect());
 
@@ -342,20 +342,32 @@ async fn a_reset_is_retried_only_when_it_surely_was_not_processed() {
         1,
     );
     let before = sim.requests();
-    client.reset(&busy()).await.unwrap();
+    let err = client.reset(&busy()).await.unwrap_err();
+    assert!(matches!(err, Error::Http { status: 429, .. }), "{err:?}");
     assert_eq!(
         sim.requests() - before,
-        2,
-        "a 429 was refused before any work: retried"
+        1,
+        "a 429 reached the server: not retried by default"
     );
 
     let eager = client_for(sim.base_url(), sim.token(), |c| {
-        c.settings.retry.retry_reset_when_maybe_processed = true
+        c.settings.retry.retry_reset_on_transient = true
     });
-    sim.inject(Fault::ServerError, 1);
-    let before = sim.requests();
-    eager.reset(&busy()).await.unwrap();
-    assert_eq!(sim.requests() - before, 2, "retried when configured so");
+    for fault in [
+        Fault::ServerError,
+        Fault::RateLimited {
+            retry_after_secs: 0,
+        },
+    ] {
+        sim.inject(fault, 1);
+        let before = sim.requests();
+        eager.reset(&busy()).await.unwrap();
+        assert_eq!(
+            sim.requests() - before,
+            2,
+            "{fault:?}: retried when configured so"
+        );
+    }
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
