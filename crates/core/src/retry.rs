@@ -162,7 +162,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn maybe_processed_failures_are_not_retried_for_resets() {
+    async fn transient_failures_are_not_retried_for_resets() {
         let calls = AtomicU32::new(0);
         let result: Result<(), _> = fast()
             .run("reset", false, || async {
