@@ -10,7 +10,7 @@ use std::time::Duration;
 use agent_api::types::NumberRecord;
 use agent_api::wire::QueryBool;
 use futures::stream::{FuturesOrdered, Stream, StreamExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::ApiConfig;
@@ -295,7 +295,9 @@ impl AgentClient {
 
     /// Every number that matches `filter`, in order, across all pages. At most `concurrency`
     /// requests wait for the platform at once (the client's limit); decoding happens outside
-    /// that limit, and up to twice as many pages are fetched ahead and yielded in order, so
+    /// that limit (on the blocking pool of a multi-threaded runtime, so that it never holds up
+    /// the I/O of the other pages), and up to twice as many pages are fetched ahead and yielded
+    /// in order, so
     /// memory is bounded by that window, not by the task. The first `concurrency` pages are
     /// asked for at once, before the first answer says how many there are: a result of fewer
     /// pages costs a few requests for empty pages.
@@ -385,9 +387,7 @@ async fn produce_pages(
     let fetch = |page: u32| {
         let client = client.clone();
         let filter = filter.clone();
-        AbortOnDrop(tokio::spawn(async move {
-            client.fetch_page(&filter, page, size).await
-        }))
+        PageFetch::spawn(async move { client.fetch_page(&filter, page, size).await })
     };
     let mut in_flight = FuturesOrdered::new();
     let mut next = 1u32;
@@ -426,14 +426,56 @@ async fn produce_pages(
     }
 }
 
-/// A spawned page fetch that is cancelled when dropped (the stream was dropped).
-struct AbortOnDrop(JoinHandle<Result<Page, Error>>);
+/// A page fetch running on its own, cancelled when dropped (the stream was dropped).
+///
+/// On a multi-threaded runtime the fetch runs on the blocking pool (`Handle::block_on` there),
+/// so decoding a page's JSON (a millisecond or more for large pages) happens on a thread of its
+/// own instead of a runtime worker: the workers stay free to drive the other pages' I/O, so a
+/// page that arrives is not kept waiting behind the decoding of its neighbours. The I/O itself
+/// and the retry timers are still driven by the runtime. On a current-thread runtime there is no
+/// worker to spare and the fetch is an ordinary task.
+struct PageFetch {
+    task: JoinHandle<Result<Page, Error>>,
+    /// Dropping it cancels a fetch on the blocking pool (which `abort` cannot reach).
+    _cancel: Option<oneshot::Sender<()>>,
+}
 
-impl std::future::Future for AbortOnDrop {
+impl PageFetch {
+    fn spawn<F>(fetch: F) -> Self
+    where
+        F: Future<Output = Result<Page, Error>> + Send + 'static,
+    {
+        let runtime = tokio::runtime::Handle::current();
+        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return Self {
+                task: tokio::spawn(fetch),
+                _cancel: None,
+            };
+        }
+        let (cancel, cancelled) = oneshot::channel::<()>();
+        let task = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    page = fetch => page,
+                    _ = cancelled => Err(Error::Transport {
+                        message: "the page fetch was cancelled".to_string(),
+                        connect: false,
+                    }),
+                }
+            })
+        });
+        Self {
+            task,
+            _cancel: Some(cancel),
+        }
+    }
+}
+
+impl Future for PageFetch {
     type Output = Result<Page, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx).map(|joined| {
+        Pin::new(&mut self.task).poll(cx).map(|joined| {
             joined.unwrap_or_else(|err| {
                 Err(Error::Transport {
                     message: format!("a page fetch stopped: {err}"),
@@ -444,9 +486,9 @@ impl std::future::Future for AbortOnDrop {
     }
 }
 
-impl Drop for AbortOnDrop {
+impl Drop for PageFetch {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 

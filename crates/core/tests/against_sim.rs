@@ -79,6 +79,35 @@ async fn the_stream_yields_each_number_of_a_100k_task_once_in_order() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_stream_cancels_the_pages_still_in_flight() {
+    let (sim, _) = world(10_000).await;
+    let client = client_for(sim.base_url(), sim.token(), |c| {
+        c.settings.stream_page_size = PageSize::new(100).unwrap();
+        c.settings.concurrency = 4;
+        c.settings.http.max_in_flight = Some(4);
+    });
+    sim.set_faults(agent_sim::Faults {
+        latency: agent_sim::Latency::Fixed(Duration::from_millis(150)),
+        ..agent_sim::Faults::default()
+    });
+    let before = sim.requests();
+    let mut stream = client.stream(&ListFilter::new(demo()));
+    assert!(stream.next().await.unwrap().is_ok());
+    // Pages 5 to 8 are now asked for, and the next ones wait for a slot: the slots free up when
+    // the answers come, 150 ms later. Drop the stream in between.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(stream);
+    let at_drop = sim.requests() - before;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = sim.requests() - before;
+    assert!(at_drop <= 8, "{at_drop} requests before the drop");
+    assert_eq!(
+        after, at_drop,
+        "no page is asked for after the stream is dropped"
+    );
+}
+
 #[tokio::test]
 async fn pages_counts_and_summaries_match_the_data() {
     let (sim, client) = world(900).await;
