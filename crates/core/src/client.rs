@@ -384,10 +384,13 @@ async fn produce_pages(
 ) {
     let size = client.inner.settings.stream_page_size;
     let window = concurrency * 2;
+    let offload = window <= MAX_OFFLOADED_WINDOW;
     let fetch = |page: u32| {
         let client = client.clone();
         let filter = filter.clone();
-        PageFetch::spawn(async move { client.fetch_page(&filter, page, size).await })
+        PageFetch::spawn(offload, async move {
+            client.fetch_page(&filter, page, size).await
+        })
     };
     let mut in_flight = FuturesOrdered::new();
     let mut next = 1u32;
@@ -426,6 +429,11 @@ async fn produce_pages(
     }
 }
 
+/// The largest window of pages fetched on the blocking pool: well below tokio's default of 512
+/// blocking threads, which other blocking work (DNS lookups) needs too. Larger windows (a
+/// concurrency above 64, which the configuration file refuses) fetch on ordinary tasks.
+const MAX_OFFLOADED_WINDOW: usize = 128;
+
 /// A page fetch running on its own, cancelled when dropped (the stream was dropped).
 ///
 /// On a multi-threaded runtime the fetch runs on the blocking pool (`Handle::block_on` there),
@@ -441,12 +449,12 @@ struct PageFetch {
 }
 
 impl PageFetch {
-    fn spawn<F>(fetch: F) -> Self
+    fn spawn<F>(offload: bool, fetch: F) -> Self
     where
         F: Future<Output = Result<Page, Error>> + Send + 'static,
     {
         let runtime = tokio::runtime::Handle::current();
-        if runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+        if !offload || runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
             return Self {
                 task: tokio::spawn(fetch),
                 _cancel: None,
