@@ -297,10 +297,9 @@ impl AgentClient {
     /// requests wait for the platform at once (the client's limit); decoding happens outside
     /// that limit (on the blocking pool of a multi-threaded runtime, so that it never holds up
     /// the I/O of the other pages), and up to twice as many pages are fetched ahead and yielded
-    /// in order, so
-    /// memory is bounded by that window, not by the task. The first `concurrency` pages are
-    /// asked for at once, before the first answer says how many there are: a result of fewer
-    /// pages costs a few requests for empty pages.
+    /// in order, so memory is bounded by that window, not by the task. The first `concurrency`
+    /// pages are asked for at once, before the first answer says how many there are: a result
+    /// of fewer pages costs a few requests for empty pages.
     ///
     /// The stream ends after the first error. Numbers that change status while the stream runs
     /// may move between pages: for a consistent export, nobody should reset the task meanwhile.
