@@ -69,34 +69,20 @@ impl From<anyhow::Error> for Failure {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("discord-bot: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
+    agent_cli::init_tracing("info", std::io::stderr);
+    agent_cli::block_on("discord-bot", async {
+        match run(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(Failure::Settings(err)) => {
+                eprintln!("discord-bot: {err}");
+                ExitCode::from(2)
+            }
+            Err(Failure::Other(err)) => {
+                eprintln!("discord-bot: {err:#}");
+                ExitCode::FAILURE
+            }
         }
-    };
-    match runtime.block_on(run(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Settings(err)) => {
-            eprintln!("discord-bot: {err}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Other(err)) => {
-            eprintln!("discord-bot: {err:#}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
@@ -112,7 +98,7 @@ async fn run(args: Args) -> Result<(), Failure> {
     match mode {
         Mode::Gateway => {
             tracing::info!(registration = ?discord.registration, "connecting to the Discord gateway");
-            gateway::run(bot, discord, discord_bot::shutdown_signal())
+            gateway::run(bot, discord, agent_cli::shutdown_signal())
                 .await
                 .context("the gateway client stopped")?;
         }
@@ -138,7 +124,7 @@ async fn run(args: Args) -> Result<(), Failure> {
                 listener,
                 Arc::new(endpoint),
                 &discord.path,
-                discord_bot::shutdown_signal(),
+                agent_cli::shutdown_signal(),
             )
             .await
             .context("the HTTP endpoint stopped")?;

@@ -1,6 +1,5 @@
 //! `telegram-bot`: `/numbers` and `/reset` in Telegram, over the chat-ops engine.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -80,31 +79,19 @@ fn main() -> ExitCode {
         }
     };
     let redactor = settings.redactor();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(RedactingMakeWriter::new(std::io::stderr, redactor.clone()))
-        .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
+    agent_cli::init_tracing(
+        "info",
+        RedactingMakeWriter::new(std::io::stderr, redactor.clone()),
+    );
+    agent_cli::block_on("telegram-bot", async {
+        match run(settings, redactor.clone()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {}", redactor.redact(&format!("{err:#}")));
+                ExitCode::FAILURE
+            }
         }
-    };
-    match runtime.block_on(run(settings, redactor.clone())) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {}", redactor.redact(&format!("{err:#}")));
-            ExitCode::FAILURE
-        }
-    }
+    })
 }
 
 async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
@@ -137,17 +124,13 @@ async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
 /// Waits for Ctrl-C or SIGTERM, then stops taking updates and lets the ones in flight finish;
 /// a second signal exits at once.
 async fn stop_on_signal(token: ShutdownToken) {
-    if wait_for_signal().await.is_err() {
-        tracing::warn!("cannot listen for signals; stop the bot by killing it");
-        return;
-    }
+    agent_cli::shutdown_signal().await;
     tracing::info!(
         "stopping: no new updates; finishing the ones in flight (a second signal exits now)"
     );
     tokio::spawn(async {
-        if wait_for_signal().await.is_ok() {
-            std::process::exit(130);
-        }
+        agent_cli::shutdown_signal().await;
+        std::process::exit(130);
     });
     loop {
         match token.shutdown() {
@@ -159,19 +142,4 @@ async fn stop_on_signal(token: ShutdownToken) {
             Err(_idle) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() -> std::io::Result<()> {
-    tokio::signal::ctrl_c().await
 }
