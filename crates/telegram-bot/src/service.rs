@@ -14,9 +14,10 @@ use secrecy::{ExposeSecret, SecretString};
 use teloxide::RequestError;
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::{Dispatcher, ShutdownToken};
+use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::types::AllowedUpdate;
-use teloxide::update_listeners::{Polling, webhooks};
+use teloxide::update_listeners::{Polling, UpdateListener, webhooks};
 use tokio::net::TcpListener;
 use url::Url;
 
@@ -186,6 +187,23 @@ impl Service {
         Ok(())
     }
 
+    /// Dispatches the listener's updates until it stops, sweeping expired confirmations
+    /// meanwhile. The dispatcher's one call of its own, `getMe`, is what can fail here.
+    async fn dispatch<L, E>(&mut self, listener: L, on_error: Arc<E>) -> Result<(), RunError>
+    where
+        L: UpdateListener + Send,
+        L::Err: std::fmt::Debug,
+        E: ErrorHandler<L::Err> + Send + Sync,
+    {
+        let sweeper = self.spawn_sweeper();
+        let result = self
+            .dispatcher
+            .try_dispatch_with_listener(listener, on_error)
+            .await;
+        sweeper.abort();
+        result.map_err(|e| self.telegram_error("getMe", &e))
+    }
+
     fn spawn_sweeper(&self) -> tokio::task::JoinHandle<()> {
         let engine = self.state.engine.clone();
         let every = self.sweep_every;
@@ -219,14 +237,8 @@ impl Service {
                 tracing::warn!(error = %text, "getUpdates failed; retrying with backoff");
             }
         });
-        let sweeper = self.spawn_sweeper();
         tracing::info!("taking updates by long polling");
-        let result = self
-            .dispatcher
-            .try_dispatch_with_listener(listener, on_error)
-            .await;
-        sweeper.abort();
-        result.map_err(|e| self.telegram_error("getMe", &e))?;
+        self.dispatch(listener, on_error).await?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -268,15 +280,9 @@ impl Service {
             tokio::spawn(
                 async move { axum::serve(tcp, router).with_graceful_shutdown(stop).await },
             );
-        let sweeper = self.spawn_sweeper();
         tracing::info!(%address, path = webhook.url.path(), "taking updates by webhook");
         let on_error = Arc::new(|err: Infallible| async move { match err {} });
-        let result = self
-            .dispatcher
-            .try_dispatch_with_listener(listener, on_error)
-            .await;
-        sweeper.abort();
-        result.map_err(|e| self.telegram_error("getMe", &e))?;
+        self.dispatch(listener, on_error).await?;
         match server.await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => return Err(RunError::Webhook(err.to_string())),
