@@ -21,7 +21,12 @@ async fn engine() -> (agent_sim::SimHandle, Engine) {
         "[chatops]\nsecret = \"cross-crate-secret-0123\"\noperators = [\"*\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID
     );
-    let config = EngineConfig::resolve(EngineConfig::section(&toml).unwrap(), |_| None).unwrap();
+    let config = EngineConfig::resolve(
+        EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
+            .unwrap(),
+        |_| None,
+    )
+    .unwrap();
     (sim, Engine::new(AgentClient::new(&api).unwrap(), config))
 }
 
@@ -95,7 +100,26 @@ fn check_everywhere(reply: &Reply) {
         discord.description,
         discord.footer.clone().unwrap_or_default()
     );
-    for line in &essentials {
+    // Discord shows markdown: title, summary and lines arrive escaped (user input cannot
+    // format), the table in a code block, the footer (never markdown) as it is.
+    let mut discord_lines = vec![discord_bot::render::escape_markdown(&reply.title)];
+    discord_lines.extend(
+        reply
+            .summary
+            .as_deref()
+            .map(discord_bot::render::escape_markdown),
+    );
+    if let Some(table) = &reply.table {
+        discord_lines.extend(table.to_monospace().lines().map(ToString::to_string));
+    }
+    discord_lines.extend(
+        reply
+            .lines
+            .iter()
+            .map(|l| discord_bot::render::escape_markdown(l)),
+    );
+    discord_lines.extend(reply.footer.clone());
+    for line in &discord_lines {
         assert!(
             shown.contains(line.as_str()),
             "Discord lost `{line}`:\n{shown}"

@@ -87,8 +87,12 @@ impl ClientHooks<ClientState> for Client {
     }
 }
 
+/// The `status` of an `ApiError` made by this crate from an error answer whose body was not the
+/// API's JSON: its `message` quotes that body (for logs), and is not the platform's own words.
+pub const UNREADABLE_BODY: &str = "agent-api:unreadable-body";
+
 /// Keeps an error answer as it is when its body is the documented JSON; otherwise replaces the
-/// body by an `ApiError` that quotes it.
+/// body by an `ApiError` that quotes it (and says so with [`UNREADABLE_BODY`]).
 async fn normalize_error_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
@@ -110,7 +114,7 @@ async fn normalize_error_body(response: reqwest::Response) -> reqwest::Result<re
                 "HTTP {status} with a body that is not the API's JSON ({content_type}): {}",
                 snippet(&body)
             ),
-            status: None,
+            status: Some(UNREADABLE_BODY.to_string()),
         };
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.remove(CONTENT_LENGTH);

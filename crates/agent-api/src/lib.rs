@@ -46,6 +46,6 @@ pub use connect::{
     normalize_base_url,
 };
 pub use generated::*;
-pub use hooks::{ClientState, snippet};
+pub use hooks::{ClientState, UNREADABLE_BODY, snippet};
 pub use progenitor_client::{Error, ResponseValue};
 pub use secrecy::SecretString;

@@ -48,7 +48,12 @@ fn main() {
         "[chatops]\nsecret = \"bench-secret-0123456789\"\noperators = [\"shell:bench\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID
     );
-    let config = EngineConfig::resolve(EngineConfig::section(&toml).unwrap(), |_| None).unwrap();
+    let config = EngineConfig::resolve(
+        EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
+            .unwrap(),
+        |_| None,
+    )
+    .unwrap();
     let engine = runtime.block_on(async { Engine::new(AgentClient::new(&api).unwrap(), config) });
     let caller = Caller::new(Transport::Shell, "bench");
 

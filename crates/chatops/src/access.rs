@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The chat service a command came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Transport {
     /// The terminal (shell adapter).
     Shell,
@@ -50,6 +50,9 @@ pub struct Caller {
     pub name: String,
     /// Their role ids (Discord guild roles).
     pub roles: Vec<String>,
+    /// The community the chat belongs to (a Discord guild id); `None` in a direct message or
+    /// where the transport has none.
+    pub place: Option<String>,
     /// The chat or channel (Telegram chat id, Discord channel id).
     pub chat_id: Option<String>,
     /// Their locale, when the transport says (`zh-CN`, `en`).
@@ -65,6 +68,7 @@ impl Caller {
             name: user_id.clone(),
             user_id,
             roles: Vec::new(),
+            place: None,
             chat_id: None,
             locale: None,
         }

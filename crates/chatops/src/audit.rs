@@ -1,6 +1,12 @@
 //! The audit trail of resets: a structured `tracing` event and a JSON line appended to a file, for
-//! each reset requested, confirmed, cancelled, expired or failed. Never the token; phones masked
-//! unless configured otherwise.
+//! each reset requested, confirmed (before it is sent), done, failed, of unknown outcome,
+//! cancelled or expired. Never the token; phones masked unless configured otherwise (the engine
+//! passes every field through its outbound rule).
+//!
+//! Each line is one `write` on a file opened with `O_APPEND`, synced to disk before the call
+//! returns: several processes may share the file without interleaving, and a line the engine
+//! was told is written survives a crash. A reset is not sent unless its `confirmed` line was
+//! written.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -15,8 +21,12 @@ use serde::Serialize;
 pub enum AuditEvent {
     /// Previewed, waiting for confirmation.
     Requested,
-    /// Confirmed and done.
+    /// Confirmed by the requester; written before the reset is sent.
     Confirmed,
+    /// Sent, and the platform said it was done.
+    Done,
+    /// Sent, and it may or may not have been applied (a timeout, a cut connection, a 5xx).
+    Unknown,
     /// Cancelled by the requester.
     Cancelled,
     /// Not confirmed in time.
@@ -72,7 +82,7 @@ impl AuditLog {
     }
 
     /// Records an event: a `tracing` event (target `audit`) and a JSON line.
-    pub fn record(&self, record: &AuditRecord) {
+    pub fn record(&self, record: &AuditRecord) -> std::io::Result<()> {
         tracing::info!(
             target: "audit",
             event = ?record.event,
@@ -86,32 +96,41 @@ impl AuditLog {
             "reset {:?}",
             record.event
         );
-        let Some(path) = &self.path else { return };
-        let line = match serde_json::to_string(record) {
-            Ok(line) => line,
-            Err(err) => {
-                tracing::error!(%err, "cannot encode an audit record");
-                return;
-            }
+        let Some(path) = &self.path else {
+            return Ok(());
         };
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
         let mut guard = match self.file.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if guard.is_none() {
-            match OpenOptions::new().create(true).append(true).open(path) {
-                Ok(file) => *guard = Some(file),
-                Err(err) => {
-                    tracing::error!(%err, path = %path.display(), "cannot open the audit log");
-                    return;
-                }
-            }
-        }
-        if let Some(file) = guard.as_mut()
-            && let Err(err) = writeln!(file, "{line}").and_then(|()| file.flush())
-        {
+        let result = Self::append(&mut guard, path, &line);
+        if let Err(err) = &result {
             tracing::error!(%err, path = %path.display(), "cannot write the audit log");
             *guard = None;
         }
+        result
+    }
+
+    /// One `write` of a whole line at the end of the file, then a sync.
+    fn append(file: &mut Option<File>, path: &Path, line: &[u8]) -> std::io::Result<()> {
+        if file.is_none() {
+            *file = Some(OpenOptions::new().create(true).append(true).open(path)?);
+        }
+        let Some(file) = file.as_mut() else {
+            return Err(std::io::Error::other("the audit log is not open"));
+        };
+        let written = file.write(line)?;
+        if written != line.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WriteZero,
+                format!(
+                    "only {written} of {} bytes of an audit line written",
+                    line.len()
+                ),
+            ));
+        }
+        file.sync_data()
     }
 }

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_core::{Id, PageSize};
+use agent_core::{ConfigFile, ConfigFileError, Id, PageSize};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -51,6 +51,33 @@ pub struct EngineConfig {
     pub default_tasks: Vec<(String, String)>,
     /// Who may do what.
     pub access: Access,
+    /// Whether commands may name any task id; otherwise only the configured aliases' tasks.
+    pub any_task: bool,
+    /// The sub-accounts `sub:` may name (all of them when `any_task`).
+    pub sub_accounts: Vec<String>,
+    /// Commands and presses one caller may make per minute (`None`: no limit).
+    pub rate_limit_per_minute: Option<u32>,
+    /// How long a reset preview that scans the task (phones, keyword) may take.
+    pub preview_deadline: Duration,
+    /// On shutdown, how long commands in flight may take to finish.
+    pub shutdown_grace: Duration,
+    /// The most page states kept for buttons (the oldest go first).
+    pub page_store_cap: usize,
+    /// The most filters whose counts are cached (the oldest go first).
+    pub summary_cache_cap: usize,
+    /// Where each transport may be used (set by the transport from its own settings, e.g.
+    /// Discord's guild); a transport without an entry may be used anywhere.
+    pub places: BTreeMap<crate::access::Transport, Places>,
+}
+
+/// Where a transport may be used: its communities (Discord guilds) and whether direct
+/// messages are answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Places {
+    /// The community ids allowed (`None`: any).
+    pub allowed: Option<Vec<String>>,
+    /// Whether direct messages (no community) are answered.
+    pub direct_messages: bool,
 }
 
 /// The `[chatops]` table; every key optional.
@@ -81,6 +108,17 @@ pub struct ChatopsSection {
     /// See [`EngineConfig::default_tasks`].
     #[serde(default)]
     pub default_task: BTreeMap<String, String>,
+    /// See [`EngineConfig::any_task`].
+    pub any_task: Option<bool>,
+    /// See [`EngineConfig::sub_accounts`].
+    #[serde(default)]
+    pub sub_accounts: Vec<String>,
+    /// See [`EngineConfig::rate_limit_per_minute`]; 0 turns it off.
+    pub rate_limit_per_minute: Option<u32>,
+    /// See [`EngineConfig::preview_deadline`].
+    pub preview_deadline_secs: Option<u64>,
+    /// See [`EngineConfig::shutdown_grace`].
+    pub shutdown_grace_secs: Option<u64>,
 }
 
 /// A bad engine setting; the message names it.
@@ -94,9 +132,10 @@ pub enum EngineConfigError {
         /// Why.
         reason: String,
     },
-    /// The file's `[chatops]` table does not parse.
-    #[error("config file [chatops]: {0}")]
-    Parse(String),
+    /// The file does not parse, or its `[chatops]` table holds a bad key; names the file, line
+    /// and key, never a value.
+    #[error(transparent)]
+    File(#[from] ConfigFileError),
 }
 
 fn invalid(setting: &str, reason: impl ToString) -> EngineConfigError {
@@ -195,7 +234,54 @@ impl EngineConfig {
                 )
             })?;
         }
+        for sub in &section.sub_accounts {
+            Id::sub_account(sub).map_err(|_| {
+                invalid(
+                    "chatops.sub_accounts",
+                    "an entry is not a sub-account id (1-64 letters, digits, `-` or `_`)",
+                )
+            })?;
+        }
+        let secs = |key: &str,
+                    value: Option<u64>,
+                    default: u64,
+                    range: std::ops::RangeInclusive<u64>| match value {
+            None => Ok(Duration::from_secs(default)),
+            Some(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
+            Some(secs) => Err(invalid(
+                key,
+                format!(
+                    "{secs} is not between {} and {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        };
+        let preview_deadline = secs(
+            "chatops.preview_deadline_secs",
+            section.preview_deadline_secs,
+            60,
+            1..=3_600,
+        )?;
+        let shutdown_grace = secs(
+            "chatops.shutdown_grace_secs",
+            section.shutdown_grace_secs,
+            10,
+            0..=600,
+        )?;
         Ok(Self {
+            any_task: section.any_task.unwrap_or(false),
+            sub_accounts: section.sub_accounts,
+            rate_limit_per_minute: match section.rate_limit_per_minute {
+                None => Some(30),
+                Some(0) => None,
+                Some(n) => Some(n),
+            },
+            preview_deadline,
+            shutdown_grace,
+            page_store_cap: 10_000,
+            summary_cache_cap: 1_000,
+            places: BTreeMap::new(),
             language,
             mask_phones: section.mask_phones.unwrap_or(true),
             confirm_ttl,
@@ -208,31 +294,18 @@ impl EngineConfig {
         })
     }
 
-    /// The `[chatops]` table of a TOML document (defaults when absent).
-    pub fn section(toml_text: &str) -> Result<ChatopsSection, EngineConfigError> {
-        let table: toml::Table =
-            toml::from_str(toml_text).map_err(|e| EngineConfigError::Parse(e.to_string()))?;
-        match table.get("chatops") {
-            None => Ok(ChatopsSection::default()),
-            Some(value) => value
-                .clone()
-                .try_into()
-                .map_err(|e: toml::de::Error| EngineConfigError::Parse(e.message().to_string())),
-        }
+    /// The `[chatops]` table of a configuration file (defaults when absent).
+    pub fn section(file: &ConfigFile) -> Result<ChatopsSection, EngineConfigError> {
+        Ok(file.section("chatops")?)
     }
 }
 
 /// Why the settings of a bot could not be loaded; the message names the setting or the file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
-    /// The config file cannot be read.
-    #[error("cannot read the config file {path}: {reason}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
+    /// The config file cannot be read or parsed.
+    #[error(transparent)]
+    File(#[from] ConfigFileError),
     /// The platform settings (`[api]`, `AGENT_*`).
     #[error(transparent)]
     Api(#[from] agent_core::ConfigError),
@@ -241,31 +314,20 @@ pub enum LoadError {
     Engine(#[from] EngineConfigError),
 }
 
-/// The text of a config file, or an empty document without one.
-pub fn read_config_file(path: Option<&std::path::Path>) -> Result<String, LoadError> {
-    match path {
-        None => Ok(String::new()),
-        Some(path) => std::fs::read_to_string(path).map_err(|e| LoadError::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        }),
-    }
+/// A config file, parsed, or an empty document without one.
+pub fn read_config_file(path: Option<&std::path::Path>) -> Result<ConfigFile, LoadError> {
+    Ok(ConfigFile::read(path)?)
 }
 
 /// The platform and engine settings of a bot: the `[api]` and `[chatops]` tables of a config
 /// file's text, under the `AGENT_*` and `AGENT_OPS_ACTION_SECRET` variables read via `env`.
 pub fn load(
-    toml_text: &str,
+    file: &ConfigFile,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(agent_core::ApiConfig, EngineConfig), LoadError> {
-    let api_section = agent_core::config::api_section(toml_text).map_err(|reason| {
-        LoadError::Api(agent_core::ConfigError::Invalid {
-            setting: "[api]".to_string(),
-            reason,
-        })
-    })?;
+    let api_section = agent_core::config::api_section(file)?;
     let api = agent_core::ApiConfig::resolve(api_section, env)?;
-    let engine = EngineConfig::resolve(EngineConfig::section(toml_text)?, env)?;
+    let engine = EngineConfig::resolve(EngineConfig::section(file)?, env)?;
     Ok((api, engine))
 }
 
@@ -273,10 +335,13 @@ pub fn load(
 mod tests {
     use super::*;
 
+    fn doc(text: &str) -> ConfigFile {
+        ConfigFile::parse(None, text).unwrap()
+    }
+
     #[test]
     fn a_full_section() {
-        let section = EngineConfig::section(
-            r#"
+        let section = EngineConfig::section(&doc(r#"
             [chatops]
             language = "zh-CN"
             confirm_ttl_secs = 60
@@ -287,8 +352,7 @@ mod tests {
             Demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
             [chatops.default_task]
             "telegram:chat:-100" = "demo"
-            "#,
-        )
+            "#))
         .unwrap();
         let config = EngineConfig::resolve(section, |_| None).unwrap();
         assert_eq!(config.language, Lang::Zh);
@@ -305,10 +369,10 @@ mod tests {
             "AGENT_OPS_ACTION_SECRET" => Some("0123456789abcdef!".to_string()),
             _ => None,
         };
-        let (api, engine) = load(text, &env).unwrap();
+        let (api, engine) = load(&doc(text), &env).unwrap();
         assert_eq!(api.user_id, "u-1");
         assert_eq!(engine.secret.expose_secret(), "0123456789abcdef!");
-        let err = load("", &|_| None).unwrap_err();
+        let err = load(&doc(""), &|_| None).unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("missing setting AGENT_API_TOKEN"),
@@ -318,8 +382,9 @@ mod tests {
 
     #[test]
     fn bad_settings_are_named() {
-        let resolve =
-            |toml: &str| EngineConfig::resolve(EngineConfig::section(toml).unwrap(), |_| None);
+        let resolve = |toml: &str| {
+            EngineConfig::resolve(EngineConfig::section(&doc(toml)).unwrap(), |_| None)
+        };
         let err = resolve("[chatops]\nlanguage = \"fr\"").unwrap_err();
         assert!(
             err.to_string().starts_with("bad setting chatops.language"),
@@ -335,6 +400,6 @@ mod tests {
         );
         let err = resolve("[chatops]\nsecret = \"short\"").unwrap_err();
         assert!(err.to_string().contains("16 characters"), "{err}");
-        assert!(EngineConfig::section("[chatops]\nlanguag = 1").is_err());
+        assert!(EngineConfig::section(&doc("[chatops]\nlanguag = 1")).is_err());
     }
 }

@@ -1,34 +1,32 @@
 //! The engine: one place that answers `/numbers`, `/reset`, `/help` and button presses for every
 //! transport.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use agent_core::{AgentClient, CallStatus, ResetFilter, StatusGroup, StatusSummary};
+use agent_core::{AgentClient, CallStatus, ResetFilter, StatusGroup};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
+use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 use crate::access::{Caller, Role, chat_key_covers};
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
-use crate::command::{self, CommandName, Invocation};
+use crate::command::{self, CommandName, Invocation, OptionKey};
 use crate::config::EngineConfig;
 use crate::i18n::Lang;
+use crate::outbound::Outbound;
 use crate::reply::{Reply, ReplyKind};
+use crate::state::{PageStore, PendingReset, PendingResets, SummaryCache};
 use crate::token::{ActionToken, PageState, Signer};
 
 /// Where the engine reads the time (tests move it).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// A reset waiting for its requester's confirmation.
-#[derive(Debug, Clone)]
-pub(crate) struct PendingReset {
-    pub(crate) requester: Caller,
-    pub(crate) filter: ResetFilter,
-    pub(crate) task_label: String,
-    pub(crate) preview: StatusSummary,
-    pub(crate) expires: Timestamp,
-}
+/// How long counts per status are reused while someone pages through the same filter.
+const SUMMARY_TTL: Duration = Duration::from_secs(30);
 
 /// Time spent in one command, split between the engine and the platform.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,6 +44,15 @@ impl Timings {
     }
 }
 
+/// What [`Engine::shutdown`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shutdown {
+    /// Whether every command in flight finished within the grace period.
+    pub drained: bool,
+    /// Pending confirmations audited as expired.
+    pub expired: usize,
+}
+
 /// The chat-ops engine. Cheap to clone; clones share state.
 #[derive(Clone)]
 pub struct Engine {
@@ -58,27 +65,30 @@ pub(crate) struct Inner {
     pub(crate) signer: Signer,
     pub(crate) audit: AuditLog,
     pub(crate) clock: Clock,
-    pub(crate) pending: Mutex<HashMap<u64, PendingReset>>,
-    pub(crate) stored_pages: Mutex<HashMap<u64, (PageState, Timestamp)>>,
-    pub(crate) summaries: Mutex<HashMap<String, (Instant, StatusSummary)>>,
+    pub(crate) pending: PendingResets,
+    pub(crate) pages: PageStore,
+    pub(crate) summaries: SummaryCache,
+    limiter: Option<DefaultKeyedRateLimiter<String>>,
+    tracker: TaskTracker,
+    closing: AtomicBool,
 }
 
-/// Locks a mutex, recovering from a panic elsewhere (the data stay usable).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
-/// A random id for pending resets and stored pages.
-pub(crate) fn random_id() -> u64 {
+/// A random id for pending resets and stored pages, from the system's secure generator.
+pub(crate) fn random_id() -> Result<u64, ring::error::Unspecified> {
     let mut bytes = [0u8; 8];
-    let rng = ring::rand::SystemRandom::new();
-    if ring::rand::SecureRandom::fill(&rng, &mut bytes).is_err() {
-        return fastrand::u64(..);
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// A correlation id: ten lowercase letters (no digits, so masking never touches it), shown in
+/// chat beside a failure and logged with its details.
+pub(crate) fn correlation_id() -> String {
+    let mut bytes = [0u8; 10];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
+        // Not a secret, only a handle to find a log line: a weaker source is fine here.
+        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
     }
-    u64::from_le_bytes(bytes)
+    bytes.iter().map(|b| char::from(b'a' + b % 26)).collect()
 }
 
 impl std::fmt::Debug for Engine {
@@ -100,16 +110,23 @@ impl Engine {
     pub fn with_clock(client: AgentClient, config: EngineConfig, clock: Clock) -> Self {
         let signer = Signer::new(config.secret.expose_secret().as_bytes());
         let audit = AuditLog::new(config.audit_log.as_deref());
+        let limiter = config
+            .rate_limit_per_minute
+            .and_then(NonZeroU32::new)
+            .map(|n| RateLimiter::keyed(Quota::per_minute(n)));
         Self {
             inner: Arc::new(Inner {
+                pages: PageStore::new(config.page_store_cap),
+                summaries: SummaryCache::new(config.summary_cache_cap, SUMMARY_TTL),
                 client,
                 config,
                 signer,
                 audit,
                 clock,
-                pending: Mutex::new(HashMap::new()),
-                stored_pages: Mutex::new(HashMap::new()),
-                summaries: Mutex::new(HashMap::new()),
+                pending: PendingResets::default(),
+                limiter,
+                tracker: TaskTracker::new(),
+                closing: AtomicBool::new(false),
             }),
         }
     }
@@ -142,17 +159,25 @@ impl Engine {
             .unwrap_or(self.inner.config.language)
     }
 
+    /// The outbound rule for a reply to `caller` (see [`crate::outbound`]).
+    pub fn outbound(&self, caller: &Caller) -> Outbound {
+        Outbound::new(self.inner.config.mask_phones, Some(caller))
+    }
+
     /// Answers a command line (`/numbers task:demo status:busy`).
     pub async fn handle_text(&self, caller: &Caller, text: &str) -> Reply {
         match command::parse(text) {
             Ok(invocation) => self.handle(caller, invocation).await,
             Err(err) => {
                 let lang = self.lang_for(caller);
-                Reply::new(
-                    ReplyKind::Error,
-                    lang.pick("Cannot read that command", "无法识别该命令"),
+                // What was typed is echoed in the error: mask every digit run of it.
+                self.outbound(caller).typed(text).reply(
+                    Reply::new(
+                        ReplyKind::Error,
+                        lang.pick("Cannot read that command", "无法识别该命令"),
+                    )
+                    .line(err.to_string()),
                 )
-                .line(err.to_string())
             }
         }
     }
@@ -166,21 +191,32 @@ impl Engine {
     pub async fn handle_timed(&self, caller: &Caller, invocation: Invocation) -> (Reply, Timings) {
         let started = Instant::now();
         let mut upstream = Duration::ZERO;
-        self.sweep_expired();
-        let lang = self.lang_for(caller);
-        let reply = match invocation.name {
-            CommandName::Help => self.help(caller),
-            CommandName::Numbers => {
-                self.numbers_command(caller, &invocation, lang, &mut upstream)
-                    .await
+        let mut outbound = self.outbound(caller);
+        for key in [OptionKey::Phones, OptionKey::Keyword] {
+            if let Some(typed) = invocation.get(key) {
+                outbound = outbound.typed(typed);
             }
-            CommandName::Reset => {
-                self.reset_command(caller, &invocation, lang, &mut upstream)
-                    .await
+        }
+        let lang = self.lang_for(caller);
+        let reply = match self.admit(caller, lang) {
+            Err(refusal) => *refusal,
+            Ok(_in_flight) => {
+                self.sweep_expired();
+                match invocation.name {
+                    CommandName::Help => self.help_reply(caller),
+                    CommandName::Numbers => {
+                        self.numbers_command(caller, &invocation, lang, &mut upstream)
+                            .await
+                    }
+                    CommandName::Reset => {
+                        self.reset_command(caller, &invocation, lang, &mut upstream)
+                            .await
+                    }
+                }
             }
         };
         (
-            reply,
+            outbound.reply(reply),
             Timings {
                 total: started.elapsed(),
                 upstream,
@@ -191,15 +227,122 @@ impl Engine {
     /// Answers a button press: `data` is the action's signed token. Authorization is checked
     /// again on every press.
     pub async fn press(&self, caller: &Caller, data: &str) -> Reply {
-        let reply = self.press_inner(caller, data).await;
-        // After the press, so that a late confirmation is told it expired.
-        self.sweep_expired();
-        reply
+        let lang = self.lang_for(caller);
+        let mut outbound = self.outbound(caller);
+        let reply = match self.admit(caller, lang) {
+            Err(refusal) => *refusal,
+            Ok(_in_flight) => {
+                let token = self.inner.signer.verify(data);
+                if let Ok(ActionToken::Confirm(id) | ActionToken::Cancel(id)) = &token
+                    && let Some(pending) = self.inner.pending.peek(*id)
+                {
+                    outbound = typed_of(outbound, &pending.filter);
+                }
+                let reply = self.press_inner(caller, token, lang).await;
+                // After the press, so that a late confirmation is told it expired.
+                self.sweep_expired();
+                reply
+            }
+        };
+        outbound.reply(reply)
     }
 
-    async fn press_inner(&self, caller: &Caller, data: &str) -> Reply {
-        let lang = self.lang_for(caller);
-        let token = match self.inner.signer.verify(data) {
+    /// Lets a command in, or says why not: the engine is shutting down, the caller's place is
+    /// not served, or the caller is over their rate. The token keeps shutdown waiting for the
+    /// command.
+    fn admit(&self, caller: &Caller, lang: Lang) -> Result<TaskTrackerToken, Box<Reply>> {
+        if self.inner.closing.load(Ordering::SeqCst) {
+            return Err(Box::new(
+                Reply::new(ReplyKind::Error, lang.pick("Shutting down", "正在停止服务")).line(
+                    lang.pick(
+                        "The bot is restarting: try again in a minute.",
+                        "机器人正在重启，请稍后再试。",
+                    ),
+                ),
+            ));
+        }
+        if let Some(places) = self.inner.config.places.get(&caller.transport) {
+            let served = match &caller.place {
+                None => places.direct_messages,
+                Some(place) => places
+                    .allowed
+                    .as_ref()
+                    .is_none_or(|allowed| allowed.contains(place)),
+            };
+            if !served {
+                tracing::warn!(caller = %caller.identity(), place = caller.place.as_deref().unwrap_or("direct"), "refused: place not served");
+                return Err(Box::new(
+                    Reply::new(ReplyKind::Refused, lang.pick("Not here", "此处不可用")).line(
+                        lang.pick(
+                            "This bot answers only in the places it was set up for.",
+                            "本机器人仅在配置的服务器或会话中使用。",
+                        ),
+                    ),
+                ));
+            }
+        }
+        if let Some(limiter) = &self.inner.limiter
+            && limiter.check_key(&caller.identity()).is_err()
+        {
+            tracing::warn!(caller = %caller.identity(), "refused: rate limit");
+            return Err(Box::new(
+                Reply::new(ReplyKind::Refused, lang.pick("Too many requests", "请求过于频繁"))
+                    .line(match lang {
+                        Lang::En => format!(
+                            "You may send {} commands or presses a minute: wait a little and try again.",
+                            self.inner.config.rate_limit_per_minute.unwrap_or_default()
+                        ),
+                        Lang::Zh => format!(
+                            "每分钟最多 {} 次命令或按钮操作，请稍后再试。",
+                            self.inner.config.rate_limit_per_minute.unwrap_or_default()
+                        ),
+                    }),
+            ));
+        }
+        // Forget callers whose quota is full again, so the map stays small.
+        if let Some(limiter) = &self.inner.limiter
+            && limiter.len() > 10_000
+        {
+            limiter.retain_recent();
+        }
+        Ok(self.inner.tracker.token())
+    }
+
+    /// Stops taking commands, lets those in flight finish within `shutdown_grace`, and audits
+    /// every pending confirmation as expired. Every transport calls it on Ctrl-C or SIGTERM.
+    pub async fn shutdown(&self) -> Shutdown {
+        self.inner.closing.store(true, Ordering::SeqCst);
+        self.inner.tracker.close();
+        let drained =
+            tokio::time::timeout(self.inner.config.shutdown_grace, self.inner.tracker.wait())
+                .await
+                .is_ok();
+        if !drained {
+            tracing::warn!(grace = ?self.inner.config.shutdown_grace, "commands still in flight at shutdown");
+        }
+        let pending = self.inner.pending.take_all();
+        for (id, pending) in &pending {
+            self.audit(AuditEvent::Expired, *id, &pending.requester, pending, None)
+                .ok();
+        }
+        Shutdown {
+            drained,
+            expired: pending.len(),
+        }
+    }
+
+    /// Whether [`Engine::shutdown`] was called.
+    pub fn is_closing(&self) -> bool {
+        self.inner.closing.load(Ordering::SeqCst)
+    }
+
+    async fn press_inner(
+        &self,
+        caller: &Caller,
+        token: Result<ActionToken, crate::token::TokenError>,
+        lang: Lang,
+    ) -> Reply {
+        let token = match token {
             Ok(token) => token,
             Err(err) => {
                 tracing::warn!(caller = %caller.identity(), %err, "refused an action");
@@ -216,19 +359,14 @@ impl Engine {
         let mut upstream = Duration::ZERO;
         match token {
             ActionToken::Page(state) => self.page_press(caller, state, lang, &mut upstream).await,
-            ActionToken::StoredPage(id) => {
-                let state = lock(&self.inner.stored_pages)
-                    .get(&id)
-                    .map(|(s, _)| s.clone());
-                match state {
-                    Some(state) => self.page_press(caller, state, lang, &mut upstream).await,
-                    None => Reply::new(
-                        ReplyKind::Error,
-                        lang.pick("This page has expired", "该页面已过期"),
-                    )
-                    .line(lang.pick("Run /numbers again.", "请重新执行 /numbers。")),
-                }
-            }
+            ActionToken::StoredPage(id) => match self.inner.pages.get(id, self.now()) {
+                Some(state) => self.page_press(caller, state, lang, &mut upstream).await,
+                None => Reply::new(
+                    ReplyKind::Error,
+                    lang.pick("This page has expired", "该页面已过期"),
+                )
+                .line(lang.pick("Run /numbers again.", "请重新执行 /numbers。")),
+            },
             ActionToken::Confirm(id) => self.confirm(caller, id, lang).await,
             ActionToken::Cancel(id) => self.cancel(caller, id, lang),
         }
@@ -324,6 +462,23 @@ impl Engine {
         if let Some(id) = config.tasks.get(&wanted.to_lowercase()) {
             return Ok((id.clone(), wanted.to_lowercase()));
         }
+        if let Some((alias, id)) = config.tasks.iter().find(|(_, id)| **id == wanted) {
+            return Ok((id.clone(), alias.clone()));
+        }
+        if !config.any_task {
+            let known = self.task_aliases().join(", ");
+            let text = match lang {
+                Lang::En => format!(
+                    "This bot works on its configured tasks only ({known}); ask an admin to add an alias, or to set any_task = true."
+                ),
+                Lang::Zh => format!(
+                    "本机器人只处理已配置的任务（{known}）；请联系管理员添加别名，或设置 any_task = true。"
+                ),
+            };
+            return Err(Box::new(
+                Reply::new(ReplyKind::Refused, lang.pick("Unknown task", "未知任务")).line(text),
+            ));
+        }
         match agent_core::Id::task(&wanted) {
             Ok(id) => Ok((id.as_str().to_string(), self.task_label(id.as_str()))),
             Err(_) => {
@@ -339,6 +494,30 @@ impl Engine {
                 ))
             }
         }
+    }
+
+    /// The sub-account `sub:` names, if this engine may act on it.
+    pub(crate) fn allowed_sub(
+        &self,
+        given: &str,
+        lang: Lang,
+    ) -> Result<agent_core::Id, Box<Reply>> {
+        let sub = agent_core::Id::sub_account(given)
+            .map_err(|e| Box::new(crate::text::bad_input("sub", &e, lang)))?;
+        let config = &self.inner.config;
+        if config.any_task || config.sub_accounts.iter().any(|s| s == sub.as_str()) {
+            return Ok(sub);
+        }
+        Err(Box::new(
+            Reply::new(
+                ReplyKind::Refused,
+                lang.pick("Unknown sub-account", "未知子账户"),
+            )
+            .line(lang.pick(
+                "This bot works on its configured sub-accounts only (chatops.sub_accounts).",
+                "本机器人只处理已配置的子账户（chatops.sub_accounts）。",
+            )),
+        ))
     }
 
     /// The alias of a task id, or a shortened id.
@@ -357,8 +536,12 @@ impl Engine {
         self.inner.config.tasks.keys().cloned().collect()
     }
 
-    /// Task aliases starting with `prefix` (Discord's autocomplete): `(alias, task id)`.
-    pub fn complete_task(&self, prefix: &str) -> Vec<(String, String)> {
+    /// Task aliases starting with `prefix` (Discord's autocomplete): `(alias, task id)`. A
+    /// stranger (no role) gets none: task aliases are not for them.
+    pub fn complete_task(&self, caller: &Caller, prefix: &str) -> Vec<(String, String)> {
+        if self.inner.config.access.role_of(caller).is_none() {
+            return Vec::new();
+        }
         let prefix = prefix.trim().to_lowercase();
         self.inner
             .config
@@ -372,7 +555,11 @@ impl Engine {
 
     /// Statuses and groups matching what is typed so far (Discord's autocomplete). The last
     /// item of a comma-separated list is completed; `(label, value)`.
-    pub fn complete_status(&self, typed: &str, lang: Lang) -> Vec<(String, String)> {
+    pub fn complete_status(&self, caller: &Caller, typed: &str) -> Vec<(String, String)> {
+        if self.inner.config.access.role_of(caller).is_none() {
+            return Vec::new();
+        }
+        let lang = self.lang_for(caller);
         let (done, last) = match typed.rfind(',') {
             Some(at) => (&typed[..=at], typed[at + 1..].trim()),
             None => ("", typed.trim()),
@@ -401,25 +588,28 @@ impl Engine {
     /// Runs at every command and press; transports may also call it on a timer.
     pub fn sweep_expired(&self) -> usize {
         let now = self.now();
-        let expired: Vec<(u64, PendingReset)> = {
-            let mut pending = lock(&self.inner.pending);
-            let ids: Vec<u64> = pending
-                .iter()
-                .filter(|(_, p)| p.expires <= now)
-                .map(|(id, _)| *id)
-                .collect();
-            ids.into_iter()
-                .filter_map(|id| pending.remove(&id).map(|p| (id, p)))
-                .collect()
-        };
+        let expired = self.inner.pending.take_expired(now);
         for (id, pending) in &expired {
-            self.audit(AuditEvent::Expired, *id, &pending.requester, pending, None);
+            // An expiry that cannot be audited is logged by the audit log itself.
+            self.audit(AuditEvent::Expired, *id, &pending.requester, pending, None)
+                .ok();
         }
-        lock(&self.inner.stored_pages).retain(|_, (_, expires)| *expires > now);
+        self.inner.pages.sweep(now);
         expired.len()
     }
 
-    /// Writes an audit record.
+    /// How many page states and cached counts the engine holds (they are capped).
+    pub fn held(&self) -> (usize, usize) {
+        (self.inner.pages.len(), self.inner.summaries.len())
+    }
+
+    /// How many resets wait for confirmation.
+    pub fn pending_resets(&self) -> usize {
+        self.inner.pending.len()
+    }
+
+    /// Writes an audit record: every text in it passes the outbound rule. Fails when the audit
+    /// file cannot be written (a reset is then not sent).
     pub(crate) fn audit(
         &self,
         event: AuditEvent,
@@ -427,34 +617,59 @@ impl Engine {
         actor: &Caller,
         pending: &PendingReset,
         outcome: Option<String>,
-    ) {
+    ) -> std::io::Result<()> {
+        let out = typed_of(self.outbound(actor), &pending.filter);
         self.inner.audit.record(&AuditRecord {
             at: self.now().to_string(),
             event,
             request: format!("{id:016x}"),
             actor: actor.identity(),
-            actor_name: actor.name.clone(),
+            actor_name: out.text(&actor.name),
             chat: actor.chat_id.clone(),
             task: pending.filter.task().as_str().to_string(),
-            filter: crate::text::describe_reset(
+            filter: out.text(&crate::text::describe_reset(
                 &pending.filter,
                 Lang::En,
                 self.inner.config.mask_phones,
-            ),
+            )),
             matched: pending.preview.total(),
-            outcome,
-        });
+            outcome: outcome.map(|o| out.text(&o)),
+        })
     }
 
-    /// The help reply.
+    /// The help reply: what the caller may do, for their eyes only. A stranger (no role) is
+    /// told only how to get access.
     pub fn help(&self, caller: &Caller) -> Reply {
         let lang = self.lang_for(caller);
-        let role = self
-            .inner
-            .config
-            .access
-            .role_of(caller)
-            .map_or(lang.pick("none", "无"), |r| r.as_str());
+        match self.admit(caller, lang) {
+            Err(refusal) => self.outbound(caller).reply(*refusal),
+            Ok(_in_flight) => self.outbound(caller).reply(self.help_reply(caller)),
+        }
+    }
+
+    fn help_reply(&self, caller: &Caller) -> Reply {
+        let lang = self.lang_for(caller);
+        let Some(role) = self.inner.config.access.role_of(caller) else {
+            let mut reply = Reply::new(
+                ReplyKind::Info,
+                lang.pick("agent-ops: no access yet", "agent-ops：尚未授权"),
+            )
+            .line(match lang {
+                Lang::En => format!(
+                    "You ({}) have no role here. Ask an admin to add `{}` to the viewers or operators of the bot's [chatops] settings.",
+                    caller.identity(),
+                    caller.identity()
+                ),
+                Lang::Zh => format!(
+                    "你（{}）尚无任何角色。请联系管理员将 `{}` 加入机器人 [chatops] 配置的 viewers 或 operators。",
+                    caller.identity(),
+                    caller.identity()
+                ),
+            });
+            reply.private = true;
+            return reply;
+        };
+        let role = role.as_str();
         let aliases = self.task_aliases();
         let groups: Vec<String> = StatusGroup::ALL
             .iter()
@@ -495,6 +710,19 @@ impl Engine {
             ],
         };
         reply.lines = lines;
+        // It names the caller's role: for their eyes only, in every transport.
+        reply.private = true;
         reply
     }
+}
+
+/// The rule `outbound` with what was typed into a reset's `phones:` and `keyword:`.
+pub(crate) fn typed_of(mut outbound: Outbound, filter: &ResetFilter) -> Outbound {
+    for phone in filter.phone_list() {
+        outbound = outbound.typed(phone);
+    }
+    if let Some(keyword) = filter.keyword_text() {
+        outbound = outbound.typed(keyword);
+    }
+    outbound
 }

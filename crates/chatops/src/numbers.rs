@@ -6,16 +6,15 @@ use agent_core::{ListFilter, PageNumber, StatusSet, StatusSummary, TimeRange, ma
 
 use crate::access::{Caller, Role};
 use crate::command::{Invocation, OptionKey};
-use crate::engine::{Engine, lock, random_id};
+use crate::engine::{Engine, random_id};
 use crate::i18n::Lang;
 use crate::reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};
+use crate::state::SummaryKey;
 use crate::text::{
     bad_input, describe_filter, describe_summary, duration, short_time, upstream_error,
 };
 use crate::token::{ActionToken, PageState, TokenError};
 
-/// How long counts per status are reused while someone pages through the same filter.
-const SUMMARY_TTL: Duration = Duration::from_secs(30);
 /// How long a page state too large for a button is kept.
 const STORED_PAGE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
 
@@ -70,11 +69,11 @@ impl Engine {
         };
         let sub = match invocation
             .get(OptionKey::Sub)
-            .map(agent_core::Id::sub_account)
+            .map(|sub| self.allowed_sub(sub, lang))
             .transpose()
         {
             Ok(sub) => sub.map(|s| s.as_str().to_string()),
-            Err(err) => return bad_input("sub", &err, lang),
+            Err(reply) => return *reply,
         };
         let state = PageState {
             task,
@@ -157,24 +156,28 @@ impl Engine {
                 page.total, page.page, page.last_page
             ),
         });
+        // The platform's numbers are untrusted: no arithmetic on them may overflow.
         let current = page.page;
         if current > 1 {
             let prev = PageState {
-                page: current.min(page.last_page + 1) - 1,
+                page: current
+                    .min(page.last_page.saturating_add(1))
+                    .saturating_sub(1)
+                    .max(1),
                 ..state.clone()
             };
             reply
                 .actions
-                .push(self.page_action(prev, lang.pick("◀ Prev", "◀ 上一页")));
+                .extend(self.page_action(prev, lang.pick("◀ Prev", "◀ 上一页")));
         }
         if current < page.last_page {
             let next = PageState {
-                page: current + 1,
+                page: current.saturating_add(1),
                 ..state
             };
             reply
                 .actions
-                .push(self.page_action(next, lang.pick("Next ▶", "下一页 ▶")));
+                .extend(self.page_action(next, lang.pick("Next ▶", "下一页 ▶")));
         }
         reply
     }
@@ -199,31 +202,18 @@ impl Engine {
 
     /// Counts per status for a filter, reused for a short while (paging keeps the filter).
     async fn summary(&self, filter: &ListFilter) -> Result<StatusSummary, agent_core::Error> {
-        let key = format!(
-            "{}|{}|{:?}|{:?}|{:?}",
-            filter.task(),
-            filter.status_set().bits(),
-            filter.range().start(),
-            filter.range().end(),
-            filter.sub_account_id()
-        );
-        if let Some((at, summary)) = lock(&self.inner.summaries).get(&key)
-            && at.elapsed() < SUMMARY_TTL
-        {
-            return Ok(*summary);
+        let key = SummaryKey::of(filter);
+        if let Some(summary) = self.inner.summaries.get(&key) {
+            return Ok(summary);
         }
         let summary = self.client().summary(filter).await?;
-        let mut cache = lock(&self.inner.summaries);
-        if cache.len() > 1000 {
-            cache.retain(|_, (at, _)| at.elapsed() < SUMMARY_TTL);
-        }
-        cache.insert(key, (Instant::now(), summary));
+        self.inner.summaries.put(key, summary);
         Ok(summary)
     }
 
     /// Drops the cached counts of a task (its numbers changed).
     pub(crate) fn forget_counts(&self, task_id: &str) {
-        lock(&self.inner.summaries).retain(|key, _| !key.starts_with(&format!("{task_id}|")));
+        self.inner.summaries.forget_task(task_id);
     }
 
     fn table(&self, records: &[agent_core::NumberRecord], lang: Lang) -> Table {
@@ -262,26 +252,28 @@ impl Engine {
     }
 
     /// A paging button; a state too large for a token is kept here under an id.
-    fn page_action(&self, state: PageState, label: &str) -> Action {
+    fn page_action(&self, state: PageState, label: &str) -> Option<Action> {
         let signer = &self.inner.signer;
         let data = match signer.sign(&ActionToken::Page(state.clone())) {
             Ok(data) => data,
-            Err(TokenError::TooLarge) | Err(_) => {
-                let id = random_id();
+            Err(TokenError::TooLarge) => {
+                let id = random_id().ok()?;
                 let expires = self
                     .now()
                     .checked_add(STORED_PAGE_TTL)
                     .unwrap_or_else(|_| self.now());
-                lock(&self.inner.stored_pages).insert(id, (state, expires));
-                signer
-                    .sign(&ActionToken::StoredPage(id))
-                    .unwrap_or_default()
+                self.inner.pages.insert(id, state, expires);
+                signer.sign(&ActionToken::StoredPage(id)).ok()?
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot sign a page action");
+                return None;
             }
         };
-        Action {
+        Some(Action {
             label: label.to_string(),
             data,
             style: ActionStyle::Secondary,
-        }
+        })
     }
 }

@@ -10,9 +10,10 @@ use jiff::tz::TimeZone;
 use crate::access::{Caller, Role};
 use crate::audit::AuditEvent;
 use crate::command::{Invocation, OptionKey};
-use crate::engine::{Engine, PendingReset, lock, random_id};
+use crate::engine::{Engine, random_id};
 use crate::i18n::Lang;
 use crate::reply::{Action, ActionStyle, Reply, ReplyKind};
+use crate::state::PendingReset;
 use crate::text::{bad_input, describe_reset, describe_summary, upstream_error};
 use crate::token::ActionToken;
 
@@ -33,11 +34,30 @@ impl Engine {
             Err(reply) => return *reply,
         };
         let started = Instant::now();
-        let preview = self.client().reset_preview(&filter).await;
+        // A preview that scans the task (phones, keyword) has a deadline; a partial count is
+        // never offered for confirmation.
+        let deadline = self.config().preview_deadline;
+        let preview = tokio::time::timeout(deadline, self.client().reset_preview(&filter)).await;
         *upstream += started.elapsed();
         let preview = match preview {
-            Ok(preview) => preview,
-            Err(err) => return upstream_error(&err, &label, lang),
+            Ok(Ok(preview)) => preview,
+            Ok(Err(err)) => return upstream_error(&err, &label, lang),
+            Err(_) => {
+                return Reply::new(
+                    ReplyKind::Error,
+                    lang.pick("The preview took too long", "预览超时"),
+                )
+                .line(match lang {
+                    Lang::En => format!(
+                        "Counting the numbers to reset did not finish within {} s, so nothing can be confirmed. Narrow the filter (status:, from:, to:) and try again.",
+                        deadline.as_secs()
+                    ),
+                    Lang::Zh => format!(
+                        "统计待重置号码未能在 {} 秒内完成，因此无法确认。请缩小筛选范围（status:、from:、to:）后重试。",
+                        deadline.as_secs()
+                    ),
+                });
+            }
         };
         let described = describe_reset(&filter, lang, self.config().mask_phones);
         if preview.total() == 0 {
@@ -49,7 +69,10 @@ impl Engine {
             );
         }
 
-        let id = random_id();
+        let Ok(id) = random_id() else {
+            tracing::error!("no system randomness: cannot make a confirmation id");
+            return audit_unavailable(lang);
+        };
         let now = self.now();
         let ttl = self.config().confirm_ttl;
         let expires = now
@@ -64,8 +87,13 @@ impl Engine {
             preview,
             expires,
         };
-        self.audit(AuditEvent::Requested, id, caller, &pending, None);
-        lock(&self.inner.pending).insert(id, pending);
+        if self
+            .audit(AuditEvent::Requested, id, caller, &pending, None)
+            .is_err()
+        {
+            return audit_unavailable(lang);
+        }
+        self.inner.pending.insert(id, pending);
 
         let total = preview.total();
         let mut reply = Reply::new(
@@ -165,9 +193,7 @@ impl Engine {
                 .map_err(|e| Box::new(bad_input("keyword", &e, lang)))?;
         }
         if let Some(sub) = invocation.get(OptionKey::Sub) {
-            let sub = agent_core::Id::sub_account(sub)
-                .map_err(|e| Box::new(bad_input("sub", &e, lang)))?;
-            filter = filter.sub_account(Some(sub));
+            filter = filter.sub_account(Some(self.allowed_sub(sub, lang)?));
         }
         match filter.check() {
             Ok(()) => Ok(filter),
@@ -182,8 +208,7 @@ impl Engine {
     }
 
     pub(crate) async fn confirm(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
-        let pending = lock(&self.inner.pending).get(&id).cloned();
-        let Some(pending) = pending else {
+        let Some(pending) = self.inner.pending.peek(id) else {
             return Reply::new(ReplyKind::Error, lang.pick("Nothing to confirm", "没有待确认的重置")).line(lang.pick(
                 "This reset was already confirmed, cancelled or expired; run /reset again if needed.",
                 "该重置已被确认、取消或已过期；如有需要请重新执行 /reset。",
@@ -206,8 +231,8 @@ impl Engine {
         if let Some(refusal) = self.refuse_unless(caller, Role::Operator, lang) {
             return refusal;
         }
-        // Single use: whoever removes it runs it.
-        let Some(pending) = lock(&self.inner.pending).remove(&id) else {
+        // Single use: whoever takes it runs it.
+        let Some(pending) = self.inner.pending.take(id) else {
             return Reply::new(
                 ReplyKind::Error,
                 lang.pick("Nothing to confirm", "没有待确认的重置"),
@@ -215,25 +240,36 @@ impl Engine {
             .line(lang.pick("This reset was already confirmed.", "该重置已被确认。"));
         };
         if pending.expires <= self.now() {
-            self.audit(AuditEvent::Expired, id, &pending.requester, &pending, None);
+            self.audit(AuditEvent::Expired, id, &pending.requester, &pending, None)
+                .ok();
             return Reply::new(
                 ReplyKind::Error,
                 lang.pick("Confirmation expired", "确认已过期"),
             )
             .line(lang.pick("Run /reset again.", "请重新执行 /reset。"));
         }
+        // Fail closed: no reset is sent unless its confirmation is on record.
+        if self
+            .audit(AuditEvent::Confirmed, id, caller, &pending, None)
+            .is_err()
+        {
+            self.inner.pending.restore(id, pending);
+            return audit_unavailable(lang);
+        }
         let described = describe_reset(&pending.filter, lang, self.config().mask_phones);
         let label = pending.task_label.clone();
-        match self.client().reset(&pending.filter).await {
+        let result = self.client().reset(&pending.filter).await;
+        self.forget_counts(pending.filter.task().as_str());
+        match result {
             Ok(outcome) => {
-                self.forget_counts(pending.filter.task().as_str());
                 self.audit(
-                    AuditEvent::Confirmed,
+                    AuditEvent::Done,
                     id,
                     caller,
                     &pending,
                     Some(outcome.message.clone()),
-                );
+                )
+                .ok();
                 let total = pending.preview.total();
                 let mut reply = Reply::new(
                     ReplyKind::Done,
@@ -264,23 +300,33 @@ impl Engine {
                 reply
             }
             Err(err) => {
-                self.forget_counts(pending.filter.task().as_str());
-                self.audit(
-                    AuditEvent::Failed,
-                    id,
-                    caller,
-                    &pending,
-                    Some(err.to_string()),
-                );
-                let mut reply = upstream_error(&err, &label, lang);
-                reply.title = lang.pick("Reset failed", "重置失败").to_string();
-                reply.private = false;
+                // A timeout or a cut connection may have reached the platform: the reset's
+                // fate is unknown, not failed.
                 let unsure = matches!(
                     err,
                     agent_core::Error::Timeout { .. }
                         | agent_core::Error::Transport { connect: false, .. }
                 ) || matches!(err, agent_core::Error::Http { status, .. } if status >= 500);
+                let mut reply = upstream_error(&err, &label, lang);
+                let reference = reply.lines.last().cloned().unwrap_or_default();
+                self.audit(
+                    if unsure {
+                        AuditEvent::Unknown
+                    } else {
+                        AuditEvent::Failed
+                    },
+                    id,
+                    caller,
+                    &pending,
+                    Some(format!("{:?}; {reference}", err.category())),
+                )
+                .ok();
+                reply.title = lang.pick("Reset failed", "重置失败").to_string();
+                reply.private = false;
                 if unsure {
+                    reply.title = lang
+                        .pick("Reset outcome unknown", "重置结果未知")
+                        .to_string();
                     reply.lines.push(lang.pick(
                         "The reset may or may not have been applied: check with /numbers before trying again.",
                         "无法确定重置是否已生效：请先用 /numbers 查看，再决定是否重试。",
@@ -292,9 +338,7 @@ impl Engine {
     }
 
     pub(crate) fn cancel(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
-        let requester = lock(&self.inner.pending)
-            .get(&id)
-            .map(|p| p.requester.clone());
+        let requester = self.inner.pending.peek(id).map(|p| p.requester);
         let Some(requester) = requester else {
             return Reply::new(
                 ReplyKind::Error,
@@ -318,13 +362,14 @@ impl Engine {
                 Lang::Zh => format!("只有发起人 {} 可以取消此重置。", requester.name),
             });
         }
-        let Some(pending) = lock(&self.inner.pending).remove(&id) else {
+        let Some(pending) = self.inner.pending.take(id) else {
             return Reply::new(
                 ReplyKind::Error,
                 lang.pick("Nothing to cancel", "没有可取消的重置"),
             );
         };
-        self.audit(AuditEvent::Cancelled, id, caller, &pending, None);
+        self.audit(AuditEvent::Cancelled, id, caller, &pending, None)
+            .ok();
         Reply::new(
             ReplyKind::Done,
             match lang {
@@ -333,4 +378,16 @@ impl Engine {
             },
         )
     }
+}
+
+/// The reply when the audit log cannot be written: nothing is reset unless it is on record.
+fn audit_unavailable(lang: Lang) -> Reply {
+    Reply::new(
+        ReplyKind::Error,
+        lang.pick("Reset not possible now", "暂时无法重置"),
+    )
+    .line(lang.pick(
+        "The audit log cannot be written, and no reset is made without a record: nothing was changed. Ask an admin to check the audit file.",
+        "无法写入审计日志，而没有记录的重置一律不执行：未做任何更改。请联系管理员检查审计文件。",
+    ))
 }

@@ -1,7 +1,7 @@
 //! Words shared by the replies: filters, counts, durations, times, upstream errors.
 
 use agent_core::time::format_platform;
-use agent_core::{Error, ResetFilter, StatusSet, StatusSummary, TimeRange, mask_number};
+use agent_core::{Category, Error, ResetFilter, StatusSet, StatusSummary, TimeRange, mask_number};
 use jiff::civil::DateTime;
 
 use crate::i18n::Lang;
@@ -128,27 +128,76 @@ pub fn short_time(time: Option<DateTime>) -> String {
     )
 }
 
-/// The reply for a failure of the platform, in words a user can act on.
+/// The reply for a failure of the platform, in words a user can act on: a short category, the
+/// platform's own message when it sent one (masked on the way out, like every reply), and a
+/// correlation id. The details — bodies, URLs, the HTTP stack's words — go to the log only, at
+/// debug level, with the same id and phones masked.
 pub fn upstream_error(err: &Error, task_label: &str, lang: Lang) -> Reply {
+    let id = crate::engine::correlation_id();
+    tracing::warn!(correlation = %id, category = ?err.category(), "the platform failed");
+    tracing::debug!(correlation = %id, detail = %agent_core::mask_phones_in(&err.to_string(), &[]), "the platform failed: details");
     let title = lang.pick("The platform could not do it", "平台未能完成请求");
-    let detail = match err {
-        Error::Http { status: 401, .. } => lang
-            .pick(
-                "The platform refused our token (HTTP 401): ask an admin to check AGENT_API_TOKEN.",
-                "平台拒绝了我们的令牌（HTTP 401），请联系管理员检查 AGENT_API_TOKEN。",
-            )
-            .to_string(),
-        Error::Http { status: 404, .. } => match lang {
-            Lang::En => format!("Task {task_label} was not found for this account (HTTP 404)."),
-            Lang::Zh => format!("该账户下找不到任务 {task_label}（HTTP 404）。"),
+    let category = match (err.category(), lang) {
+        (Category::Unauthorized, Lang::En) => {
+            "The platform refused our token: ask an admin to check AGENT_API_TOKEN.".to_string()
+        }
+        (Category::Unauthorized, Lang::Zh) => {
+            "平台拒绝了我们的令牌，请联系管理员检查 AGENT_API_TOKEN。".to_string()
+        }
+        (Category::NotFound, Lang::En) => {
+            format!("Task {task_label} was not found for this account.")
+        }
+        (Category::NotFound, Lang::Zh) => format!("该账户下找不到任务 {task_label}。"),
+        (Category::RateLimited, Lang::En) => {
+            "The platform is busy (too many requests): try again in a minute.".to_string()
+        }
+        (Category::RateLimited, Lang::Zh) => "平台繁忙（请求过多），请稍后再试。".to_string(),
+        (Category::Unavailable, Lang::En) => {
+            "The platform failed on its side: try again in a moment.".to_string()
+        }
+        (Category::Unavailable, Lang::Zh) => "平台内部出错，请稍后再试。".to_string(),
+        (Category::Refused, Lang::En) => match err {
+            Error::Envelope { code, .. } => {
+                format!("The platform refused the request (code {code}).")
+            }
+            _ => "The platform refused the request.".to_string(),
         },
-        Error::Timeout { .. } | Error::Transport { .. } => match lang {
-            Lang::En => format!("{err}. Try again in a moment."),
-            Lang::Zh => format!("无法连接平台：{err}。请稍后再试。"),
+        (Category::Refused, Lang::Zh) => match err {
+            Error::Envelope { code, .. } => format!("平台拒绝了该请求（代码 {code}）。"),
+            _ => "平台拒绝了该请求。".to_string(),
         },
-        _ => err.to_string(),
+        (Category::Unreachable, Lang::En) => {
+            "The platform cannot be reached: try again in a moment.".to_string()
+        }
+        (Category::Unreachable, Lang::Zh) => "无法连接平台，请稍后再试。".to_string(),
+        (Category::Timeout, Lang::En) => {
+            "The platform did not answer in time: try again in a moment.".to_string()
+        }
+        (Category::Timeout, Lang::Zh) => "平台未及时响应，请稍后再试。".to_string(),
+        (Category::Unreadable, Lang::En) => "The platform's answer could not be read.".to_string(),
+        (Category::Unreadable, Lang::Zh) => "无法读取平台的响应。".to_string(),
+        (Category::Invalid, Lang::En) => "The request was not sent: it was invalid.".to_string(),
+        (Category::Invalid, Lang::Zh) => "请求无效，未发送。".to_string(),
     };
-    Reply::new(ReplyKind::Error, title).line(detail)
+    let mut reply = Reply::new(ReplyKind::Error, title).line(category);
+    if let Some(message) = err.platform_message() {
+        reply = reply.line(format!(
+            "{}: {}",
+            lang.pick("The platform says", "平台消息"),
+            clip(&message, 300)
+        ));
+    }
+    reply.line(format!("{}: {id}", lang.pick("Reference", "参考编号")))
+}
+
+/// At most `max` characters of `text`, with `…` when cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max).collect();
+    out.push('…');
+    out
 }
 
 /// The reply for input that cannot be used; names the option.

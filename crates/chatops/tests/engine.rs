@@ -25,6 +25,11 @@ impl World {
     }
 
     async fn with_size(size: usize) -> Self {
+        Self::build(size, "").await
+    }
+
+    /// A world whose `[chatops]` table has `extra` lines too.
+    async fn build(size: usize, extra: &str) -> Self {
         let sim = agent_sim::start(SimConfig {
             size,
             ..SimConfig::default()
@@ -48,13 +53,18 @@ impl World {
             audit_log = "{}"
             operators = ["shell:alice", "shell:bob", "telegram:user:1"]
             viewers = ["shell:victor"]
+            {extra}
             [chatops.tasks]
             demo = "{DEMO_TASK_ID}"
             "#,
             dir.path().join("audit.jsonl").display()
         );
-        let config =
-            EngineConfig::resolve(EngineConfig::section(&toml).unwrap(), |_| None).unwrap();
+        let config = EngineConfig::resolve(
+            EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
+                .unwrap(),
+            |_| None,
+        )
+        .unwrap();
         let clock_offset = Arc::new(AtomicI64::new(0));
         let offset = clock_offset.clone();
         let clock = Arc::new(move || {
@@ -197,12 +207,9 @@ async fn bad_input_names_the_offending_part() {
         ("/numbers task:demo colour:red", "unknown option `colour`"),
         ("/numbers", "Which task?"),
         (
-            "/numbers task:no/such",
-            "is neither a task alias (demo) nor a task id",
-        ),
-        (
             "/reset task:demo phones:12345",
-            "phones: `12345` is not a phone number",
+            // What was typed into phones: is masked, even in an error.
+            "phones: `***45` is not a phone number",
         ),
         ("/frobnicate", "unknown command `/frobnicate`"),
     ] {
@@ -215,8 +222,49 @@ async fn bad_input_names_the_offending_part() {
 }
 
 #[tokio::test]
-async fn an_unknown_task_id_is_a_clear_upstream_error() {
+async fn tasks_are_limited_to_the_configured_ones_unless_any_task() {
     let world = World::new().await;
+    let alice = shell("alice");
+    for command in [
+        "/numbers task:00000000-0000-0000-0000-000000000000",
+        "/reset task:00000000-0000-0000-0000-000000000000 status:busy",
+        "/numbers task:no/such",
+    ] {
+        let reply = world.say(&alice, command).await;
+        assert_eq!(reply.kind, ReplyKind::Refused, "{command}: {reply:#?}");
+        assert!(
+            reply
+                .to_plain_text()
+                .contains("works on its configured tasks only (demo)"),
+            "{reply:#?}"
+        );
+    }
+    // The id of a configured task is as good as its alias.
+    let reply = world
+        .say(&alice, &format!("/numbers task:{DEMO_TASK_ID}"))
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Page, "{reply:#?}");
+    // Sub-accounts likewise.
+    let reply = world.say(&alice, "/numbers task:demo sub:other-sub").await;
+    assert_eq!(reply.kind, ReplyKind::Refused, "{reply:#?}");
+    assert!(reply.to_plain_text().contains("sub_accounts"), "{reply:#?}");
+
+    let open = World::build(60, "any_task = true").await;
+    let reply = open.say(&alice, "/numbers task:no/such").await;
+    assert!(
+        reply
+            .to_plain_text()
+            .contains("is neither a task alias (demo) nor a task id"),
+        "{reply:#?}"
+    );
+    let listed = World::build(60, "sub_accounts = [\"sub-1\"]").await;
+    let reply = listed.say(&alice, "/numbers task:demo sub:sub-1").await;
+    assert_ne!(reply.kind, ReplyKind::Refused, "{reply:#?}");
+}
+
+#[tokio::test]
+async fn an_unknown_task_id_is_a_clear_upstream_error() {
+    let world = World::build(60, "any_task = true").await;
     let reply = world
         .say(
             &shell("alice"),
@@ -227,7 +275,7 @@ async fn an_unknown_task_id_is_a_clear_upstream_error() {
     assert!(
         reply
             .to_plain_text()
-            .contains("was not found for this account (HTTP 404)"),
+            .contains("was not found for this account."),
         "{reply:#?}"
     );
 }
@@ -364,9 +412,16 @@ async fn reset_previews_then_only_the_requester_confirms_once() {
         [
             ("requested".to_string(), "shell:user:alice".to_string()),
             ("confirmed".to_string(), "shell:user:alice".to_string()),
+            ("done".to_string(), "shell:user:alice".to_string()),
         ]
     );
     let confirmed = &world.audit()[1];
+    assert_eq!(
+        confirmed["outcome"],
+        Value::Null,
+        "written before the reset is sent"
+    );
+    let confirmed = &world.audit()[2];
     assert_eq!(confirmed["task"], DEMO_TASK_ID);
     assert_eq!(confirmed["filter"], "status=busy");
     assert_eq!(confirmed["matched"], busy_before);
@@ -555,7 +610,12 @@ async fn upstream_failures_get_a_clear_reply_and_the_engine_keeps_serving() {
     world.sim.inject(Fault::ServerError, 100);
     let reply = world.say(&alice, "/numbers task:demo").await;
     assert_eq!(reply.kind, ReplyKind::Error);
-    assert!(reply.to_plain_text().contains("HTTP 500"), "{reply:#?}");
+    assert!(
+        reply
+            .to_plain_text()
+            .contains("The platform failed on its side"),
+        "{reply:#?}"
+    );
     world.sim.inject(Fault::ServerError, 0);
     let reply = world.say(&alice, "/numbers task:demo").await;
     assert_eq!(reply.kind, ReplyKind::Page, "{reply:#?}");
@@ -579,7 +639,7 @@ async fn a_refused_reset_is_audited_as_failed() {
         .iter()
         .map(|r| r["event"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(events, ["requested", "failed"]);
+    assert_eq!(events, ["requested", "confirmed", "failed"]);
 }
 
 #[tokio::test]

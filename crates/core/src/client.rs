@@ -78,12 +78,16 @@ impl StatusSummary {
 
     /// Adds to the count of one status.
     pub fn add(&mut self, status: CallStatus, count: u64) {
-        self.counts[usize::from(status.code())] += count;
+        // Counts come from the platform: a hostile answer must not overflow.
+        let slot = &mut self.counts[usize::from(status.code())];
+        *slot = slot.saturating_add(count);
     }
 
     /// All counts together.
     pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts
+            .iter()
+            .fold(0u64, |sum, n| sum.saturating_add(*n))
     }
 
     /// The statuses with a count above zero, in code order.
@@ -414,6 +418,11 @@ async fn produce_pages(
         if page.page > last {
             // A page asked for before the end was known: empty.
             continue;
+        }
+        if page.records.is_empty() {
+            // The end, whatever `meta.last_page` claimed (a hostile or broken answer may claim
+            // billions of pages).
+            return;
         }
         if page.page % (last / 10).max(1) == 0 {
             tracing::info!(task = %filter.task(), page = page.page, last_page = last, "export progress");

@@ -20,7 +20,7 @@
 //! retry_reset_on_transient = false
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -116,14 +116,9 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
-    /// The file cannot be read or parsed.
-    #[error("config file {path}: {reason}")]
-    File {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        reason: String,
-    },
+    /// The file cannot be read or parsed; names the file, line and key, never a value.
+    #[error(transparent)]
+    File(#[from] crate::config_file::ConfigFileError),
 }
 
 fn invalid(setting: &str, reason: impl ToString) -> ConfigError {
@@ -286,15 +281,8 @@ impl ApiConfig {
     /// From a TOML file's `[api]` table (other tables are left to their owners) and the process
     /// environment.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let section = api_section(&text).map_err(|reason| ConfigError::File {
-            path: path.to_path_buf(),
-            reason,
-        })?;
-        Self::resolve(section, |name| std::env::var(name).ok())
+        let file = crate::config_file::ConfigFile::read(Some(path))?;
+        Self::resolve(api_section(&file)?, |name| std::env::var(name).ok())
     }
 
     /// Whether any of the four `AGENT_*` variables is set (then the platform is meant, not a
@@ -306,16 +294,11 @@ impl ApiConfig {
     }
 }
 
-/// The `[api]` table of a TOML document (empty when absent).
-pub fn api_section(toml_text: &str) -> Result<ApiSection, String> {
-    let table: toml::Table = toml::from_str(toml_text).map_err(|e| e.to_string())?;
-    match table.get("api") {
-        None => Ok(ApiSection::default()),
-        Some(value) => value
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| format!("[api]: {}", e.message())),
-    }
+/// The `[api]` table of a configuration file (empty when absent).
+pub fn api_section(
+    file: &crate::config_file::ConfigFile,
+) -> Result<ApiSection, crate::config_file::ConfigFileError> {
+    file.section("api")
 }
 
 #[cfg(test)]
@@ -384,10 +367,13 @@ mod tests {
         assert!(!format!("{config:?}").contains("sekrit"));
     }
 
+    fn doc(text: &str) -> crate::ConfigFile {
+        crate::ConfigFile::parse(None, text).unwrap()
+    }
+
     #[test]
     fn files_and_environment_combine() {
-        let section = api_section(
-            r#"
+        let section = api_section(&doc(r#"
             [api]
             base_url = "http://10.0.0.7:19999/"
             token = "from-file"
@@ -398,8 +384,7 @@ mod tests {
             max_attempts = 2
             [telegram]
             anything = "is left to its owner"
-            "#,
-        )
+            "#))
         .unwrap();
         let config = ApiConfig::resolve(section, env(&[("AGENT_USER_ID", "u-env")])).unwrap();
         assert_eq!(config.base_url, "http://10.0.0.7:19999");
@@ -410,9 +395,9 @@ mod tests {
         assert_eq!(config.settings.stream_page_size.get(), 500);
         assert_eq!(config.settings.retry.max_attempts, 2);
 
-        let err = api_section("[api]\nconcurrancy = 3\n").unwrap_err();
-        assert!(err.contains("concurrancy"), "{err}");
-        let section = api_section("[api]\npage_size = 0\ntoken='t'\nuser_id='u'\n").unwrap();
+        let err = api_section(&doc("[api]\nconcurrancy = 3\n")).unwrap_err();
+        assert!(err.to_string().contains("concurrancy"), "{err}");
+        let section = api_section(&doc("[api]\npage_size = 0\ntoken='t'\nuser_id='u'\n")).unwrap();
         let err = ApiConfig::resolve(section, env(&[])).unwrap_err();
         assert!(
             err.to_string().starts_with("bad setting api.page_size"),

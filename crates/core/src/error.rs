@@ -34,6 +34,9 @@ pub enum Error {
         message: String,
         /// The `Retry-After` delay, when the answer gave one.
         retry_after: Option<Duration>,
+        /// `message` quotes a body that is not the API's JSON (an HTML error page, a proxy's
+        /// text): for logs only, never the platform's own words.
+        quoted: bool,
     },
     /// Laravel refused the request's parameters, field by field (HTTP 422 with `errors`).
     #[error("the platform refused the request: {message}{}", fields_text(.fields))]
@@ -79,6 +82,29 @@ fn fields_text(fields: &BTreeMap<String, Vec<String>>) -> String {
     format!(" ({})", parts.join("; "))
 }
 
+/// What kind of failure an [`Error`] is, for people (see [`Error::category`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// The platform refused our token (401/403).
+    Unauthorized,
+    /// The task (or account) is not there (404).
+    NotFound,
+    /// Too many requests (429).
+    RateLimited,
+    /// The platform failed (5xx).
+    Unavailable,
+    /// The platform refused the request (another 4xx, a validation error, an envelope's code).
+    Refused,
+    /// The platform could not be reached.
+    Unreachable,
+    /// The platform did not answer in time.
+    Timeout,
+    /// The platform's answer could not be read.
+    Unreadable,
+    /// The request was not sent: it was invalid.
+    Invalid,
+}
+
 /// How safe it is to try a failed request again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
@@ -116,6 +142,45 @@ impl Error {
         }
     }
 
+    /// What kind of failure this is, in a word a chat can show; the details (bodies, URLs,
+    /// the HTTP stack's words) are for logs only.
+    pub fn category(&self) -> Category {
+        match self {
+            Self::Http {
+                status: 401 | 403, ..
+            } => Category::Unauthorized,
+            Self::Http { status: 404, .. } => Category::NotFound,
+            Self::Http { status: 429, .. } => Category::RateLimited,
+            Self::Http { status, .. } if *status >= 500 => Category::Unavailable,
+            Self::Http { .. } | Self::Validation { .. } | Self::Envelope { .. } => {
+                Category::Refused
+            }
+            Self::Transport { .. } => Category::Unreachable,
+            Self::Timeout { .. } => Category::Timeout,
+            Self::Decode { .. } => Category::Unreadable,
+            Self::InvalidRequest(_) | Self::Filter(_) => Category::Invalid,
+        }
+    }
+
+    /// The platform's own message, when its answer was the API's JSON (an envelope's
+    /// `message`, Laravel's validation messages): words meant for a user, though they may
+    /// still name a phone (mask them). `None` for bodies that are not the API's JSON, decode
+    /// failures and transport errors, whose text is for logs only.
+    pub fn platform_message(&self) -> Option<String> {
+        match self {
+            Self::Envelope { message, .. }
+            | Self::Http {
+                message,
+                quoted: false,
+                ..
+            } => Some(message.clone()).filter(|m| !m.trim().is_empty()),
+            Self::Validation { message, fields } => {
+                Some(format!("{message}{}", fields_text(fields)))
+            }
+            _ => None,
+        }
+    }
+
     /// Maps an error of the generated client.
     pub(crate) async fn from_api(err: agent_api::Error<ApiError>, timeout: Duration) -> Self {
         use agent_api::Error as E;
@@ -136,6 +201,7 @@ impl Error {
                 } else {
                     Self::Http {
                         status,
+                        quoted: body.status.as_deref() == Some(agent_api::UNREADABLE_BODY),
                         message: body.message,
                         retry_after,
                     }
@@ -156,6 +222,7 @@ impl Error {
                     status,
                     message,
                     retry_after,
+                    quoted: true,
                 }
             }
             E::Custom(message) => Self::Transport {
@@ -271,6 +338,7 @@ mod tests {
             status,
             message: String::new(),
             retry_after: None,
+            quoted: false,
         };
         assert_eq!(http(429).retry(), Retry::Transient);
         assert_eq!(http(503).retry(), Retry::Transient);

@@ -36,9 +36,15 @@ pub enum FilterError {
         /// The largest accepted.
         max: u32,
     },
-    /// A keyword that is empty, too long or holds control characters.
-    #[error("keyword must be 1-64 printable characters")]
+    /// A keyword that is empty, too long or holds anything but digits.
+    #[error("keyword must be 1-20 digits: a part of a phone number, as the platform documents it")]
     BadKeyword,
+    /// A keyword with an SQL wildcard, which the platform would pass to `LIKE` and match far
+    /// more numbers than the preview counts.
+    #[error(
+        "keyword cannot hold `%` or `_`: the platform would read them as wildcards and reset more numbers than the preview shows; give digits only"
+    )]
+    KeywordWildcard,
     /// A reset without any filter would reset the whole task.
     #[error(
         "a reset without any filter would reset every number of the task; add a filter, or say `all` explicitly"
@@ -338,12 +344,14 @@ impl ResetFilter {
         Ok(self)
     }
 
-    /// Only numbers containing this text.
+    /// Only numbers containing these digits (the platform documents the keyword as a number;
+    /// SQL wildcards are refused, since they would widen the reset beyond what a preview counts).
     pub fn keyword(mut self, keyword: &str) -> Result<Self, FilterError> {
         let keyword = keyword.trim();
-        if keyword.is_empty()
-            || keyword.chars().count() > 64
-            || keyword.chars().any(char::is_control)
+        if keyword.contains(['%', '_']) {
+            return Err(FilterError::KeywordWildcard);
+        }
+        if keyword.is_empty() || keyword.len() > 20 || !keyword.bytes().all(|b| b.is_ascii_digit())
         {
             return Err(FilterError::BadKeyword);
         }
@@ -393,9 +401,10 @@ impl ResetFilter {
         self.all
     }
 
-    /// Whether no filter narrows the reset.
+    /// Whether no filter narrows the reset: no filter at all, or one that selects every status
+    /// and nothing else (a whole-task reset by another name).
     pub fn is_unfiltered(&self) -> bool {
-        self.statuses.is_empty()
+        (self.statuses.is_empty() || self.statuses == StatusSet::all())
             && self.range.is_unbounded()
             && self.phones.is_empty()
             && self.keyword.is_none()

@@ -12,18 +12,22 @@
 
 pub mod client;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod filter;
 pub mod phone;
+pub mod redact;
 pub mod retry;
 pub mod status;
 pub mod time;
 
 pub use client::{AgentClient, ClientSettings, NumberStream, Page, ResetOutcome, StatusSummary};
 pub use config::{ApiConfig, ConfigError};
-pub use error::{Error, Retry};
+pub use config_file::{ConfigFile, ConfigFileError};
+pub use error::{Category, Error, Retry};
 pub use filter::{FilterError, Id, ListFilter, PageNumber, PageSize, ResetFilter};
 pub use phone::{Phone, mask_number};
+pub use redact::mask_phones_in;
 pub use retry::RetryPolicy;
 pub use status::{CallStatus, StatusGroup, StatusSet};
 pub use time::{TimeRange, china_now};

@@ -12,7 +12,8 @@ use std::str::FromStr;
 pub struct Phone(String);
 
 /// What a phone number may look like, for error messages and help.
-pub const ACCEPTED_PHONES: &str = "a mainland mobile (13812344148, +86 138-1234-4148) or a landline with its area code (0319-1234567, 010 12345678)";
+/// (No whole example number: a phone-shaped example would be masked in every reply.)
+pub const ACCEPTED_PHONES: &str = "a mainland mobile (11 digits from 13 to 19; +86, spaces and dashes allowed) or a landline with its area code (0319-xxxxxxx, 010 xxxxxxxx)";
 
 /// A phone number that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,13 +55,13 @@ impl fmt::Display for Phone {
     }
 }
 
-fn is_mobile(digits: &str) -> bool {
+pub(crate) fn is_mobile(digits: &str) -> bool {
     digits.len() == 11 && digits.starts_with('1') && matches!(digits.as_bytes()[1], b'3'..=b'9')
 }
 
 /// Area code (0 + 2 or 3 digits, not 00) and a subscriber number of 7 or 8 digits not starting
 /// with 0.
-fn is_landline(digits: &str) -> bool {
+pub(crate) fn is_landline(digits: &str) -> bool {
     let bytes = digits.as_bytes();
     if !(10..=12).contains(&bytes.len()) || bytes[0] != b'0' || bytes[1] == b'0' {
         return false;

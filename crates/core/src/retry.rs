@@ -129,6 +129,7 @@ mod tests {
             status: 503,
             message: "down".into(),
             retry_after: None,
+            quoted: false,
         }
     }
 
@@ -200,6 +201,7 @@ mod tests {
                 status: 429,
                 message: "Too Many Attempts.".into(),
                 retry_after: Some(Duration::from_secs(4)),
+                quoted: false,
             })
         })
         .await;

@@ -16,6 +16,7 @@ use serenity::model::application::{
 };
 use serenity::model::guild::Member;
 use serenity::model::id::ChannelId;
+use serenity::model::id::GuildId;
 use serenity::model::user::User;
 use tokio::task::JoinHandle;
 
@@ -94,6 +95,7 @@ impl Response {
 pub fn caller_of(
     user: &User,
     member: Option<&Member>,
+    guild_id: Option<GuildId>,
     channel_id: ChannelId,
     locale: &str,
 ) -> Caller {
@@ -108,6 +110,7 @@ pub fn caller_of(
         roles: member
             .map(|m| m.roles.iter().map(|r| r.get().to_string()).collect())
             .unwrap_or_default(),
+        place: guild_id.map(|g| g.get().to_string()),
         chat_id: Some(channel_id.get().to_string()),
         locale: Some(locale.to_string()).filter(|l| !l.is_empty()),
     }
@@ -184,6 +187,7 @@ impl Bot {
                 let caller = caller_of(
                     &modal.user,
                     modal.member.as_ref(),
+                    modal.guild_id,
                     modal.channel_id,
                     &modal.locale,
                 );
@@ -218,6 +222,7 @@ impl Bot {
         let caller = caller_of(
             &command.user,
             command.member.as_deref(),
+            command.guild_id,
             command.channel_id,
             &command.locale,
         );
@@ -248,6 +253,7 @@ impl Bot {
         let caller = caller_of(
             &component.user,
             component.member.as_ref(),
+            component.guild_id,
             component.channel_id,
             &component.locale,
         );
@@ -296,23 +302,20 @@ impl Bot {
         let caller = caller_of(
             &command.user,
             command.member.as_deref(),
+            command.guild_id,
             command.channel_id,
             &command.locale,
         );
         let mut choices = Vec::new();
-        // Task aliases are not for strangers.
-        let allowed = self.engine.config().access.role_of(&caller).is_some();
-        if let Some(focused) = command.data.autocomplete().filter(|_| allowed) {
+        if let Some(focused) = command.data.autocomplete() {
             let options = match focused.name {
                 "task" => self
                     .engine
-                    .complete_task(focused.value)
+                    .complete_task(&caller, focused.value)
                     .into_iter()
                     .map(|(alias, id)| (format!("{alias} · {id}"), alias))
                     .collect(),
-                "status" => self
-                    .engine
-                    .complete_status(focused.value, self.engine.lang_for(&caller)),
+                "status" => self.engine.complete_status(&caller, focused.value),
                 _ => Vec::new(),
             };
             choices = options

@@ -86,19 +86,30 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
-    let text = read_config_file(args.config.as_deref()).map_err(SettingsError::from)?;
+    let file = read_config_file(args.config.as_deref()).map_err(SettingsError::from)?;
     let env = |name: &str| std::env::var(name).ok();
     let mode = if args.http { Mode::Http } else { Mode::Gateway };
-    let settings = settings::load(&text, &env, mode, args.listen)?;
+    let settings = settings::load_file(&file, &env, mode, args.listen)?;
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     let engine = Engine::new(client, settings.engine.clone());
     let bot = Bot::new(engine.clone(), settings.discord.defer_after);
-    let sweeper = discord_bot::spawn_sweeper(engine, Duration::from_secs(30));
+    let sweeper = discord_bot::spawn_sweeper(engine.clone(), Duration::from_secs(30));
+    // Ctrl-C or SIGTERM: the engine refuses new commands, lets those in flight finish within
+    // its grace period and audits pending confirmations as expired; then the transport stops.
+    let stop = async move {
+        agent_cli::shutdown_signal().await;
+        let report = engine.shutdown().await;
+        tracing::info!(
+            drained = report.drained,
+            expired = report.expired,
+            "engine stopped"
+        );
+    };
     let discord = &settings.discord;
     match mode {
         Mode::Gateway => {
             tracing::info!(registration = ?discord.registration, "connecting to the Discord gateway");
-            gateway::run(bot, discord, agent_cli::shutdown_signal())
+            gateway::run(bot, discord, stop)
                 .await
                 .context("the gateway client stopped")?;
         }
@@ -120,14 +131,9 @@ async fn run(args: Args) -> Result<(), Failure> {
                 discord.listen,
                 discord.path
             );
-            serve(
-                listener,
-                Arc::new(endpoint),
-                &discord.path,
-                agent_cli::shutdown_signal(),
-            )
-            .await
-            .context("the HTTP endpoint stopped")?;
+            serve(listener, Arc::new(endpoint), &discord.path, stop)
+                .await
+                .context("the HTTP endpoint stopped")?;
         }
     }
     sweeper.abort();

@@ -70,6 +70,28 @@ fn in_code_block(text: &str) -> String {
     text.replace('`', "ˋ")
 }
 
+/// Text shown as Discord markdown (embed titles and descriptions) with every markdown character
+/// escaped: text that carries a user's input or the platform's words cannot format, break out of
+/// a code span, or render a masked link (`[Verify](https://…)`).
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        out.push_str(&line[..line.len() - body.len()]);
+        // A heading, a list item or a quote at the start of a line.
+        if body.starts_with(['#', '-', '>', '+']) {
+            out.push('\\');
+        }
+        for c in body.chars() {
+            if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn colour(kind: ReplyKind) -> u32 {
     match kind {
         ReplyKind::Page => 0x5865F2,
@@ -84,7 +106,7 @@ fn description(reply: &Reply, limit: usize) -> String {
     let compose = |rows: Option<usize>| {
         let mut parts: Vec<String> = Vec::new();
         if let Some(summary) = &reply.summary {
-            parts.push(summary.clone());
+            parts.push(escape_markdown(summary));
         }
         if let Some(table) = &reply.table {
             let shown = rows.unwrap_or(table.rows.len()).min(table.rows.len());
@@ -97,7 +119,7 @@ fn description(reply: &Reply, limit: usize) -> String {
             }
             parts.push(format!("```\n{block}\n```"));
         }
-        parts.extend(reply.lines.iter().cloned());
+        parts.extend(reply.lines.iter().map(|line| escape_markdown(line)));
         parts.join("\n")
     };
     let mut text = compose(None);
@@ -122,7 +144,7 @@ fn style(style: ActionStyle) -> ButtonStyle {
 
 /// Lays a reply out for Discord.
 pub fn render(reply: &Reply) -> Rendered {
-    let title = clip(&reply.title, TITLE_LIMIT);
+    let title = clip(&escape_markdown(&reply.title), TITLE_LIMIT);
     let footer = reply.footer.as_deref().map(|f| clip(f, FOOTER_LIMIT));
     let used = title.chars().count() + footer.as_deref().map_or(0, |f| f.chars().count());
     let description = description(

@@ -15,6 +15,7 @@
 //! max_request_age_secs = 300  # reject signed requests whose timestamp is older (or newer) than this
 //! ```
 
+use agent_core::ConfigFile;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -170,6 +171,8 @@ pub struct DiscordSection {
     pub defer_after_ms: Option<u64>,
     /// See [`DiscordSettings::max_request_age`], in seconds.
     pub max_request_age_secs: Option<u64>,
+    /// Whether direct messages to the bot are answered (default: no).
+    pub allow_dms: Option<bool>,
 }
 
 /// Why the settings cannot be used; the message is one line and names the settings.
@@ -190,9 +193,6 @@ pub enum SettingsError {
         /// Why.
         reason: String,
     },
-    /// The config file does not parse.
-    #[error("config file: {0}")]
-    Parse(String),
     /// The platform or engine settings.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -205,16 +205,10 @@ fn invalid(setting: &str, reason: impl ToString) -> SettingsError {
     }
 }
 
-/// The `[discord]` table of a TOML document (defaults when absent).
-pub fn discord_section(toml_text: &str) -> Result<DiscordSection, SettingsError> {
-    let table: toml::Table =
-        toml::from_str(toml_text).map_err(|e| SettingsError::Parse(e.to_string()))?;
-    match table.get("discord") {
-        None => Ok(DiscordSection::default()),
-        Some(value) => value.clone().try_into().map_err(|e: toml::de::Error| {
-            SettingsError::Parse(format!("[discord]: {}", e.message()))
-        }),
-    }
+/// The `[discord]` table of a configuration file (defaults when absent).
+pub fn discord_section(file: &ConfigFile) -> Result<DiscordSection, SettingsError> {
+    file.section("discord")
+        .map_err(|e| SettingsError::Load(LoadError::File(e)))
 }
 
 fn snowflake(setting: &str, text: &str) -> Result<u64, SettingsError> {
@@ -222,21 +216,33 @@ fn snowflake(setting: &str, text: &str) -> Result<u64, SettingsError> {
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
-        .ok_or_else(|| invalid(setting, format!("`{}` is not a Discord id", text.trim())))
+        .ok_or_else(|| invalid(setting, "not a Discord id (digits)"))
 }
 
-/// Loads every setting for `mode` from a config file's text and the environment (`env`, so tests
-/// need not touch the process environment). `listen` (the `--listen` flag) wins over the file.
+/// [`load_file`] from a config file's text (tests).
 pub fn load(
     toml_text: &str,
     env: &dyn Fn(&str) -> Option<String>,
     mode: Mode,
     listen: Option<SocketAddr>,
 ) -> Result<Settings, SettingsError> {
+    let file =
+        ConfigFile::parse(None, toml_text).map_err(|e| SettingsError::Load(LoadError::File(e)))?;
+    load_file(&file, env, mode, listen)
+}
+
+/// Loads every setting for `mode` from a config file and the environment (`env`, so tests
+/// need not touch the process environment). `listen` (the `--listen` flag) wins over the file.
+pub fn load_file(
+    file: &ConfigFile,
+    env: &dyn Fn(&str) -> Option<String>,
+    mode: Mode,
+    listen: Option<SocketAddr>,
+) -> Result<Settings, SettingsError> {
     let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let api_section = agent_core::config::api_section(toml_text).map_err(SettingsError::Parse)?;
-    let chatops = EngineConfig::section(toml_text).map_err(LoadError::from)?;
-    let discord = discord_section(toml_text)?;
+    let api_section = agent_core::config::api_section(file).map_err(LoadError::File)?;
+    let chatops = EngineConfig::section(file).map_err(LoadError::from)?;
+    let discord = discord_section(file)?;
 
     // Everything required, named together.
     let mut missing = Vec::new();
@@ -265,7 +271,7 @@ pub fn load(
         return Err(SettingsError::Missing(missing));
     }
 
-    let (api, engine) = agent_chatops::config::load(toml_text, &env)?;
+    let (api, mut engine) = agent_chatops::config::load(file, &env)?;
 
     let token = match env(ENV_TOKEN) {
         Some(token) => SecretString::from(token.trim().to_string()),
@@ -330,6 +336,15 @@ pub fn load(
             ));
         }
     };
+    // Interactions from another guild than the configured one are refused by the engine, and
+    // direct messages unless allowed.
+    engine.places.insert(
+        agent_chatops::Transport::Discord,
+        agent_chatops::Places {
+            allowed: guild.map(|g| vec![g.get().to_string()]),
+            direct_messages: discord.allow_dms.unwrap_or(false),
+        },
+    );
     let listen = match listen {
         Some(addr) => addr,
         None => match discord.listen {

@@ -79,6 +79,21 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         });
     }
 
+    // Ctrl-C or SIGTERM: no new commands, the one in flight finishes within the grace period,
+    // pending confirmations are audited as expired, then the process ends.
+    tokio::spawn({
+        let engine = backend.engine.clone();
+        async move {
+            agent_cli::shutdown_signal().await;
+            let stopped = engine.shutdown().await;
+            tracing::info!(
+                drained = stopped.drained,
+                expired = stopped.expired,
+                "stopped"
+            );
+            std::process::exit(if stopped.drained { 0 } else { 1 });
+        }
+    });
     let interactive = std::io::stdin().is_terminal();
     for line in &backend.banner {
         println!("{line}");
@@ -90,6 +105,8 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         piped_loop(&mut session).await?;
     }
+    // The end of the input: pending confirmations are audited as expired.
+    backend.engine.shutdown().await;
     if let Some(sim) = backend.sim {
         sim.shutdown().await;
     }

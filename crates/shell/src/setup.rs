@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use agent_chatops::{Caller, ChatopsSection, Engine, EngineConfig, Transport};
+use agent_core::ConfigFile;
 use agent_core::config::{ApiSection, api_section};
 use agent_core::{AgentClient, ApiConfig};
 use anyhow::{Context, Result};
@@ -71,13 +72,9 @@ fn api_points_somewhere(section: &ApiSection) -> bool {
 /// the session acts as (for the banner).
 pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
     let login = login_user(sources.env);
-    let text = match sources.config_file {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the config file {}", path.display()))?,
-        None => String::new(),
-    };
-    let api = api_section(&text).map_err(|reason| anyhow::anyhow!("config file: {reason}"))?;
-    let chatops: ChatopsSection = EngineConfig::section(&text)?;
+    let file = ConfigFile::read(sources.config_file)?;
+    let api = api_section(&file)?;
+    let chatops: ChatopsSection = EngineConfig::section(&file)?;
     let use_sim = !api_points_somewhere(&api) && !ApiConfig::env_is_set(sources.env);
     let mut banner = Vec::new();
 
@@ -109,6 +106,12 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
     if !grants_given {
         section.operators = vec![format!("shell:{login}")];
         section.viewers = vec!["shell:viewer".to_string()];
+    }
+    // The person at the terminal holds the platform token themselves: without a say in the
+    // config file, they may name any task and sub-account (the bots default to the
+    // configured ones only).
+    if section.any_task.is_none() {
+        section.any_task = Some(true);
     }
     if let Some(sim) = &sim
         && section.tasks.is_empty()

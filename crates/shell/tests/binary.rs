@@ -211,7 +211,7 @@ fn the_four_agent_variables_point_it_at_a_platform() {
     assert!(!output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("HTTP 401") && stdout.contains("AGENT_API_TOKEN"),
+        stdout.contains("refused our token") && stdout.contains("AGENT_API_TOKEN"),
         "{stdout}"
     );
     assert!(!stdout.contains("wrong-token"));

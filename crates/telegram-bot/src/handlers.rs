@@ -76,6 +76,7 @@ pub fn caller_for(user: &User, chat: Option<ChatId>) -> Caller {
         user_id: user.id.0.to_string(),
         name,
         roles: Vec::new(),
+        place: None,
         chat_id: chat.map(|c| c.0.to_string()),
         locale: user.language_code.clone(),
     }

@@ -61,9 +61,9 @@ fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).ok();
     let settings = match agent_chatops::config::read_config_file(args.config.as_deref())
         .map_err(settings::SettingsError::from)
-        .and_then(|text| {
-            settings::load(
-                &text,
+        .and_then(|file| {
+            settings::load_file(
+                &file,
                 &env,
                 &Overrides {
                     webhook_url: args.webhook_url.clone(),
@@ -107,8 +107,8 @@ async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
         telegram.api_url.as_ref(),
         Limits::default(),
     )?;
-    let service = Service::new(bot, engine, &telegram, redactor);
-    tokio::spawn(stop_on_signal(service.shutdown_token()));
+    let service = Service::new(bot, engine.clone(), &telegram, redactor);
+    tokio::spawn(stop_on_signal(service.shutdown_token(), engine));
     match &telegram.mode {
         Mode::Polling => service.run_polling().await?,
         Mode::Webhook(webhook) => {
@@ -123,8 +123,11 @@ async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
 
 /// Waits for Ctrl-C or SIGTERM, then stops taking updates and lets the ones in flight finish;
 /// a second signal exits at once.
-async fn stop_on_signal(token: ShutdownToken) {
+async fn stop_on_signal(token: ShutdownToken, engine: Engine) {
     agent_cli::shutdown_signal().await;
+    // The engine refuses new commands at once and audits pending confirmations as expired
+    // once those in flight are done (or the grace period is over).
+    let engine_stopped = tokio::spawn(async move { engine.shutdown().await });
     tracing::info!(
         "stopping: no new updates; finishing the ones in flight (a second signal exits now)"
     );
@@ -136,6 +139,13 @@ async fn stop_on_signal(token: ShutdownToken) {
         match token.shutdown() {
             Ok(stopped) => {
                 stopped.await;
+                if let Ok(report) = engine_stopped.await {
+                    tracing::info!(
+                        drained = report.drained,
+                        expired = report.expired,
+                        "engine stopped"
+                    );
+                }
                 return;
             }
             // Still starting: the dispatcher is not running yet.

@@ -14,6 +14,7 @@
 //! register_commands = true            # call setMyCommands (en and zh) at start
 //! ```
 
+use agent_core::ConfigFile;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -162,9 +163,6 @@ pub enum SettingsError {
         /// Why.
         reason: String,
     },
-    /// The `[telegram]` table does not parse.
-    #[error("config file [telegram]: {0}")]
-    Parse(String),
     /// The platform or engine settings.
     #[error(transparent)]
     Engine(#[from] LoadError),
@@ -189,17 +187,10 @@ fn invalid(setting: &str, reason: impl fmt::Display) -> SettingsError {
     }
 }
 
-/// The `[telegram]` table of a TOML document (defaults when absent).
-pub fn telegram_section(toml_text: &str) -> Result<TelegramSection, SettingsError> {
-    let table: toml::Table =
-        toml::from_str(toml_text).map_err(|e| SettingsError::Parse(e.message().to_string()))?;
-    match table.get("telegram") {
-        None => Ok(TelegramSection::default()),
-        Some(value) => value
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| SettingsError::Parse(e.message().to_string())),
-    }
+/// The `[telegram]` table of a configuration file (defaults when absent).
+pub fn telegram_section(file: &ConfigFile) -> Result<TelegramSection, SettingsError> {
+    file.section("telegram")
+        .map_err(|e| SettingsError::Engine(LoadError::File(e)))
 }
 
 /// Whether a webhook secret is one Telegram accepts: 1–256 of `A-Z a-z 0-9 _ -`.
@@ -212,10 +203,11 @@ pub fn valid_webhook_secret(secret: &str) -> bool {
 
 /// An http(s) URL; the Bot API base gets a trailing slash (teloxide joins method paths to it).
 fn parse_url(setting: &str, text: &str, base: bool) -> Result<Url, SettingsError> {
+    // The value is never quoted: a URL may carry a token in its path.
     let mut url =
-        Url::parse(text.trim()).map_err(|e| invalid(setting, format!("`{}`: {e}", text.trim())))?;
+        Url::parse(text.trim()).map_err(|e| invalid(setting, format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(invalid(setting, format!("`{url}` is not an http(s) URL")));
+        return Err(invalid(setting, "not an http(s) URL"));
     }
     if base && !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -224,10 +216,21 @@ fn parse_url(setting: &str, text: &str, base: bool) -> Result<Url, SettingsError
     Ok(url)
 }
 
-/// Loads every setting: `overrides` (the command line) over `env` over the config file's text.
-/// All missing required settings are named at once.
+/// [`load_file`] from a config file's text (tests).
 pub fn load(
     toml_text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    overrides: &Overrides,
+) -> Result<Settings, SettingsError> {
+    let file = ConfigFile::parse(None, toml_text)
+        .map_err(|e| SettingsError::Engine(LoadError::File(e)))?;
+    load_file(&file, env, overrides)
+}
+
+/// Loads every setting: `overrides` (the command line) over `env` over the config file.
+/// All missing required settings are named at once.
+pub fn load_file(
+    file: &ConfigFile,
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<Settings, SettingsError> {
@@ -236,14 +239,9 @@ pub fn load(
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let section = telegram_section(toml_text)?;
-    let api_section = agent_core::config::api_section(toml_text).map_err(|reason| {
-        LoadError::Api(agent_core::ConfigError::Invalid {
-            setting: "[api]".to_string(),
-            reason,
-        })
-    })?;
-    let chatops_section = EngineConfig::section(toml_text).map_err(LoadError::Engine)?;
+    let section = telegram_section(file)?;
+    let api_section = agent_core::config::api_section(file).map_err(LoadError::File)?;
+    let chatops_section = EngineConfig::section(file).map_err(LoadError::Engine)?;
 
     let webhook_url = overrides
         .webhook_url
@@ -376,7 +374,7 @@ pub fn load(
         }
     };
 
-    let (api, engine) = agent_chatops::config::load(toml_text, &|name: &str| env(name))?;
+    let (api, engine) = agent_chatops::config::load(file, &|name: &str| env(name))?;
     Ok(Settings {
         telegram: TelegramSettings {
             token,
@@ -563,7 +561,8 @@ mod tests {
                 .starts_with("bad setting telegram.max_concurrent")
         );
         assert!(
-            bad("[telegram]\ntokn = \"x\"\n", &[], &none).starts_with("config file [telegram]")
+            bad("[telegram]\ntokn = \"x\"\n", &[], &none)
+                .starts_with("config file (text), line 2, key `telegram.tokn`: unknown field")
         );
         assert!(
             bad("", &[("TELEGRAM_BOT_TOKEN", "not a token")], &none)

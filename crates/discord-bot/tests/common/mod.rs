@@ -308,7 +308,12 @@ pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine
         demo = "{DEMO_TASK_ID}"
         "#
     );
-    let config = EngineConfig::resolve(EngineConfig::section(&toml).unwrap(), |_| None).unwrap();
+    let config = EngineConfig::resolve(
+        EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
+            .unwrap(),
+        |_| None,
+    )
+    .unwrap();
     Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock)
 }
 

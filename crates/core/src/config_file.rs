@@ -1,0 +1,267 @@
+//! The configuration file, parsed once: every binary reads it with [`ConfigFile::read`] and each
+//! owner takes its table (`[api]`, `[chatops]`, `[telegram]`, `[discord]`) with
+//! [`ConfigFile::section`].
+//!
+//! Errors name the file, the line and the key, and never quote the text of the line or a value:
+//! a line of a config file may hold a token (`token = abc.def`, unquoted, is a syntax error whose
+//! TOML message would print the whole line).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+/// A configuration file (or none: an empty document).
+#[derive(Clone, Default)]
+pub struct ConfigFile {
+    path: Option<PathBuf>,
+    text: String,
+    table: toml::Table,
+}
+
+impl fmt::Debug for ConfigFile {
+    /// The path only: the text may hold secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a configuration file cannot be used; names the file, line and key, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file cannot be read.
+    #[error("cannot read the config file {}: {reason}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why (the operating system's words).
+        reason: String,
+    },
+    /// The file is not valid TOML, or a table holds a bad key or value.
+    #[error("config file {file}{}{}: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default(), key.as_deref().map(|k| format!(", key `{k}`")).unwrap_or_default())]
+    Invalid {
+        /// The file (`(text)` when parsed from a string).
+        file: String,
+        /// The line, from 1, when known.
+        line: Option<usize>,
+        /// The key, when known (`api.token`).
+        key: Option<String>,
+        /// What is wrong, with any quoted value removed.
+        reason: String,
+    },
+}
+
+impl ConfigFile {
+    /// Reads and parses a file; `None` is an empty document (defaults and the environment).
+    pub fn read(path: Option<&Path>) -> Result<Self, ConfigFileError> {
+        let Some(path) = path else {
+            return Ok(Self::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigFileError::Read {
+            path: path.to_path_buf(),
+            reason: e.kind().to_string(),
+        })?;
+        Self::parse(Some(path), text)
+    }
+
+    /// Parses a document: the one place the configuration's TOML is parsed.
+    pub fn parse(path: Option<&Path>, text: impl Into<String>) -> Result<Self, ConfigFileError> {
+        let text = text.into();
+        let file = describe(path);
+        let table = toml::from_str::<toml::Table>(&text).map_err(|e| {
+            let line = e.span().map(|span| line_of(&text, span.start));
+            ConfigFileError::Invalid {
+                key: line.and_then(|l| key_on_line(&text, l)),
+                line,
+                reason: scrub(e.message()),
+                file,
+            }
+        })?;
+        Ok(Self {
+            path: path.map(Path::to_path_buf),
+            text,
+            table,
+        })
+    }
+
+    /// The file, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// A top-level table as its owner's type (defaults when the table is absent).
+    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, ConfigFileError> {
+        let Some(value) = self.table.get(name) else {
+            return Ok(T::default());
+        };
+        value.clone().try_into().map_err(|e: toml::de::Error| {
+            let reason = scrub(e.message());
+            let key = named_key(e.message()).map(|k| format!("{name}.{k}"));
+            let line = key
+                .as_deref()
+                .and_then(|k| k.rsplit('.').next())
+                .and_then(|k| line_of_key(&self.text, name, k))
+                .or_else(|| line_of_table(&self.text, name));
+            ConfigFileError::Invalid {
+                file: describe(self.path.as_deref()),
+                line,
+                key: key.or_else(|| Some(format!("[{name}]"))),
+                reason,
+            }
+        })
+    }
+
+    /// The line (from 1) where `table.key` is set, for errors found after parsing.
+    pub fn line_of(&self, table: &str, key: &str) -> Option<usize> {
+        line_of_key(&self.text, table, key)
+    }
+
+    /// The file's name for messages.
+    pub fn describe(&self) -> String {
+        describe(self.path.as_deref())
+    }
+}
+
+fn describe(path: Option<&Path>) -> String {
+    path.map_or_else(|| "(text)".to_string(), |p| p.display().to_string())
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .unwrap_or(text)
+        .matches('\n')
+        .count()
+        + 1
+}
+
+/// The key set on a line (`token` of `token = abc.def`), if the line sets one; never the value.
+fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let content = text.lines().nth(line.checked_sub(1)?)?;
+    let (key, _) = content.split_once('=')?;
+    let key = key.trim();
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '"' | '\''));
+    plain.then(|| key.trim_matches(['"', '\'']).to_string())
+}
+
+/// The key a serde message names (`unknown field `tokn``, `missing field `x``).
+fn named_key(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    let key = &message[start..start + len];
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-')))
+    .then(|| key.to_string())
+}
+
+/// The line of `[table]`'s header.
+fn line_of_table(text: &str, table: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            l.trim().trim_start_matches('[').starts_with(table) && l.trim().starts_with('[')
+        })
+        .map(|i| i + 1)
+}
+
+/// The line where `key` is set inside `[table]` (or as `table.key`).
+fn line_of_key(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            current = trimmed.trim_matches(['[', ']']).trim().to_string();
+            continue;
+        }
+        let Some((k, _)) = trimmed.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches(['"', '\'']);
+        let in_table = current == table || current.starts_with(&format!("{table}."));
+        if (in_table && k == key) || k == format!("{table}.{key}") {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// A TOML or serde message with quoted values removed: `invalid type: string "s3cr3t", expected
+/// u64` becomes `invalid type: string, expected u64`. Backquoted names (keys, expected values)
+/// stay.
+fn scrub(message: &str) -> String {
+    let first_line = message.lines().next().unwrap_or_default();
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    for c in first_line.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => {
+                quote = Some(c);
+                out.push('…');
+            }
+            None => out.push(c),
+        }
+    }
+    let out = crate::redact::mask_phones_in(&out, &[]);
+    out.replace(" …", "").replace('…', "").trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Api {
+        #[allow(dead_code)]
+        token: Option<String>,
+        #[allow(dead_code)]
+        timeout_secs: Option<u64>,
+    }
+
+    #[test]
+    fn a_syntax_error_names_file_line_and_key_never_the_value() {
+        let text = "[api]\nuser_id = \"u-1\"\ntoken = abc.def-s3cr3t\n";
+        let err = ConfigFile::parse(Some(Path::new("ops.toml")), text).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with("config file ops.toml, line 3, key `token`: "),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("abc") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_in_a_table_names_its_key_never_the_value() {
+        let text = "[api]\ntimeout_secs = \"s3cr3t-token\"\n";
+        let file = ConfigFile::parse(Some(Path::new("ops.toml")), text).unwrap();
+        let shown = file.section::<Api>("api").unwrap_err().to_string();
+        assert!(shown.starts_with("config file ops.toml, line "), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        let text = "[api]\ntokn = \"s3cr3t\"\n";
+        let file = ConfigFile::parse(Some(Path::new("ops.toml")), text).unwrap();
+        let shown = file.section::<Api>("api").unwrap_err().to_string();
+        assert!(
+            shown.starts_with("config file ops.toml, line 2, key `api.tokn`: unknown field"),
+            "{shown}"
+        );
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+    }
+
+    #[test]
+    fn no_file_is_an_empty_document() {
+        let file = ConfigFile::read(None).unwrap();
+        assert!(file.section::<Api>("api").is_ok());
+        let err = ConfigFile::read(Some(Path::new("/nonexistent/ops.toml"))).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ops.toml"), "{err}");
+    }
+}
