@@ -55,6 +55,10 @@ pub struct Caller {
     pub place: Option<String>,
     /// The chat or channel (Telegram chat id, Discord channel id).
     pub chat_id: Option<String>,
+    /// Sent on behalf of a group or channel (Telegram's anonymous admins): everyone behind it
+    /// shares one id, so neither grants nor "only the requester may confirm" would mean
+    /// anything. The engine refuses such callers.
+    pub anonymous: bool,
     /// Their locale, when the transport says (`zh-CN`, `en`).
     pub locale: Option<String>,
 }
@@ -70,6 +74,7 @@ impl Caller {
             roles: Vec::new(),
             place: None,
             chat_id: None,
+            anonymous: false,
             locale: None,
         }
     }

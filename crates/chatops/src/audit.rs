@@ -8,10 +8,9 @@
 //! was told is written survives a crash. A reset is not sent unless its `confirmed` line was
 //! written.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -64,7 +63,6 @@ pub struct AuditRecord {
 #[derive(Debug)]
 pub struct AuditLog {
     path: Option<PathBuf>,
-    file: Mutex<Option<File>>,
 }
 
 impl AuditLog {
@@ -72,7 +70,6 @@ impl AuditLog {
     pub fn new(path: Option<&Path>) -> Self {
         Self {
             path: path.map(Path::to_path_buf),
-            file: Mutex::new(None),
         }
     }
 
@@ -101,36 +98,25 @@ impl AuditLog {
         };
         let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut guard = match self.file.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        let result = Self::append(&mut guard, path, &line);
+        let result = append(path, &line);
         if let Err(err) = &result {
             tracing::error!(%err, path = %path.display(), "cannot write the audit log");
-            *guard = None;
         }
         result
     }
+}
 
-    /// One `write` of a whole line at the end of the file, then a sync.
-    fn append(file: &mut Option<File>, path: &Path, line: &[u8]) -> std::io::Result<()> {
-        if file.is_none() {
-            *file = Some(OpenOptions::new().create(true).append(true).open(path)?);
-        }
-        let Some(file) = file.as_mut() else {
-            return Err(std::io::Error::other("the audit log is not open"));
-        };
-        let written = file.write(line)?;
-        if written != line.len() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::WriteZero,
-                format!(
-                    "only {written} of {} bytes of an audit line written",
-                    line.len()
-                ),
-            ));
-        }
-        file.sync_data()
+/// One `write` of a whole line at the end of the file, then a sync. The file is opened for each
+/// line (resets are rare): a rotated or removed file is noticed at once, never written behind
+/// an old handle.
+fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let written = file.write(line)?;
+    if written != line.len() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::WriteZero,
+            format!("only {written} of {} bytes of an audit line written", line.len()),
+        ));
     }
+    file.sync_data()
 }

@@ -100,10 +100,13 @@ impl RetryPolicy {
                 .backoff(tries)
                 .max(err.retry_after().unwrap_or_default());
             if Instant::now() + wait >= deadline {
-                tracing::warn!(operation, attempts = tries, error = %err, "giving up: the retry budget is spent");
+                tracing::warn!(operation, attempts = tries, category = ?err.category(), "giving up: the retry budget is spent");
+                tracing::debug!(operation, error = %crate::mask_phones_in(&err.to_string(), &[]), "the last failure");
                 return Err(err);
             }
-            tracing::info!(operation, attempt = tries, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), error = %err, "retrying");
+            // Bodies and URLs only at debug level, phones masked: the log may be shipped.
+            tracing::info!(operation, attempt = tries, wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), category = ?err.category(), "retrying");
+            tracing::debug!(operation, error = %crate::mask_phones_in(&err.to_string(), &[]), "retrying after");
             tokio::time::sleep(wait).await;
         }
     }

@@ -111,6 +111,7 @@ pub fn caller_of(
             .map(|m| m.roles.iter().map(|r| r.get().to_string()).collect())
             .unwrap_or_default(),
         place: guild_id.map(|g| g.get().to_string()),
+        anonymous: false,
         chat_id: Some(channel_id.get().to_string()),
         locale: Some(locale.to_string()).filter(|l| !l.is_empty()),
     }
@@ -230,9 +231,12 @@ impl Bot {
         let invocation = match invocation_of(&command.data) {
             Ok(invocation) => invocation,
             Err(err) => {
-                tracing::warn!(%err, "a command the bot cannot map");
-                let reply = Reply::new(ReplyKind::Error, lang.pick("Unknown command", "未知命令"))
-                    .line(err.to_string());
+                let outbound = self.engine.outbound(&caller);
+                tracing::warn!(err = %outbound.text(&err.to_string()), "a command the bot cannot map");
+                let reply = outbound.reply(
+                    Reply::new(ReplyKind::Error, lang.pick("Unknown command", "未知命令"))
+                        .line(err.to_string()),
+                );
                 return Response::now(first_answer(&reply, Target::Command));
             }
         };

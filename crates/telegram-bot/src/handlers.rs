@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_chatops::{Caller, Engine, Lang, Reply, ReplyKind, Transport};
+use agent_chatops::{Caller, Engine, Lang, ReplyKind, Transport};
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -77,6 +77,7 @@ pub fn caller_for(user: &User, chat: Option<ChatId>) -> Caller {
         name,
         roles: Vec::new(),
         place: None,
+        anonymous: false,
         chat_id: chat.map(|c| c.0.to_string()),
         locale: user.language_code.clone(),
     }
@@ -93,16 +94,12 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
         tracing::trace!(chat = msg.chat.id.0, "message not for this bot");
         return Ok(());
     }
-    let caller = caller_for(from, Some(msg.chat.id));
-    let reply = if msg.sender_chat.is_some() {
-        // An anonymous admin or a channel: everyone behind it shares one id, so neither grants
-        // nor "only the requester may confirm" would mean anything.
-        let lang = state.engine.lang_for(&caller);
-        Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(lang.pick(
-            "Send commands as yourself, not anonymously or as a channel.",
-            "请以个人身份发送命令，而不是匿名或以频道身份。",
-        ))
-    } else {
+    let caller = Caller {
+        // An anonymous admin or a channel: the engine refuses them.
+        anonymous: msg.sender_chat.is_some(),
+        ..caller_for(from, Some(msg.chat.id))
+    };
+    let reply = {
         let _permit = state.permits.acquire().await.ok();
         state.engine.handle_text(&caller, text).await
     };
