@@ -115,7 +115,10 @@ fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
     if written != line.len() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::WriteZero,
-            format!("only {written} of {} bytes of an audit line written", line.len()),
+            format!(
+                "only {written} of {} bytes of an audit line written",
+                line.len()
+            ),
         ));
     }
     file.sync_data()

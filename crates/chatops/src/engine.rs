@@ -263,12 +263,10 @@ impl Engine {
         }
         if caller.anonymous {
             return Err(Box::new(
-                Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(
-                    lang.pick(
-                        "Send commands as yourself, not anonymously or as a channel.",
-                        "请以个人身份发送命令，而不是匿名或以频道身份。",
-                    ),
-                ),
+                Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(lang.pick(
+                    "Send commands as yourself, not anonymously or as a channel.",
+                    "请以个人身份发送命令，而不是匿名或以频道身份。",
+                )),
             ));
         }
         if let Some(places) = self.inner.config.places.get(&caller.transport) {

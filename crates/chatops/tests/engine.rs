@@ -30,6 +30,15 @@ impl World {
 
     /// A world whose `[chatops]` table has `extra` lines too.
     async fn build(size: usize, extra: &str) -> Self {
+        Self::build_with(size, extra, |_, _| {}).await
+    }
+
+    /// A world whose settings `adjust` changes last.
+    async fn build_with(
+        size: usize,
+        extra: &str,
+        adjust: impl FnOnce(&mut ApiConfig, &mut EngineConfig),
+    ) -> Self {
         let sim = agent_sim::start(SimConfig {
             size,
             ..SimConfig::default()
@@ -44,6 +53,12 @@ impl World {
             ..RetryPolicy::default()
         };
         let dir = tempfile::tempdir().unwrap();
+        // No rate limit unless a test asks for one: tests press fast.
+        let extra = if extra.contains("rate_limit_per_minute") {
+            extra.to_string()
+        } else {
+            format!("rate_limit_per_minute = 0\n{extra}")
+        };
         let toml = format!(
             r#"
             [chatops]
@@ -51,7 +66,7 @@ impl World {
             confirm_ttl_secs = 120
             page_size = 10
             audit_log = "{}"
-            operators = ["shell:alice", "shell:bob", "telegram:user:1"]
+            operators = ["shell:alice", "shell:bob", "telegram:user:1", "discord:role:77"]
             viewers = ["shell:victor"]
             {extra}
             [chatops.tasks]
@@ -59,12 +74,13 @@ impl World {
             "#,
             dir.path().join("audit.jsonl").display()
         );
-        let config = EngineConfig::resolve(
+        let mut config = EngineConfig::resolve(
             EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
                 .unwrap(),
             |_| None,
         )
         .unwrap();
+        adjust(&mut api, &mut config);
         let clock_offset = Arc::new(AtomicI64::new(0));
         let offset = clock_offset.clone();
         let clock = Arc::new(move || {
@@ -677,4 +693,335 @@ async fn chinese_speakers_get_chinese_replies() {
         )
         .await;
     assert_eq!(refused.title, "无权限");
+}
+
+fn discord(user: &str, name: &str, roles: &[&str]) -> Caller {
+    Caller {
+        name: name.to_string(),
+        roles: roles.iter().map(ToString::to_string).collect(),
+        chat_id: Some("chan".into()),
+        ..Caller::new(Transport::Discord, user)
+    }
+}
+
+#[tokio::test]
+async fn a_confirmation_is_matched_by_id_never_by_display_name() {
+    let world = World::new().await;
+    // Two Discord members who chose the same nickname, both operators by role.
+    let alex = discord("1001", "Alex", &["77"]);
+    let impostor = discord("1002", "Alex", &["77"]);
+    let preview = world.say(&alex, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    let busy = world.count(CallStatus::Busy);
+    for data in [action(&preview, "Confirm"), action(&preview, "Cancel")] {
+        let reply = world.engine.press(&impostor, data).await;
+        assert_eq!(reply.kind, ReplyKind::Refused, "{reply:#?}");
+        assert!(reply.title.starts_with("Not yours"), "{reply:#?}");
+    }
+    assert_eq!(world.count(CallStatus::Busy), busy, "nothing was reset");
+    let done = world.engine.press(&alex, action(&preview, "Confirm")).await;
+    assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
+}
+
+#[tokio::test]
+async fn an_operator_whose_role_is_removed_cannot_confirm() {
+    let world = World::new().await;
+    let operator = discord("2001", "Op", &["77"]);
+    let preview = world.say(&operator, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    // The role was taken away between the preview and the press.
+    let demoted = discord("2001", "Op", &[]);
+    let reply = world
+        .engine
+        .press(&demoted, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Refused, "{reply:#?}");
+    assert!(world.count(CallStatus::Busy) > 0, "nothing was reset");
+    assert!(
+        !world.audit().iter().any(|r| r["event"] == "confirmed"),
+        "{:?}",
+        world.audit()
+    );
+}
+
+#[tokio::test]
+async fn two_presses_of_confirm_at_the_same_moment_reset_once() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    for trial in 0..100 {
+        // Waiting numbers stay waiting after a reset, so every trial has a preview.
+        let preview = world.say(&alice, "/reset task:demo status:waiting").await;
+        assert_eq!(
+            preview.kind,
+            ReplyKind::Preview,
+            "trial {trial}: {preview:#?}"
+        );
+        let data = action(&preview, "Confirm").to_string();
+        let (a, b) = tokio::join!(
+            world.engine.press(&alice, &data),
+            world.engine.press(&alice, &data)
+        );
+        let done = [&a, &b]
+            .iter()
+            .filter(|r| r.kind == ReplyKind::Done)
+            .count();
+        assert_eq!(done, 1, "trial {trial}: {a:#?} {b:#?}");
+    }
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events.iter().filter(|e| *e == "done").count(), 100);
+    assert_eq!(events.iter().filter(|e| *e == "confirmed").count(), 100);
+}
+
+#[tokio::test]
+async fn a_reset_by_time_range_alone_is_a_filter() {
+    let world = World::new().await;
+    let reply = world
+        .say(
+            &shell("alice"),
+            "/reset task:demo from:2000-01-01 to:2099-12-31",
+        )
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Preview, "{reply:#?}");
+    assert!(reply.actions.iter().any(|a| a.label.contains("Confirm")));
+}
+
+#[tokio::test]
+async fn every_byte_of_a_signed_action_is_checked_and_the_mac_keeps_its_length() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    let confirm = action(&preview, "Confirm").to_string();
+    // kind (1) + id (8) + MAC (8) = 17 bytes = 23 base64 characters: a shorter MAC is a
+    // weaker one.
+    assert_eq!(confirm.len(), 23, "{confirm}");
+    let page = world.say(&alice, "/numbers task:demo status:busy").await;
+    let next = action(&page, "Next").to_string();
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for data in [&confirm, &next] {
+        for at in 0..data.len() {
+            let mut bytes = data.clone().into_bytes();
+            let other = ALPHABET.iter().copied().find(|c| *c != bytes[at]).unwrap();
+            bytes[at] = other;
+            let tampered = String::from_utf8(bytes).unwrap();
+            let reply = world.engine.press(&alice, &tampered).await;
+            assert_eq!(
+                reply.kind,
+                ReplyKind::Refused,
+                "byte {at} of {data} changed: {reply:#?}"
+            );
+        }
+        // Cut short by a byte, or by the whole MAC.
+        for cut in [1, 11] {
+            let reply = world.engine.press(&alice, &data[..data.len() - cut]).await;
+            assert_eq!(reply.kind, ReplyKind::Refused, "{data} cut by {cut}");
+        }
+    }
+    assert!(world.count(CallStatus::Busy) > 0, "nothing was reset");
+}
+
+#[tokio::test]
+async fn an_unwritable_audit_file_refuses_the_reset() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    let busy = world.count(CallStatus::Busy);
+    // The audit file turns into a directory: no line can be written any more.
+    let path = world.dir.path().join("audit.jsonl");
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let reply = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Error, "{reply:#?}");
+    assert!(
+        reply
+            .to_plain_text()
+            .contains("audit log cannot be written"),
+        "{reply:#?}"
+    );
+    assert_eq!(world.count(CallStatus::Busy), busy, "no reset was sent");
+    // A new preview is refused too, without a Confirm.
+    let again = world.say(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(again.kind, ReplyKind::Error, "{again:#?}");
+    assert!(again.actions.is_empty());
+    // Once the file can be written again, the same confirmation still works.
+    std::fs::remove_dir(&path).unwrap();
+    let done = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
+}
+
+#[tokio::test]
+async fn a_reset_that_times_out_is_audited_as_unknown() {
+    let world = World::build_with(240, "", |api, _| {
+        api.settings.http.timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let alice = shell("alice");
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    // Longer than the client's timeout (set below 1 s for this world).
+    world
+        .sim
+        .inject(Fault::Delay(std::time::Duration::from_secs(3)), 1);
+    let reply = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_eq!(reply.title, "Reset outcome unknown", "{reply:#?}");
+    assert!(
+        reply.to_plain_text().contains("may or may not"),
+        "{reply:#?}"
+    );
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "confirmed", "unknown"]);
+}
+
+#[tokio::test]
+async fn shutdown_lets_commands_finish_and_expires_pending_confirmations() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let preview = world.say(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview);
+    world
+        .sim
+        .inject(Fault::Delay(std::time::Duration::from_millis(300)), 1);
+    let slow = tokio::spawn({
+        let engine = world.engine.clone();
+        let alice = alice.clone();
+        async move { engine.handle_text(&alice, "/numbers task:demo").await }
+    });
+    // Wait until the slow command is in flight.
+    let before = world.sim.requests();
+    while world.sim.requests() == before {
+        tokio::task::yield_now().await;
+    }
+    let stopped = world.engine.shutdown().await;
+    assert!(stopped.drained, "the command in flight finished");
+    assert_eq!(stopped.expired, 1);
+    assert_eq!(slow.await.unwrap().kind, ReplyKind::Page);
+    let refused = world.say(&alice, "/numbers task:demo").await;
+    assert_eq!(refused.title, "Shutting down", "{refused:#?}");
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "expired"]);
+}
+
+#[tokio::test]
+async fn a_caller_over_the_rate_limit_is_told_so() {
+    let world = World::build(60, "rate_limit_per_minute = 3").await;
+    let alice = shell("alice");
+    for _ in 0..3 {
+        let reply = world.say(&alice, "/help").await;
+        assert_eq!(reply.kind, ReplyKind::Info);
+    }
+    let reply = world.say(&alice, "/numbers task:demo").await;
+    assert_eq!(reply.kind, ReplyKind::Refused, "{reply:#?}");
+    assert!(
+        reply
+            .to_plain_text()
+            .contains("3 commands or presses a minute")
+    );
+    // Another caller is not affected.
+    let reply = world.say(&shell("bob"), "/help").await;
+    assert_eq!(reply.kind, ReplyKind::Info);
+}
+
+#[tokio::test]
+async fn a_flood_of_page_presses_keeps_the_page_store_at_its_cap() {
+    const CAP: usize = 1_000;
+    let world = World::build_with(240, "any_task = true", |_, config| {
+        config.page_store_cap = CAP;
+    })
+    .await;
+    let alice = shell("alice");
+    // A state too large for a button (a sub-account's task, both dates): the engine keeps
+    // it under an id, and each press stores the Prev and Next of the page it shows.
+    let command = format!(
+        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
+        agent_sim::SUB_TASK_ID,
+        agent_sim::SUB_USER_ID
+    );
+    let page = world.say(&alice, &command).await;
+    assert_eq!(page.kind, ReplyKind::Page, "{page:#?}");
+    assert_eq!(world.engine.held().0, 1);
+    // Page back and forth through the task, always pressing a button of the latest reply.
+    // 10,000 presses by default; the issue's 100,000 (about a minute in release) with
+    // `FLOOD_PRESSES=100000 cargo test --release -p agent-chatops --test engine flood`.
+    let presses: usize = std::env::var("FLOOD_PRESSES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let started = std::time::Instant::now();
+    let mut current = page;
+    let mut forward = true;
+    let mut max_seen = 0;
+    for _ in 0..presses {
+        let label = if forward { "Next" } else { "Prev" };
+        let Some(button) = current.actions.iter().find(|a| a.label.contains(label)) else {
+            forward = !forward;
+            continue;
+        };
+        let data = button.data.clone();
+        current = world.engine.press(&alice, &data).await;
+        assert_eq!(current.kind, ReplyKind::Page, "{current:#?}");
+        max_seen = max_seen.max(world.engine.held().0);
+    }
+    assert_eq!(
+        max_seen, CAP,
+        "the store filled up to its cap and no further"
+    );
+    assert_eq!(world.engine.held().0, CAP);
+    println!(
+        "{presses} presses in {:.1} s; the page store peaked at {max_seen} (cap {CAP})",
+        started.elapsed().as_secs_f64()
+    );
+    // The newest states still serve their buttons.
+    let newest = current.actions.first().unwrap().data.clone();
+    assert_eq!(
+        world.engine.press(&alice, &newest).await.kind,
+        ReplyKind::Page
+    );
+}
+
+#[tokio::test]
+async fn a_stranger_is_told_only_how_to_get_access() {
+    let world = World::new().await;
+    let stranger = shell("mallory");
+    let text = world.say(&stranger, "/help").await.to_plain_text();
+    assert!(text.contains("no role here"), "{text}");
+    assert!(text.contains("shell:user:mallory"), "{text}");
+    assert!(
+        !text.contains("demo"),
+        "no task alias for strangers: {text}"
+    );
+    assert!(!text.contains("/reset"), "{text}");
+    assert!(world.engine.complete_task(&stranger, "").is_empty());
+    assert!(world.engine.complete_status(&stranger, "").is_empty());
+    assert!(!world.engine.complete_task(&shell("victor"), "").is_empty());
+}
+
+#[tokio::test]
+async fn places_and_anonymous_senders_are_refused_by_the_engine() {
+    let world = World::new().await;
+    let anonymous = Caller {
+        anonymous: true,
+        ..shell("alice")
+    };
+    let reply = world.say(&anonymous, "/numbers task:demo").await;
+    assert_eq!(reply.kind, ReplyKind::Refused, "{reply:#?}");
+    assert!(reply.to_plain_text().contains("not anonymously"));
 }

@@ -217,3 +217,92 @@ fn the_four_agent_variables_point_it_at_a_platform() {
     assert!(!stdout.contains("wrong-token"));
     platform.shutdown_blocking();
 }
+
+/// Ctrl-C or SIGTERM while a confirmed reset waits for the platform: the shell lets it finish
+/// within its grace period, writes its outcome to the audit file, and exits cleanly.
+#[test]
+fn sigterm_during_a_slow_confirmed_reset_still_writes_its_outcome() {
+    use std::io::BufRead;
+    let platform = agent_sim::spawn_blocking_runtime(agent_sim::SimConfig {
+        size: 120,
+        ..Default::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let config = dir.path().join("ops.toml");
+    std::fs::write(
+        &config,
+        format!("[chatops]\naudit_log = \"{}\"\n", audit.display()),
+    )
+    .unwrap();
+    let mut child = shell()
+        .env("AGENT_API_BASE_URL", platform.base_url())
+        .env("AGENT_API_TOKEN", platform.token())
+        .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return,
+                Ok(_) => {}
+                Err(err) => panic!("no `{needle}` from the shell: {err}"),
+            }
+        }
+    };
+    writeln!(stdin, "/reset task:{} status:busy", agent_sim::DEMO_TASK_ID).unwrap();
+    wait_for("Confirm");
+    // The platform applies the reset at once but answers only after two seconds.
+    platform.inject(
+        agent_sim::Fault::Delay(std::time::Duration::from_secs(2)),
+        1,
+    );
+    let before = platform.requests();
+    writeln!(stdin, "1").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while platform.requests() == before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reset never arrived"
+        );
+        std::thread::yield_now();
+    }
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    drop(stdin);
+    let events: Vec<String> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let value: serde_json::Value = serde_json::from_str(l).unwrap();
+            value["event"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(events, ["requested", "confirmed", "done"]);
+    platform.shutdown_blocking();
+}
