@@ -1016,7 +1016,40 @@ async fn a_stranger_is_told_only_how_to_get_access() {
 
 #[tokio::test]
 async fn places_and_anonymous_senders_are_refused_by_the_engine() {
-    let world = World::new().await;
+    let world = World::build_with(60, "", |_, config| {
+        config.places.insert(
+            Transport::Discord,
+            agent_chatops::Places {
+                allowed: Some(vec!["900".to_string()]),
+                direct_messages: false,
+            },
+        );
+    })
+    .await;
+    let in_guild = |guild: Option<&str>| Caller {
+        place: guild.map(ToString::to_string),
+        ..discord("3001", "Op", &["77"])
+    };
+    let reply = world
+        .say(&in_guild(Some("900")), "/numbers task:demo")
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Page, "{reply:#?}");
+    for (caller, what) in [
+        (in_guild(Some("901")), "another guild"),
+        (in_guild(None), "a DM"),
+    ] {
+        let reply = world.say(&caller, "/numbers task:demo").await;
+        assert_eq!(reply.kind, ReplyKind::Refused, "{what}: {reply:#?}");
+        assert!(
+            reply.to_plain_text().contains("only in the places"),
+            "{reply:#?}"
+        );
+        let reply = world.engine.help(&caller);
+        assert_eq!(reply.kind, ReplyKind::Refused, "{what}: {reply:#?}");
+    }
+    // Other transports have no such rule here.
+    let reply = world.say(&shell("alice"), "/numbers task:demo").await;
+    assert_eq!(reply.kind, ReplyKind::Page);
     let anonymous = Caller {
         anonymous: true,
         ..shell("alice")

@@ -400,6 +400,24 @@ pub fn load_file(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_engine_serves_the_configured_guild_and_dms_only_when_allowed() {
+        let env = |name: &str| match name {
+            "DISCORD_TOKEN" => Some("tok".to_string()),
+            "AGENT_API_TOKEN" => Some("t".to_string()),
+            "AGENT_USER_ID" => Some("u".to_string()),
+            "AGENT_OPS_ACTION_SECRET" => Some("0123456789abcdef!".to_string()),
+            "DISCORD_GUILD_ID" => Some("900".to_string()),
+            _ => None,
+        };
+        let settings = load("", &env, Mode::Gateway, None).unwrap();
+        let places = &settings.engine.places[&agent_chatops::Transport::Discord];
+        assert_eq!(places.allowed, Some(vec!["900".to_string()]));
+        assert!(!places.direct_messages);
+        let settings = load("[discord]\nallow_dms = true\n", &env, Mode::Gateway, None).unwrap();
+        assert!(settings.engine.places[&agent_chatops::Transport::Discord].direct_messages);
+    }
+
     use super::*;
 
     const KEY: &str = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";

@@ -156,3 +156,28 @@ async fn http_mode_serves_and_stops_on_sigterm_without_logging_tokens() {
         assert!(!stderr.contains(secret), "{secret} was logged: {stderr}");
     }
 }
+
+/// A config file whose line holds a token in bad syntax: the error names the file, the line and
+/// the key, never the line's text.
+#[test]
+fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ops.toml");
+    std::fs::write(&config, "[discord]\n\ntoken = MTAx.s3cr3t-Discord.t0ken\n").unwrap();
+    let output = Command::new(BIN)
+        .env_clear()
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{}, line 3, key `token`", config.display())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("s3cr3t") && !stderr.contains("MTAx"),
+        "{stderr}"
+    );
+}

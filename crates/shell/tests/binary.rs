@@ -306,3 +306,27 @@ fn sigterm_during_a_slow_confirmed_reset_still_writes_its_outcome() {
     assert_eq!(events, ["requested", "confirmed", "done"]);
     platform.shutdown_blocking();
 }
+
+/// A config file whose line holds a token in bad syntax: the error names the file, the line and
+/// the key, never the line's text.
+#[test]
+fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ops.toml");
+    std::fs::write(
+        &config,
+        "[api]\nuser_id = \"u-1\"\ntoken = abc.def-s3cr3t\n",
+    )
+    .unwrap();
+    let output = run(shell().arg("--config").arg(&config).arg("/help"), "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{}, line 3, key `token`", config.display())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("abc.def") && !stderr.contains("s3cr3t"),
+        "{stderr}"
+    );
+}

@@ -217,3 +217,27 @@ async fn an_unreachable_bot_api_is_a_clear_error_without_the_token() {
     );
     assert_no_token(&log);
 }
+
+/// A config file whose line holds a token in bad syntax: the error names the file, the line and
+/// the key, never the line's text.
+#[test]
+fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ops.toml");
+    std::fs::write(
+        &config,
+        "[telegram]\n# the bot\ntoken = 123456:AAsEcReT-t0ken.value\n",
+    )
+    .unwrap();
+    let out = run(&["--config", config.to_str().unwrap()], &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("{}, line 3, key `token`", config.display())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("AAsEcReT") && !stderr.contains("123456"),
+        "{stderr}"
+    );
+}
