@@ -767,10 +767,17 @@ async fn every_example_in_the_spec_is_accepted_by_the_simulator() {
 
     // Every parameter example fits its own schema.
     for (route, method) in [(LIST, "get"), (RESET, "put")] {
-        for param in spec["paths"][route][method]["parameters"].as_array().unwrap() {
+        for param in spec["paths"][route][method]["parameters"]
+            .as_array()
+            .unwrap()
+        {
             let param = common::resolved(&spec, param);
             let example = &param["example"];
-            assert!(!example.is_null(), "{route}: {} has no example", param["name"]);
+            assert!(
+                !example.is_null(),
+                "{route}: {} has no example",
+                param["name"]
+            );
             assert!(
                 common::validator(&spec, &param["schema"]).is_valid(example),
                 "{route}: the example of {} breaks its schema",
@@ -807,7 +814,10 @@ async fn every_example_in_the_spec_is_accepted_by_the_simulator() {
     let (instance, schema) = common::list_query_instance(&spec, &pairs);
     assert!(common::validator(&spec, &schema).is_valid(&instance));
     let base = sim.base_url();
-    for (task, pairs) in [(task.as_str(), pairs.clone()), (SUB_TASK_ID, [pairs, sub].concat())] {
+    for (task, pairs) in [
+        (task.as_str(), pairs.clone()),
+        (SUB_TASK_ID, [pairs, sub].concat()),
+    ] {
         let url = format!(
             "{base}/agent-api/user/{user}/task/{task}/number?{}",
             encode_query(&pairs)
@@ -832,12 +842,18 @@ async fn every_example_in_the_spec_is_accepted_by_the_simulator() {
 
     // Every response example fits the schema it illustrates.
     for (route, method) in [(LIST, "get"), (RESET, "put")] {
-        for (code, response) in spec["paths"][route][method]["responses"].as_object().unwrap() {
+        for (code, response) in spec["paths"][route][method]["responses"]
+            .as_object()
+            .unwrap()
+        {
             let response = common::resolved(&spec, response);
             let media = &response["content"]["application/json"];
             if let Some(example) = media.get("example") {
                 let valid = common::validator(&spec, &media["schema"]).is_valid(example);
-                assert!(valid, "{method} {route} {code}: the example breaks its schema");
+                assert!(
+                    valid,
+                    "{method} {route} {code}: the example breaks its schema"
+                );
             }
         }
     }
