@@ -171,8 +171,8 @@ mod tests {
     fn editing_a_description_makes_the_committed_code_stale() {
         let spec = committed_spec();
         let edited = spec.replacen(
-            "分页 / Page number, from 1.",
-            "分页 / Page number, counted from 1.",
+            "分页 / Page number, from 1 (",
+            "分页 / Page number, counted from 1 (",
             1,
         );
         assert_ne!(spec, edited, "the description to edit must exist");

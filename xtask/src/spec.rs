@@ -172,6 +172,8 @@ mod tests {
         fs::read_to_string(paths::spec()).unwrap()
     }
 
+    // The seed pages against the spec: `crate::docs` (`cargo xtask spec check-docs`) and its tests.
+
     #[test]
     fn committed_spec_is_complete() {
         assert_eq!(lint(&committed()).unwrap(), Vec::<String>::new());
@@ -179,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_missing_parameter_description_is_reported() {
-        let spec = without_line(&committed(), "description: 分页 / Page number, from 1.");
+        let spec = without_line(&committed(), "description: 分页 / Page number, from 1");
         let problems = lint(&spec).unwrap();
         assert_eq!(
             problems,
@@ -208,181 +210,6 @@ mod tests {
         assert!(lint("openapi: 3.0.3\ninfo: {}\n").is_err());
     }
 
-    /// The JSON types a schema admits (following `$ref`, `allOf`, `oneOf`), and whether it is nullable.
-    fn admitted(doc: &Value, schema: &Value) -> (Vec<String>, bool) {
-        let schema = resolve(doc, schema);
-        let mut types = Vec::new();
-        let mut nullable = schema.get("nullable") == Some(&Value::Bool(true));
-        if let Some(t) = schema.get("type").and_then(Value::as_str) {
-            types.push(t.to_string());
-        }
-        for key in ["allOf", "oneOf", "anyOf"] {
-            for inner in schema
-                .get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let (t, n) = admitted(doc, inner);
-                types.extend(t);
-                nullable |= n;
-            }
-        }
-        (types, nullable)
-    }
-
-    /// The rows `(name, type)` of the parameter tables under `heading` in a seed page, whose
-    /// flattened rows read like `per_pageint15每页个数`.
-    fn seed_table(seed: &str, heading: &str) -> Vec<(String, String)> {
-        let kinds = ["string", "int", "bool", "array", "date"];
-        let mut rows = Vec::new();
-        let mut inside = false;
-        for line in seed.lines().map(str::trim) {
-            if line == heading {
-                inside = true;
-                continue;
-            }
-            if inside && (line == "请求参数" || line == "路由参数" || line.starts_with("请求示例"))
-            {
-                break;
-            }
-            if !inside || line.starts_with("参数") {
-                continue;
-            }
-            let split = (1..line.len())
-                .filter(|&i| line.is_char_boundary(i))
-                .find_map(|i| {
-                    let (name, rest) = line.split_at(i);
-                    let name_ok = name.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-                    kinds
-                        .iter()
-                        .find(|k| name_ok && rest.starts_with(*k))
-                        .map(|k| (name.to_string(), k.to_string()))
-                });
-            rows.extend(split);
-        }
-        rows
-    }
-
-    fn seed_text(name: &str) -> String {
-        fs::read_to_string(paths::root().join("openapi/seeds").join(name)).unwrap()
-    }
-
-    fn spec_type_of_seed(kind: &str) -> &'static str {
-        match kind {
-            "int" => "integer",
-            "bool" => "boolean",
-            "array" => "array",
-            // `date` and `string` are both strings on the wire.
-            _ => "string",
-        }
-    }
-
-    fn operation_parameter<'a>(
-        doc: &'a Value,
-        route: &str,
-        method: &str,
-        name: &str,
-    ) -> Option<&'a Value> {
-        let op = &doc["paths"][route][method];
-        op["parameters"]
-            .as_array()?
-            .iter()
-            .map(|p| resolve(doc, p))
-            .find(|p| p["name"] == name)
-    }
-
-    const LIST: &str = "/agent-api/user/{user_id}/task/{task_id}/number";
-    const RESET: &str = "/agent-api/user/{user_id}/task/{task_id}/number-batch-reset";
-
-    #[test]
-    fn every_seed_parameter_is_in_the_spec_with_the_seeds_type() {
-        let doc = raw(&committed()).unwrap();
-        let list = seed_text("number-list.txt");
-        let reset = seed_text("number-batch-reset.txt");
-
-        let list_params: Vec<_> = seed_table(&list, "路由参数")
-            .into_iter()
-            .chain(seed_table(&list, "请求参数"))
-            .collect();
-        let names: Vec<&str> = list_params.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "user_id",
-                "task_id",
-                "page",
-                "per_page",
-                "encryption",
-                "sub_user_id",
-                "status",
-                "start_at",
-                "end_at"
-            ]
-        );
-        for (name, kind) in &list_params {
-            // Laravel arrays travel as `status[]`.
-            let wire_name = if kind == "array" {
-                format!("{name}[]")
-            } else {
-                name.clone()
-            };
-            let param = operation_parameter(&doc, LIST, "get", &wire_name)
-                .unwrap_or_else(|| panic!("list: no parameter `{wire_name}`"));
-            let (types, _) = admitted(&doc, &param["schema"]);
-            assert_eq!(types, [spec_type_of_seed(kind)], "list parameter `{name}`");
-        }
-
-        let route: Vec<_> = seed_table(&reset, "路由参数");
-        assert_eq!(route.len(), 2);
-        for (name, kind) in &route {
-            let param = operation_parameter(&doc, RESET, "put", name).unwrap();
-            assert_eq!(
-                admitted(&doc, &param["schema"]).0,
-                [spec_type_of_seed(kind)]
-            );
-        }
-        let body = seed_table(&reset, "请求参数");
-        let names: Vec<&str> = body.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "keyword",
-                "phones",
-                "start_at",
-                "end_at",
-                "status",
-                "encryption",
-                "sub_user_id"
-            ]
-        );
-        let props = &doc["components"]["schemas"]["BatchResetRequest"]["properties"];
-        for (name, kind) in &body {
-            let prop = props
-                .get(name)
-                .unwrap_or_else(|| panic!("reset body: no `{name}`"));
-            assert_eq!(
-                admitted(&doc, prop).0,
-                [spec_type_of_seed(kind)],
-                "reset body `{name}`"
-            );
-        }
-        // Array items: statuses are integers 0..12, phones are strings.
-        let status_items = &doc["components"]["schemas"]["CallStatus"];
-        assert_eq!(status_items["type"], "integer");
-        assert_eq!(status_items["enum"].as_array().unwrap().len(), 13);
-        assert_eq!(props["phones"]["items"]["type"], "string");
-    }
-
-    /// Follows `$ref` and a single-entry `allOf` to the schema that has the structure.
-    fn follow<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-        let schema = resolve(doc, schema);
-        match schema.get("allOf").and_then(Value::as_array) {
-            Some(all) if all.len() == 1 => follow(doc, &all[0]),
-            _ => schema,
-        }
-    }
-
     /// The spec without the line that holds `text`.
     fn without_line(spec: &str, text: &str) -> String {
         let mut found = false;
@@ -396,70 +223,5 @@ mod tests {
             .collect();
         assert!(found, "`{text}` is not in the spec");
         kept.join("\n") + "\n"
-    }
-
-    /// Checks every field of an example value against a schema, recursively.
-    fn check_example(doc: &Value, schema: &Value, example: &Value, at: &str) {
-        let (types, nullable) = admitted(doc, schema);
-        let fits = match example {
-            Value::Null => nullable,
-            Value::Bool(_) => types.iter().any(|t| t == "boolean"),
-            Value::Number(n) => types
-                .iter()
-                .any(|t| t == "integer" || (t == "number" && n.is_f64())),
-            Value::String(_) => types.iter().any(|t| t == "string"),
-            Value::Array(items) => {
-                let schema = follow(doc, schema);
-                for (i, item) in items.iter().enumerate() {
-                    check_example(doc, &schema["items"], item, &format!("{at}[{i}]"));
-                }
-                types.iter().any(|t| t == "array")
-            }
-            Value::Object(fields) => {
-                let schema = follow(doc, schema);
-                for (name, value) in fields {
-                    let prop = schema["properties"]
-                        .get(name)
-                        .unwrap_or_else(|| panic!("{at}.{name} is not in the spec"));
-                    check_example(doc, prop, value, &format!("{at}.{name}"));
-                }
-                types.iter().any(|t| t == "object")
-            }
-        };
-        assert!(
-            fits,
-            "{at}: the example {example} does not fit the spec's {types:?} (nullable: {nullable})"
-        );
-    }
-
-    #[test]
-    fn every_seed_response_field_is_in_the_spec_with_its_type() {
-        let doc = raw(&committed()).unwrap();
-        let fixtures = paths::root().join("crates/agent-api/tests/fixtures");
-        let read = |name: &str| -> Value {
-            serde_json::from_str(&fs::read_to_string(fixtures.join(name)).unwrap()).unwrap()
-        };
-        let schemas = &doc["components"]["schemas"];
-        let list = read("number-list.response.json");
-        check_example(&doc, &schemas["NumberListResponse"], &list, "list");
-        assert_eq!(list["data"][0].as_object().unwrap().len(), 20);
-        let required = schemas["NumberRecord"]["required"].as_array().unwrap();
-        assert_eq!(
-            required.len(),
-            20,
-            "every field of the seed's record is required"
-        );
-        check_example(
-            &doc,
-            &schemas["BatchResetRequest"],
-            &read("number-batch-reset.request.json"),
-            "reset body",
-        );
-        check_example(
-            &doc,
-            &schemas["Envelope"],
-            &read("number-batch-reset.response.json"),
-            "reset answer",
-        );
     }
 }

@@ -62,6 +62,37 @@ pub enum ConnectError {
 ///
 /// TLS is rustls with the ring provider. The token is a sensitive header value, so neither the
 /// client's `Debug` output nor reqwest's logs show it.
+///
+/// Against the simulator (`agent-sim`), as the examples do:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use agent_api::{ClientOptions, connect, types::CallStatus};
+///
+/// let sim = agent_sim::start(agent_sim::SimConfig { size: 40, ..Default::default() }).await?;
+/// let client = connect(sim.base_url(), sim.token().to_string().into(), &ClientOptions::default())?;
+/// let page = client
+///     .list_numbers()
+///     .user_id(agent_sim::DEMO_USER_ID)
+///     .task_id(agent_sim::DEMO_TASK_ID)
+///     .page(1u32)
+///     .status(vec![CallStatus::try_from(8)?])
+///     .send()
+///     .await?
+///     .into_inner();
+/// assert_eq!(page.code, 200); // the envelope: check it, a failure may come with HTTP 200
+/// assert!(page.data.iter().all(|n| *n.status == 8));
+/// # Ok(()) }
+/// ```
+///
+/// A token an HTTP header cannot carry is refused before anything is sent:
+///
+/// ```
+/// use agent_api::{ClientOptions, ConnectError, connect};
+/// let refused = connect("https://ai.api.longlonglong.cn", "".to_string().into(), &ClientOptions::default());
+/// assert!(matches!(refused, Err(ConnectError::InvalidToken(_))));
+/// ```
 pub fn connect(
     base_url: &str,
     token: SecretString,
@@ -109,6 +140,15 @@ pub fn ensure_crypto_provider() {
 
 /// Checks a base URL (absolute, http or https, no query) and drops trailing slashes (generated
 /// paths start with `/`).
+///
+/// ```
+/// use agent_api::normalize_base_url;
+/// assert_eq!(normalize_base_url("https://ai.api.longlonglong.cn/")?, "https://ai.api.longlonglong.cn");
+/// assert_eq!(normalize_base_url("http://10.0.0.5:8080/api//")?, "http://10.0.0.5:8080/api");
+/// assert!(normalize_base_url("ftp://example.com").is_err());
+/// assert!(normalize_base_url("ai.api.longlonglong.cn").is_err());
+/// # Ok::<(), agent_api::ConnectError>(())
+/// ```
 pub fn normalize_base_url(url: &str) -> Result<String, ConnectError> {
     let invalid = |reason: &str| ConnectError::InvalidBaseUrl {
         url: url.to_string(),

@@ -1374,7 +1374,7 @@ Arguments:
 - `task_id`: 任务 id / Id of the call task.
 - `encryption`: 是否加密号码(开启接口加密后有效) / Whether numbers are encrypted (only effective once API encryption is enabled). Sent as `1`/`0`.
 - `end_at`: 创建时间筛选参数(结束) / Upper bound of the number's creation time, China time (UTC+8).
-- `page`: 分页 / Page number, from 1.
+- `page`: 分页 / Page number, from 1 (Laravel's paginator reads a missing page as 1).
 - `per_page`: 每页个数 / Numbers per page (default 15; the platform documents no maximum).
 - `start_at`: 创建时间筛选参数(开始) / Lower bound of the number's creation time, China time (UTC+8).
 - `status`: 筛选状态参数 / Filter by call status (0..12). Laravel reads arrays as `status[]=0&status[]=2`;
@@ -1443,7 +1443,7 @@ pub mod builder {
         task_id: Result<::std::string::String, String>,
         encryption: Result<Option<crate::wire::QueryBool>, String>,
         end_at: Result<Option<crate::wire::PlatformDateTime>, String>,
-        page: Result<::std::num::NonZeroU32, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
         per_page: Result<Option<::std::num::NonZeroU32>, String>,
         start_at: Result<Option<crate::wire::PlatformDateTime>, String>,
         status: Result<Option<::std::vec::Vec<types::CallStatus>>, String>,
@@ -1457,7 +1457,7 @@ pub mod builder {
                 task_id: Err("task_id was not initialized".to_string()),
                 encryption: Ok(None),
                 end_at: Ok(None),
-                page: Err("page was not initialized".to_string()),
+                page: Ok(None),
                 per_page: Ok(None),
                 start_at: Ok(None),
                 status: Ok(None),
@@ -1520,6 +1520,7 @@ pub mod builder {
         {
             self.page = value
                 .try_into()
+                .map(Some)
                 .map_err(|_| {
                     "conversion to `:: std :: num :: NonZeroU32` for page failed"
                         .to_string()

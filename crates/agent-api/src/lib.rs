@@ -25,6 +25,14 @@
 //! println!("{} numbers", page.meta.as_ref().map_or(0, |m| m.total.get()));
 //! # Ok(()) }
 //! ```
+//!
+//! Runnable examples (on an in-process simulator unless `AGENT_API_TOKEN`, `AGENT_USER_ID` and
+//! `AGENT_TASK_ID` name a real platform): `cargo run -p agent-api --example api_list_page`,
+//! `--example api_stream_filter -- 3 4 6 8` (every number of those statuses to stdout) and
+//! `--example api_reset -- 8` (a preview, then the reset). `agent-core` has the same three on its
+//! retrying facade (`core_list_page`, `core_stream_filter`, `core_reset`).
+
+#![warn(missing_docs)]
 
 mod connect;
 mod hooks;

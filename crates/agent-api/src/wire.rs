@@ -17,6 +17,15 @@ use serde::{Deserialize, Serialize, Serializer};
 
 /// A date and time as the platform writes and reads it: `2020-07-28 14:37:30`, China time
 /// (UTC+8) with no zone in the text.
+///
+/// ```
+/// use agent_api::wire::PlatformDateTime;
+/// let at: PlatformDateTime = "2020-07-28 14:37:30".parse()?;
+/// assert_eq!(at.to_string(), "2020-07-28 14:37:30");
+/// assert_eq!(serde_json::to_string(&at)?, r#""2020-07-28 14:37:30""#);
+/// assert!("2020-07-28T14:37:30+08:00".parse::<PlatformDateTime>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlatformDateTime(DateTime);
 
@@ -144,6 +153,13 @@ impl<'de> Deserialize<'de> for PlatformDateTime {
 }
 
 /// A boolean in a query string, sent as `1` or `0`.
+///
+/// ```
+/// use agent_api::wire::QueryBool;
+/// assert_eq!(QueryBool(true).to_string(), "1");
+/// assert_eq!(serde_json::to_string(&QueryBool::from(false))?, "0");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct QueryBool(pub bool);
 
@@ -224,6 +240,14 @@ impl Visitor<'_> for FlagVisitor {
 }
 
 /// A non-negative integer that may arrive as a JSON number or as a string of digits.
+///
+/// ```
+/// use agent_api::wire::LenientInt;
+/// let per_page: LenientInt = serde_json::from_str(r#""15""#)?;
+/// assert_eq!(per_page.get(), 15);
+/// assert_eq!(serde_json::from_str::<LenientInt>("15")?, per_page);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct LenientInt(pub u64);
 

@@ -1,127 +1,17 @@
 //! A snapshot of the generated client's public surface: every public type, field and method of
 //! `src/generated.rs` with its signature. A change to the spec or to the generator settings that
-//! changes what users call shows up here, reviewable, beside the regenerated code.
+//! changes what users call shows up here, reviewable, beside the regenerated code. The walker is
+//! the xtask's (`cargo xtask spec diff` compares two specs' surfaces with it).
 #![allow(clippy::unwrap_used)] // tests may panic
 
-use std::fmt::Write;
-
-use quote::ToTokens;
-
-/// Token text made readable: `:: std :: string :: String` → `::std::string::String`.
-fn tidy(tokens: impl ToTokens) -> String {
-    let text = tokens.to_token_stream().to_string();
-    let mut out = text
-        .replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace(" < ", "<")
-        .replace(" <", "<")
-        .replace("< ", "<")
-        .replace(" : ", ": ")
-        .replace("{ ", "{")
-        .replace(" }", "}")
-        .replace(" >", ">")
-        .replace(" ,", ",")
-        .replace("& ", "&")
-        .replace("' a", "'a");
-    if out.starts_with(" ") {
-        out = out.trim_start().to_string();
-    }
-    out
-}
-
-fn is_pub(vis: &syn::Visibility) -> bool {
-    matches!(vis, syn::Visibility::Public(_))
-}
-
-fn signature(sig: &syn::Signature) -> String {
-    let inputs: Vec<String> = sig.inputs.iter().map(tidy).collect();
-    let output = match &sig.output {
-        syn::ReturnType::Default => String::new(),
-        syn::ReturnType::Type(_, ty) => format!(" -> {}", tidy(ty)),
-    };
-    let asyncness = if sig.asyncness.is_some() {
-        "async "
-    } else {
-        ""
-    };
-    let bounds = match &sig.generics.where_clause {
-        Some(clause) => format!(" {}", tidy(clause)),
-        None => String::new(),
-    };
-    format!(
-        "{asyncness}fn {}{}({}){output}{bounds}",
-        sig.ident,
-        tidy(&sig.generics),
-        inputs.join(", ")
-    )
-}
-
-fn walk(items: &[syn::Item], path: &str, out: &mut String) {
-    for item in items {
-        match item {
-            syn::Item::Mod(m) if is_pub(&m.vis) => {
-                let inner = format!("{path}{}::", m.ident);
-                if let Some((_, items)) = &m.content {
-                    walk(items, &inner, out);
-                }
-            }
-            syn::Item::Struct(s) if is_pub(&s.vis) => {
-                writeln!(out, "struct {path}{}{}", s.ident, tidy(&s.generics)).unwrap();
-                for field in &s.fields {
-                    if is_pub(&field.vis) {
-                        let name = field
-                            .ident
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default();
-                        writeln!(out, "    {name}: {}", tidy(&field.ty)).unwrap();
-                    }
-                }
-            }
-            syn::Item::Enum(e) if is_pub(&e.vis) => {
-                writeln!(out, "enum {path}{}", e.ident).unwrap();
-            }
-            syn::Item::Use(u) if is_pub(&u.vis) => {
-                writeln!(out, "use {path}{}", tidy(&u.tree)).unwrap();
-            }
-            syn::Item::Impl(imp) => {
-                let target = tidy(&imp.self_ty);
-                let scope = if path.is_empty() {
-                    "crate"
-                } else {
-                    path.trim_end_matches("::")
-                };
-                let header = match &imp.trait_ {
-                    Some((tr, _)) => format!("impl {} for {target} (in {scope})", tidy(tr)),
-                    None => format!("impl {target} (in {scope})"),
-                };
-                let methods: Vec<String> = imp
-                    .items
-                    .iter()
-                    .filter_map(|i| match i {
-                        syn::ImplItem::Fn(f) if imp.trait_.is_some() || is_pub(&f.vis) => {
-                            Some(signature(&f.sig))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                writeln!(out, "{header}").unwrap();
-                for method in methods {
-                    writeln!(out, "    {method}").unwrap();
-                }
-            }
-            _ => {}
-        }
-    }
-}
+#[path = "../../../xtask/src/surface.rs"]
+mod surface;
 
 #[test]
 fn generated_public_surface() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/generated.rs");
     let source = std::fs::read_to_string(path).unwrap();
-    let file = syn::parse_file(&source).unwrap();
-    let mut surface = String::new();
-    walk(&file.items, "", &mut surface);
+    let surface = surface::surface(&source).unwrap();
     assert!(surface.contains("fn list_numbers(&self)"));
     assert!(surface.contains("fn batch_reset_numbers(&self)"));
     insta::assert_snapshot!(surface);

@@ -26,12 +26,13 @@
 //! - Invalid input gets HTTP 422 `{code: 422, status: "error", message, data: [], errors:
 //!   {field: [..]}}` with Laravel's messages: a status outside 0..12, a bad date, `end_at`
 //!   before `start_at`, `end_at` without `start_at` on a reset, `page < 1`, `per_page` outside
-//!   1..=1000, a body that is not a JSON object, a body field of the wrong JSON type (`null`
-//!   included: the spec makes none nullable). Nothing is changed by a refused request.
+//!   1..=1000, no body at all (the spec requires one), a body that is not a JSON object, a body
+//!   field of the wrong JSON type (`null` included: the spec makes none nullable). Nothing is
+//!   changed by a refused request.
 //! - A reset puts every number matching the filters (`phones`: exact after trimming; `keyword`:
 //!   a substring of the number; `status`; the creation-time range; all ANDed) back to status 0
 //!   (等待呼叫) with its call fields null, and answers the documentation's envelope
-//!   `{"code":200,"status":"success","message":"批量重置号码成功"}`. **An empty body (or `{}`)
+//!   `{"code":200,"status":"success","message":"批量重置号码成功"}`. **An empty object `{}`
 //!   resets the whole task**, as the platform would: the simulator is not safer than the
 //!   platform, so the bots' own guards are what tests prove.
 //!

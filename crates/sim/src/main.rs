@@ -12,7 +12,7 @@ use clap::Parser;
     name = "agent-sim",
     version,
     about = "A local stand-in of the platform's agent-api: number list and batch reset, with seeded data and injectable faults",
-    after_help = "Endpoints:\n  GET  /agent-api/user/{user_id}/task/{task_id}/number?page=1&per_page=15&status[]=2\n  PUT  /agent-api/user/{user_id}/task/{task_id}/number-batch-reset   (JSON body; an empty body resets the whole task)\n\nThe seeded users and tasks are printed at start. per_page is at most 1000; booleans in a query are 1/0.\nFault rates are shares of API requests (0.0-1.0), drawn reproducibly from --fault-seed.\nLogs go to stderr (RUST_LOG=debug for more); the banner goes to stdout."
+    after_help = "Endpoints:\n  GET  /agent-api/user/{user_id}/task/{task_id}/number?page=1&per_page=15&status[]=2\n  PUT  /agent-api/user/{user_id}/task/{task_id}/number-batch-reset   (JSON body, required; `{}` resets the whole task)\n\nThe seeded users and tasks are printed at start. per_page is at most 1000; booleans in a query are 1/0.\nFault rates are shares of API requests (0.0-1.0), drawn reproducibly from --fault-seed.\nLogs go to stderr (RUST_LOG=debug for more); the banner goes to stdout."
 )]
 struct Args {
     /// Port to listen on.

@@ -367,15 +367,18 @@ fn array_field<'a>(
 
 /// Reads and validates a reset body.
 ///
-/// An empty body (nothing, or only blanks) and `{}` have no filter: they reset the whole task, as
-/// the platform would. Anything else must be a JSON object whose fields have the spec's types:
+/// The spec requires a body: none at all (nothing, or only blanks) is refused with a 422, so a
+/// client that forgets the body never resets the whole task by accident. `{}` has no filter and
+/// resets the whole task, as the platform would. A body must be a JSON object whose fields have
+/// the spec's types:
 /// `keyword`, `sub_user_id`, `start_at`, `end_at` strings (dates as in [`parse_date`], `end_at`
 /// only with `start_at`), `phones` an array of strings, `status` an array of codes 0..12,
 /// `encryption` a JSON boolean. Unknown fields are ignored.
 pub fn reset_body(body: &[u8]) -> Result<ResetQuery, Invalid> {
     let mut invalid = Invalid::default();
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(ResetQuery::default());
+        invalid.add("body", "The request body is required.".to_string());
+        return Err(invalid);
     }
     let object = match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => object,
@@ -588,8 +591,6 @@ mod tests {
         assert_eq!(q.filters.statuses, vec![0, 2]);
         assert_eq!(q.phones, vec!["13934373090"]);
         assert_eq!(q.keyword.as_deref(), Some("139"));
-        assert_eq!(reset_body(b"").unwrap(), ResetQuery::default());
-        assert_eq!(reset_body(b" \n").unwrap(), ResetQuery::default());
         assert_eq!(reset_body(b"{}").unwrap(), ResetQuery::default());
         let refused = |body: &[u8], field: &str| {
             let err = reset_body(body).unwrap_err();
@@ -608,6 +609,8 @@ mod tests {
         refused(b"{\"status\": [\"2\"]}", "status.0");
         refused(b"{\"status\": [2.5]}", "status.0");
         refused(b"{\"status\": 2}", "status");
+        refused(b"", "body");
+        refused(b" \n", "body");
         refused(b"[1]", "body");
         refused(b"null", "body");
         refused(b"{\"status\": ", "body");

@@ -221,14 +221,23 @@ async fn phones_and_keyword_combine_with_and() {
 }
 
 #[tokio::test]
-async fn an_empty_body_resets_the_whole_task_as_the_platform_would() {
+async fn no_body_is_refused_and_an_empty_object_resets_the_whole_task() {
     let (sim, _client) = sim(200).await;
-    assert!(sim.snapshot(DEMO_TASK_ID).iter().any(|r| *r.status != 0));
+    let before = sim.snapshot(DEMO_TASK_ID);
+    assert!(before.iter().any(|r| *r.status != 0));
     let url = format!(
         "{}/agent-api/user/{DEMO_USER_ID}/task/{DEMO_TASK_ID}/number-batch-reset",
         sim.base_url()
     );
+    // No body at all: the spec requires one, so it is refused and nothing changes.
     let (status, _, body) = common::send(reqwest::Method::PUT, &url, Some(sim.token()), None).await;
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&body));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["errors"]["body"][0], "The request body is required.");
+    assert!(sim.snapshot(DEMO_TASK_ID) == before);
+    // `{}`: no filter, the whole task, as the platform would.
+    let (status, _, body) =
+        common::send(reqwest::Method::PUT, &url, Some(sim.token()), Some("{}")).await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert!(sim.snapshot(DEMO_TASK_ID).iter().all(|r| *r.status == 0));
     // Other tasks are untouched.

@@ -83,6 +83,11 @@ pub fn validator(spec: &Value, schema: &Value) -> jsonschema::Validator {
     jsonschema::validator_for(&root).unwrap()
 }
 
+/// A `$ref` followed (parameters, responses), or the value itself.
+pub fn resolved<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
+    resolve(spec, value)
+}
+
 fn resolve<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(reference) => spec.pointer(reference.trim_start_matches('#')).unwrap(),
@@ -170,18 +175,14 @@ fn schema_type<'a>(spec: &'a Value, schema: &'a Value) -> &'a str {
     resolve(spec, schema)["type"].as_str().unwrap_or("")
 }
 
-/// How a query value stands for a value of the parameter's schema type: integers are JSON
-/// numbers (text that is not one stays a string, which the schema refuses), `QueryBool`s are
-/// the documented `1`/`0`, strings are themselves.
+/// How a query value stands for a value of the parameter's schema type: integers (query
+/// booleans included: the spec says the wire carries `1`/`0`) are JSON numbers (text that is not
+/// one stays a string, which the schema refuses), strings are themselves. Nothing else is
+/// interpreted: the spec alone says what the wire may carry.
 fn query_value(spec: &Value, schema: &Value, text: &str) -> Value {
     match schema_type(spec, schema) {
         "integer" | "number" => match serde_json::from_str::<Value>(text) {
             Ok(number @ Value::Number(_)) => number,
-            _ => Value::String(text.to_string()),
-        },
-        "boolean" => match text {
-            "1" => Value::Bool(true),
-            "0" => Value::Bool(false),
             _ => Value::String(text.to_string()),
         },
         _ => Value::String(text.to_string()),
@@ -191,11 +192,12 @@ fn query_value(spec: &Value, schema: &Value, text: &str) -> Value {
 /// The query parameters of the list operation as the spec sees a query given as `(key, value)`
 /// pairs (not yet encoded): `status[]` collects its values into an array; another key given as
 /// `key[]` is an array, which no scalar schema accepts; a repeated plain key keeps the last.
-/// Returns the instance and a JSON Schema of it (`required` left out: the simulator defaults
-/// `page` to 1 on purpose).
+/// Returns the instance and a JSON Schema of it: the parameters' schemas as properties, the
+/// required ones as `required`.
 pub fn list_query_instance(spec: &Value, pairs: &[(String, String)]) -> (Value, Value) {
     let mut instance = Map::new();
     let mut properties = Map::new();
+    let mut required = Vec::new();
     for name in [
         "page",
         "per_page",
@@ -205,10 +207,11 @@ pub fn list_query_instance(spec: &Value, pairs: &[(String, String)]) -> (Value, 
         "start_at",
         "end_at",
     ] {
-        properties.insert(
-            name.to_string(),
-            parameter(spec, LIST, "get", name)["schema"].clone(),
-        );
+        let param = parameter(spec, LIST, "get", name);
+        properties.insert(name.to_string(), param["schema"].clone());
+        if param["required"] == Value::Bool(true) {
+            required.push(Value::from(name));
+        }
     }
     for (key, value) in pairs {
         let param_name = if key == "status[]" {
@@ -236,7 +239,7 @@ pub fn list_query_instance(spec: &Value, pairs: &[(String, String)]) -> (Value, 
             instance.insert(key.clone(), query_value(spec, schema, value));
         }
     }
-    let schema = json!({ "type": "object", "properties": properties });
+    let schema = json!({ "type": "object", "properties": properties, "required": required });
     (Value::Object(instance), schema)
 }
 
