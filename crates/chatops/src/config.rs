@@ -61,6 +61,8 @@ pub struct EngineConfig {
     pub preview_deadline: Duration,
     /// On shutdown, how long commands in flight may take to finish.
     pub shutdown_grace: Duration,
+    /// How often long work (a preview that scans the task) reports its progress.
+    pub progress_every: Duration,
     /// The most page states kept for buttons (the oldest go first).
     pub page_store_cap: usize,
     /// The most filters whose counts are cached (the oldest go first).
@@ -279,6 +281,7 @@ impl EngineConfig {
             },
             preview_deadline,
             shutdown_grace,
+            progress_every: Duration::from_secs(2),
             page_store_cap: 10_000,
             summary_cache_cap: 1_000,
             places: BTreeMap::new(),

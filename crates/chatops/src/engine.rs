@@ -44,6 +44,20 @@ impl Timings {
     }
 }
 
+/// How far long work is, for transports that show it (an edited message, a progress bar).
+#[derive(Debug, Clone)]
+pub struct ProgressUpdate {
+    /// Done so far (numbers scanned).
+    pub done: u64,
+    /// Out of.
+    pub total: u64,
+    /// The progress as a reply, already through the outbound rule.
+    pub reply: Reply,
+}
+
+/// Where long work reports its progress, about every `progress_every`.
+pub type Progress = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
+
 /// What [`Engine::shutdown`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shutdown {
@@ -189,6 +203,38 @@ impl Engine {
 
     /// Answers a parsed command and says where the time went.
     pub async fn handle_timed(&self, caller: &Caller, invocation: Invocation) -> (Reply, Timings) {
+        self.run(caller, invocation, None).await
+    }
+
+    /// Answers a parsed command, reporting the progress of long work to `progress`.
+    pub async fn handle_with_progress(
+        &self,
+        caller: &Caller,
+        invocation: Invocation,
+        progress: Progress,
+    ) -> Reply {
+        self.run(caller, invocation, Some(progress)).await.0
+    }
+
+    /// Answers a command line, reporting the progress of long work to `progress`.
+    pub async fn handle_text_with_progress(
+        &self,
+        caller: &Caller,
+        text: &str,
+        progress: Progress,
+    ) -> Reply {
+        match command::parse(text) {
+            Ok(invocation) => self.run(caller, invocation, Some(progress)).await.0,
+            Err(_) => self.handle_text(caller, text).await,
+        }
+    }
+
+    async fn run(
+        &self,
+        caller: &Caller,
+        invocation: Invocation,
+        progress: Option<Progress>,
+    ) -> (Reply, Timings) {
         let started = Instant::now();
         let mut upstream = Duration::ZERO;
         let mut outbound = self.outbound(caller);
@@ -198,6 +244,16 @@ impl Engine {
             }
         }
         let lang = self.lang_for(caller);
+        // Progress replies leave the engine too: through the same rule.
+        let progress = progress.map(|sink| {
+            let outbound = outbound.clone();
+            Arc::new(move |update: ProgressUpdate| {
+                sink(ProgressUpdate {
+                    reply: outbound.reply(update.reply),
+                    ..update
+                });
+            }) as Progress
+        });
         let reply = match self.admit(caller, lang) {
             Err(refusal) => *refusal,
             Ok(_in_flight) => {
@@ -209,8 +265,14 @@ impl Engine {
                             .await
                     }
                     CommandName::Reset => {
-                        self.reset_command(caller, &invocation, lang, &mut upstream)
-                            .await
+                        self.reset_command(
+                            caller,
+                            &invocation,
+                            lang,
+                            &mut upstream,
+                            progress.as_ref(),
+                        )
+                        .await
                     }
                 }
             }

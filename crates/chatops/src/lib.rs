@@ -28,7 +28,7 @@ pub mod token;
 pub use access::{Access, Caller, Role, Transport};
 pub use command::{CommandName, Invocation, OptionKey, ParseError, parse};
 pub use config::{ChatopsSection, EngineConfig, EngineConfigError, Places};
-pub use engine::{Clock, Engine, Shutdown, Timings};
+pub use engine::{Clock, Engine, Progress, ProgressUpdate, Shutdown, Timings};
 pub use i18n::Lang;
 pub use outbound::Outbound;
 pub use reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};

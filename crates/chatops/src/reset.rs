@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use crate::access::{Caller, Role};
 use crate::audit::AuditEvent;
 use crate::command::{Invocation, OptionKey};
-use crate::engine::{Engine, random_id};
+use crate::engine::{Engine, Progress, ProgressUpdate, random_id};
 use crate::i18n::Lang;
 use crate::reply::{Action, ActionStyle, Reply, ReplyKind};
 use crate::state::PendingReset;
@@ -24,6 +24,7 @@ impl Engine {
         invocation: &Invocation,
         lang: Lang,
         upstream: &mut Duration,
+        progress: Option<&Progress>,
     ) -> Reply {
         let (task, label) = match self.authorize_task(caller, invocation, Role::Operator, lang) {
             Ok(task) => task,
@@ -37,7 +38,32 @@ impl Engine {
         // A preview that scans the task (phones, keyword) has a deadline; a partial count is
         // never offered for confirmation.
         let deadline = self.config().preview_deadline;
-        let preview = tokio::time::timeout(deadline, self.client().reset_preview(&filter)).await;
+        let every = self.config().progress_every;
+        let mut last_report = Instant::now();
+        let report = |scanned: u64, total: u64| {
+            if let Some(sink) = progress
+                && last_report.elapsed() >= every
+            {
+                last_report = Instant::now();
+                sink(ProgressUpdate {
+                    done: scanned,
+                    total,
+                    reply: Reply::new(
+                        ReplyKind::Info,
+                        lang.pick("Counting the numbers to reset…", "正在统计待重置的号码…"),
+                    )
+                    .line(match lang {
+                        Lang::En => format!("Task {label}: {scanned} of {total} numbers checked."),
+                        Lang::Zh => format!("任务 {label}：已检查 {scanned} / {total} 个号码。"),
+                    }),
+                });
+            }
+        };
+        let preview = tokio::time::timeout(
+            deadline,
+            self.client().reset_preview_with_progress(&filter, report),
+        )
+        .await;
         *upstream += started.elapsed();
         let preview = match preview {
             Ok(Ok(preview)) => preview,

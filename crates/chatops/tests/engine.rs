@@ -1058,3 +1058,54 @@ async fn places_and_anonymous_senders_are_refused_by_the_engine() {
     assert_eq!(reply.kind, ReplyKind::Refused, "{reply:#?}");
     assert!(reply.to_plain_text().contains("not anonymously"));
 }
+
+#[tokio::test]
+async fn a_scanning_preview_reports_progress_and_offers_confirm_only_when_complete() {
+    let world = World::build_with(600, "", |_, config| {
+        config.progress_every = std::time::Duration::ZERO;
+    })
+    .await;
+    let updates = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink: agent_chatops::Progress = Arc::new({
+        let updates = updates.clone();
+        move |update: agent_chatops::ProgressUpdate| updates.lock().unwrap().push(update)
+    });
+    let reply = world
+        .engine
+        .handle_text_with_progress(&shell("alice"), "/reset task:demo keyword:139", sink)
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Preview, "{reply:#?}");
+    let updates = updates.lock().unwrap();
+    assert!(!updates.is_empty());
+    let last = updates.last().unwrap();
+    assert_eq!(last.done, 600);
+    assert_eq!(last.total, 600);
+    assert!(
+        last.reply
+            .to_plain_text()
+            .contains("600 of 600 numbers checked"),
+        "{:#?}",
+        last.reply
+    );
+    assert!(updates.windows(2).all(|w| w[0].done <= w[1].done));
+}
+
+#[tokio::test]
+async fn a_scanning_preview_past_its_deadline_offers_no_confirm() {
+    let world = World::build_with(600, "", |_, config| {
+        config.preview_deadline = std::time::Duration::from_secs(1);
+    })
+    .await;
+    // Every request takes longer than the whole deadline.
+    world.sim.set_faults(agent_sim::Faults {
+        latency: agent_sim::Latency::Fixed(std::time::Duration::from_millis(1500)),
+        ..Default::default()
+    });
+    let reply = world
+        .say(&shell("alice"), "/reset task:demo keyword:139")
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Error, "{reply:#?}");
+    assert_eq!(reply.title, "The preview took too long");
+    assert!(reply.actions.is_empty(), "no Confirm on a partial count");
+    assert!(world.audit().is_empty(), "nothing requested");
+}

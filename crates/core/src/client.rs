@@ -322,15 +322,30 @@ impl AgentClient {
     /// phones or keyword (the list endpoint takes neither); otherwise streams the numbers that
     /// match the rest and applies phones and keyword locally.
     pub async fn reset_preview(&self, filter: &ResetFilter) -> Result<StatusSummary, Error> {
+        self.reset_preview_with_progress(filter, |_, _| {}).await
+    }
+
+    /// [`AgentClient::reset_preview`], calling `progress(scanned, total)` after each number
+    /// read when the task has to be scanned (a filter by phones or keyword), so long previews
+    /// can report how far they are.
+    pub async fn reset_preview_with_progress(
+        &self,
+        filter: &ResetFilter,
+        mut progress: impl FnMut(u64, u64) + Send,
+    ) -> Result<StatusSummary, Error> {
         filter.check()?;
         let list = filter.to_list_filter();
         if filter.countable_by_listing() {
             return self.summary(&list).await;
         }
+        let total = self.count(&list).await?;
         let mut summary = StatusSummary::default();
+        let mut scanned = 0u64;
         let mut numbers = self.stream(&list);
         while let Some(record) = numbers.next().await {
             let record = record?;
+            scanned = scanned.saturating_add(1);
+            progress(scanned, total.max(scanned));
             if filter.matches(&record) {
                 summary.add(CallStatus::from_wire(&record.status), 1);
             }

@@ -61,6 +61,8 @@ pub struct Pending {
     target: Target,
     lang: Lang,
     work: JoinHandle<Reply>,
+    /// The engine's progress of long work, shown by editing the deferred response.
+    progress: Option<tokio::sync::mpsc::UnboundedReceiver<Reply>>,
 }
 
 /// How a [`Pending`] ended.
@@ -248,9 +250,22 @@ impl Bot {
             return Response::now(first_answer(&reply, Target::Command));
         }
         let engine = self.engine.clone();
-        let work = tokio::spawn(async move { engine.handle(&caller, invocation).await });
-        self.within_budget(work, Target::Command, &command.token, lang)
-            .await
+        let (progress_tx, progress) = tokio::sync::mpsc::unbounded_channel();
+        let sink: agent_chatops::Progress = std::sync::Arc::new(move |update| {
+            // The receiver is gone once the answer was given without deferring.
+            let _ = progress_tx.send(update.reply);
+        });
+        let work =
+            tokio::spawn(
+                async move { engine.handle_with_progress(&caller, invocation, sink).await },
+            );
+        let mut response = self
+            .within_budget(work, Target::Command, &command.token, lang)
+            .await;
+        if let Some(pending) = &mut response.pending {
+            pending.progress = Some(progress);
+        }
+        response
     }
 
     async fn press(&self, component: &ComponentInteraction) -> Response {
@@ -296,6 +311,7 @@ impl Bot {
                         target,
                         lang,
                         work,
+                        progress: None,
                     }),
                 }
             }
@@ -363,8 +379,28 @@ impl Pending {
     /// Waits for the engine, then edits the original response; a private result goes to an
     /// ephemeral follow-up instead (a deferred command's public placeholder is deleted; a pressed
     /// message stays as it was).
-    pub async fn finish(self, http: &Http) -> Result<Delivered, BotError> {
-        let reply = match tokio::time::timeout(TOKEN_LIFETIME, self.work).await {
+    pub async fn finish(mut self, http: &Http) -> Result<Delivered, BotError> {
+        let token = self.token.clone();
+        let progress = self.progress.take();
+        let work = async {
+            let mut work = self.work;
+            let Some(mut progress) = progress else {
+                return work.await;
+            };
+            // Until the answer is ready, each progress update replaces the deferred "thinking".
+            loop {
+                tokio::select! {
+                    done = &mut work => return done,
+                    Some(update) = progress.recv() => {
+                        let edit = render(&update).edit();
+                        if let Err(err) = http.edit_original_interaction_response(&token, &edit, Vec::new()).await {
+                            tracing::warn!(%err, "cannot show progress");
+                        }
+                    }
+                }
+            }
+        };
+        let reply = match tokio::time::timeout(TOKEN_LIFETIME, work).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(err)) => {
                 tracing::error!(%err, "the engine task failed");

@@ -1,6 +1,6 @@
 //! One terminal session: commands and numbered presses in, rendered replies out.
 
-use agent_chatops::{Action, Caller, Engine, ReplyKind};
+use agent_chatops::{Action, Caller, Engine, Progress, ProgressUpdate, ReplyKind};
 
 use crate::render::render;
 
@@ -68,7 +68,26 @@ impl Session {
                     failed: true,
                 };
             }
-            _ => self.engine.handle_text(&self.caller, line).await,
+            _ => {
+                // Long work (a preview that scans the task) shows a bar on stderr; it hides
+                // itself when stderr is not a terminal.
+                let bar = indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::stderr(),
+                );
+                let shown = bar.clone();
+                let progress: Progress = std::sync::Arc::new(move |update: ProgressUpdate| {
+                    shown.set_length(update.total);
+                    shown.set_position(update.done);
+                    shown.set_message(update.reply.title);
+                });
+                let reply = self
+                    .engine
+                    .handle_text_with_progress(&self.caller, line, progress)
+                    .await;
+                bar.finish_and_clear();
+                reply
+            }
         };
         let failed = matches!(reply.kind, ReplyKind::Error | ReplyKind::Refused);
         // A refused press or bad input keeps the previous choices usable.

@@ -99,10 +99,52 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
         anonymous: msg.sender_chat.is_some(),
         ..caller_for(from, Some(msg.chat.id))
     };
+    // Long work (a preview that scans the task) reports progress: one message, edited.
+    let (progress_tx, mut progress) =
+        tokio::sync::mpsc::unbounded_channel::<agent_chatops::Reply>();
+    let shower = tokio::spawn({
+        let bot = bot.clone();
+        let chat = msg.chat.id;
+        async move {
+            let mut shown: Option<MessageId> = None;
+            while let Some(update) = progress.recv().await {
+                let text = render::html(&update);
+                match shown {
+                    None => {
+                        shown = bot
+                            .send_message(chat, text)
+                            .parse_mode(ParseMode::Html)
+                            .await
+                            .ok()
+                            .map(|m| m.id);
+                    }
+                    Some(id) => {
+                        let _ = bot
+                            .edit_message_text(chat, id, text)
+                            .parse_mode(ParseMode::Html)
+                            .await;
+                    }
+                }
+            }
+            shown
+        }
+    });
+    let sink: agent_chatops::Progress = Arc::new(move |update| {
+        let _ = progress_tx.send(update.reply);
+    });
     let reply = {
         let _permit = state.permits.acquire().await.ok();
-        state.engine.handle_text(&caller, text).await
+        state
+            .engine
+            .handle_text_with_progress(&caller, text, sink)
+            .await
     };
+    // The progress message gives way to the answer.
+    if let Ok(Some(shown)) = shower.await
+        && let Err(err) = bot.delete_message(msg.chat.id, shown).await
+    {
+        state.log_error("deleteMessage", &err);
+    }
     tracing::info!(
         user = %caller.identity(),
         chat = msg.chat.id.0,
