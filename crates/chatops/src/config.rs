@@ -10,7 +10,12 @@
 //! audit_log = "agent-ops-audit.jsonl"
 //! secret = "…"               # signs buttons; prefer AGENT_OPS_ACTION_SECRET; share it between replicas
 //! operators = ["discord:role:123", "telegram:user:42", "shell:alice"]
-//! viewers = ["telegram:chat:-100123", "discord:*"]
+//! viewers = ["telegram:chat:-100123", "discord:role:456"]
+//! any_task = false           # only the aliases' tasks (and their ids)
+//! sub_accounts = []          # what sub: may name
+//! rate_limit_per_minute = 30 # commands and presses per caller (0: no limit)
+//! preview_deadline_secs = 60 # a preview that scans the task gives up after this
+//! shutdown_grace_secs = 10   # on SIGTERM, how long commands in flight may finish
 //!
 //! [chatops.tasks]            # aliases, so nobody types UUIDs
 //! demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
