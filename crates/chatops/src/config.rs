@@ -152,18 +152,17 @@ fn invalid(setting: &str, reason: impl ToString) -> EngineConfigError {
     }
 }
 
-/// A fresh random secret, for a single process that nobody configured.
-pub fn random_secret() -> SecretString {
+/// A fresh random secret, for a single process that nobody configured; an error when the
+/// system has no secure randomness (never a weaker fallback).
+pub fn random_secret() -> Result<SecretString, EngineConfigError> {
     let mut bytes = [0u8; 32];
-    let rng = ring::rand::SystemRandom::new();
-    if ring::rand::SecureRandom::fill(&rng, &mut bytes).is_err() {
-        // No system randomness: fall back to the clock and the process id. Still unguessable
-        // enough for a throw-away demo, and the bots require a configured secret anyway.
-        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
-        let digest = ring::digest::digest(&ring::digest::SHA256, seed.as_bytes());
-        bytes.copy_from_slice(digest.as_ref());
-    }
-    SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| {
+        invalid(
+            "AGENT_OPS_ACTION_SECRET",
+            "not set, and the system has no secure randomness to make one: set it",
+        )
+    })?;
+    Ok(SecretString::from(hex::encode(bytes)))
 }
 
 impl EngineConfig {
@@ -207,7 +206,7 @@ impl EngineConfig {
                     tracing::warn!(
                         "no AGENT_OPS_ACTION_SECRET: buttons are signed with a random key and stop working after a restart or on another replica"
                     );
-                    random_secret()
+                    random_secret()?
                 }
             },
         };

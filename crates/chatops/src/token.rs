@@ -131,16 +131,13 @@ fn uuid_bytes(id: &str) -> Option<[u8; 16]> {
         return None;
     }
     let mut out = [0u8; 16];
-    for (i, pair) in hex.chunks(2).enumerate() {
-        let s = std::str::from_utf8(pair).ok()?;
-        out[i] = u8::from_str_radix(s, 16).ok()?;
-    }
+    hex::decode_to_slice(&hex, &mut out).ok()?;
     Some(out)
 }
 
 /// Compares in time that does not depend on where the bytes differ.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
 }
 
 struct Reader<'a> {
@@ -187,7 +184,7 @@ impl Reader<'_> {
         let tag = self.byte()?;
         if tag == 0 {
             let b = self.take(16)?;
-            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            let hex = hex::encode(b);
             Ok(format!(
                 "{}-{}-{}-{}-{}",
                 &hex[0..8],

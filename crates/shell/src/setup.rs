@@ -138,7 +138,7 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
     }
     // One process, one terminal: a fresh signing key is all the shell needs.
     if section.secret.is_none() && (sources.env)("AGENT_OPS_ACTION_SECRET").is_none() {
-        section.secret = Some(agent_chatops::config::random_secret());
+        section.secret = Some(agent_chatops::config::random_secret()?);
     }
     let engine_config = EngineConfig::resolve(section, |name| (sources.env)(name))?;
     if !engine_config.tasks.is_empty() {
