@@ -87,25 +87,54 @@ async fn dropping_the_stream_cancels_the_pages_still_in_flight() {
         c.settings.concurrency = 4;
         c.settings.http.max_in_flight = Some(4);
     });
+    // A run in which this machine was too slow to drop the stream while pages were in flight
+    // proves nothing: it is tried again with a longer latency.
+    let mut latency = Duration::from_millis(150);
+    for _ in 0..6 {
+        if drop_while_in_flight(&sim, &client, latency).await {
+            return;
+        }
+        latency *= 2;
+    }
+    panic!("the stream was never dropped while pages were in flight");
+}
+
+/// Streams with `latency` at the platform, drops the stream while pages 5 to 8 are there and
+/// pages 9 and 10 wait for a slot, and checks that nothing more is asked for. False when the
+/// drop came too late to tell (an answer of pages 5 to 8 may have freed a slot before it).
+async fn drop_while_in_flight(sim: &SimHandle, client: &AgentClient, latency: Duration) -> bool {
     sim.set_faults(agent_sim::Faults {
-        latency: agent_sim::Latency::Fixed(Duration::from_millis(150)),
+        latency: agent_sim::Latency::Fixed(latency),
         ..agent_sim::Faults::default()
     });
     let before = sim.requests();
+    let started = Instant::now();
     let mut stream = client.stream(&ListFilter::new(demo()));
     assert!(stream.next().await.unwrap().is_ok());
-    // Pages 5 to 8 are now asked for, and the next ones wait for a slot: the slots free up when
-    // the answers come, 150 ms later. Drop the stream in between.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Pages 1 to 4 come back no earlier than `latency` after the start, and pages 5 to 8, asked
+    // for then, no earlier than twice that: until then no slot is free for page 9.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.requests() - before < 8 {
+        assert!(
+            Instant::now() < deadline,
+            "pages 5 to 8 are never asked for"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     drop(stream);
     let at_drop = sim.requests() - before;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = sim.requests() - before;
-    assert!(at_drop <= 8, "{at_drop} requests before the drop");
+    if started.elapsed() >= latency * 2 {
+        return false;
+    }
+    assert_eq!(at_drop, 8, "pages 9 and 10 wait for a slot");
+    // A fetch that outlived the stream would ask for page 9 as soon as pages 5 to 8 come back.
+    tokio::time::sleep(latency * 4).await;
     assert_eq!(
-        after, at_drop,
+        sim.requests() - before,
+        at_drop,
         "no page is asked for after the stream is dropped"
     );
+    true
 }
 
 #[tokio::test]
@@ -276,8 +305,12 @@ async fn each_fault_class_maps_to_its_typed_error() {
     );
 }
 
-#[tokio::test]
+// On a paused clock: the only waits are the client's timers, so the times below are what the
+// client chose to wait, however busy the machine is.
+#[tokio::test(start_paused = true)]
 async fn a_retry_after_beyond_the_budget_ends_the_retries_at_once() {
+    use tokio::time::Instant;
+
     let (sim, client) = world(20).await;
     let client_budget = client_for(sim.base_url(), sim.token(), |c| {
         c.settings.retry.budget = Duration::from_secs(2)
@@ -298,7 +331,11 @@ async fn a_retry_after_beyond_the_budget_ends_the_retries_at_once() {
         matches!(err, Error::Http { status: 429, retry_after: Some(d), .. } if d == Duration::from_secs(30)),
         "{err:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "no wait for a Retry-After beyond the budget: {:?}",
+        started.elapsed()
+    );
     sim.inject(
         Fault::RateLimited {
             retry_after_secs: 1,
@@ -349,8 +386,11 @@ async fn timeouts_and_refused_connections() {
     );
 }
 
-#[tokio::test]
+// On a paused clock: the elapsed time is the client's own backoff, however busy the machine is.
+#[tokio::test(start_paused = true)]
 async fn a_reset_is_retried_only_when_it_surely_did_not_reach_the_server() {
+    use tokio::time::Instant;
+
     let (sim, client) = world(100).await;
     let busy = || ResetFilter::new(demo()).statuses([CallStatus::Busy].into_iter().collect());
 
@@ -411,7 +451,11 @@ async fn a_reset_is_retried_only_when_it_surely_did_not_reach_the_server() {
         matches!(err, Error::Transport { connect: true, .. }),
         "{err:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "short backoffs, not the 10 s budget: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

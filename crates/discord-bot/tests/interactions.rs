@@ -310,15 +310,13 @@ async fn a_slow_upstream_is_deferred_within_3_s_then_the_original_is_edited() {
         ))
         .await;
     assert_eq!(status, 200);
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "answered after {elapsed:?}"
-    );
+    // A deferral, not the page: the bot answered while the 4-second work was still running
+    // (how soon is proved on a paused clock by `the_deferral_comes_at_the_budget_not_later`).
+    assert_eq!(answer["type"], 5, "a deferral: {answer}");
     assert!(
         elapsed >= Duration::from_millis(1900),
         "deferred only after the budget: {elapsed:?}"
     );
-    assert_eq!(answer["type"], 5, "a deferral: {answer}");
     assert!(!ephemeral(&answer["data"]), "the page will be public");
 
     let edit = world
@@ -340,6 +338,38 @@ async fn a_slow_upstream_is_deferred_within_3_s_then_the_original_is_edited() {
     assert_eq!(world.fake.calls().len(), 1, "{:?}", world.fake.calls());
 }
 
+/// On a paused clock the only waits are timers, so the deferral's time is the bot's own choice,
+/// however busy the machine is: exactly its budget, well within Discord's 3 seconds.
+#[tokio::test(start_paused = true)]
+async fn the_deferral_comes_at_the_budget_not_later() {
+    let sim = agent_sim::start(agent_sim::SimConfig {
+        size: 50,
+        ..agent_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let budget = Duration::from_secs(2);
+    let bot = discord_bot::Bot::new(engine_on(&sim), budget);
+    // The page and the count requests of /numbers each wait a minute.
+    sim.inject(Fault::Delay(Duration::from_secs(60)), 2);
+    let interaction: serenity::model::application::Interaction = serde_json::from_value(command(
+        &alice(),
+        "numbers",
+        &[("task", json!("demo")), ("status", json!("busy"))],
+    ))
+    .unwrap();
+    let started = tokio::time::Instant::now();
+    let response = bot.respond(&interaction).await;
+    let elapsed = started.elapsed();
+    let answer = serde_json::to_value(&response.initial).unwrap();
+    assert_eq!(answer["type"], 5, "a deferral: {answer}");
+    assert!(response.pending.is_some(), "the work goes on");
+    assert!(
+        elapsed >= budget && elapsed < budget + Duration::from_millis(100),
+        "deferred after {elapsed:?}, the budget is {budget:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_slow_confirmation_is_acknowledged_then_the_message_is_edited() {
     let world = World::new().await;
@@ -353,12 +383,9 @@ async fn a_slow_confirmation_is_acknowledged_then_the_message_is_edited() {
         .await;
     let confirm = button(&preview, "Confirm");
     world.sim.inject(Fault::Delay(Duration::from_secs(4)), 1);
-    let (status, answer, elapsed) = world.post(&press(&alice(), &confirm)).await;
+    let (status, answer, _) = world.post(&press(&alice(), &confirm)).await;
     assert_eq!(status, 200);
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "answered after {elapsed:?}"
-    );
+    // A deferred update, not the outcome: the bot answered while the reset was still running.
     assert_eq!(
         answer,
         json!({"type": 6, "data": null}),
@@ -387,7 +414,7 @@ async fn a_slow_failure_goes_to_an_ephemeral_follow_up() {
         error_rate: 1.0,
         ..Faults::default()
     });
-    let (status, answer, elapsed) = world
+    let (status, answer, _) = world
         .post(&command(
             &alice(),
             "numbers",
@@ -395,11 +422,8 @@ async fn a_slow_failure_goes_to_an_ephemeral_follow_up() {
         ))
         .await;
     assert_eq!(status, 200);
-    assert!(
-        elapsed < Duration::from_secs(3),
-        "answered after {elapsed:?}"
-    );
-    assert_eq!(answer["type"], 5);
+    // A deferral, not the failure: the bot answered while the failing retries still ran.
+    assert_eq!(answer["type"], 5, "{answer}");
     let followup = world
         .fake
         .wait_for(Duration::from_secs(15), |c| c.method == "POST")
@@ -623,8 +647,16 @@ async fn the_sweeper_forgets_expired_confirmations_on_its_own() {
 
     // Past the confirmation's lifetime, the sweeper (not a command) forgets it.
     offset.store(3600, Ordering::SeqCst);
+    assert_eq!(engine.pending_resets(), 1);
     let sweeper = discord_bot::spawn_sweeper(engine.clone(), Duration::from_millis(20));
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while engine.pending_resets() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweeper never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     sweeper.abort();
     assert_eq!(engine.sweep_expired(), 0, "already swept");
     let confirm = button(&preview, "Confirm");
