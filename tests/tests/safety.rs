@@ -380,21 +380,24 @@ fn page_body(meta: &str) -> String {
     page(&[record("1", "null", PHONE)], meta)
 }
 
-#[tokio::test]
-async fn typed_phones_and_keywords_are_masked_in_replies_and_audit() {
+/// An engine on the simulator (`size` numbers), its audit file in `audit` when given.
+async fn engine_on_sim(
+    size: usize,
+    audit: Option<&std::path::Path>,
+) -> (agent_sim::SimHandle, Engine) {
     let sim = agent_sim::start(agent_sim::SimConfig {
-        size: 300,
+        size,
         ..Default::default()
     })
     .await
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.jsonl");
+    let audit = audit
+        .map(|path| format!("audit_log = \"{}\"\n", path.display()))
+        .unwrap_or_default();
     let file = ConfigFile::parse(
         None,
         format!(
-            "[chatops]\nsecret = \"safety-secret-0123456789\"\noperators = [\"*\"]\naudit_log = \"{}\"\n[chatops.tasks]\ndemo = \"{}\"\n",
-            audit.display(),
+            "[chatops]\nsecret = \"safety-secret-0123456789\"\noperators = [\"*\"]\n{audit}[chatops.tasks]\ndemo = \"{}\"\n",
             agent_sim::DEMO_TASK_ID
         ),
     )
@@ -403,6 +406,14 @@ async fn typed_phones_and_keywords_are_masked_in_replies_and_audit() {
         ApiConfig::resolve(agent_core::config::api_section(&file).unwrap(), sim.env()).unwrap();
     let config = EngineConfig::resolve(EngineConfig::section(&file).unwrap(), |_| None).unwrap();
     let engine = Engine::new(AgentClient::new(&api).unwrap(), config);
+    (sim, engine)
+}
+
+#[tokio::test]
+async fn typed_phones_and_keywords_are_masked_in_replies_and_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (sim, engine) = engine_on_sim(300, Some(&audit)).await;
 
     // The keyword a user typed is masked in the reply ...
     let reply = engine
@@ -458,24 +469,7 @@ async fn typed_phones_and_keywords_are_masked_in_replies_and_audit() {
 
 #[tokio::test]
 async fn a_whole_task_reset_by_another_name_needs_all() {
-    let sim = agent_sim::start(agent_sim::SimConfig {
-        size: 200,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let file = ConfigFile::parse(
-        None,
-        format!(
-            "[chatops]\nsecret = \"safety-secret-0123456789\"\noperators = [\"*\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
-            agent_sim::DEMO_TASK_ID
-        ),
-    )
-    .unwrap();
-    let api =
-        ApiConfig::resolve(agent_core::config::api_section(&file).unwrap(), sim.env()).unwrap();
-    let config = EngineConfig::resolve(EngineConfig::section(&file).unwrap(), |_| None).unwrap();
-    let engine = Engine::new(AgentClient::new(&api).unwrap(), config);
+    let (_sim, engine) = engine_on_sim(200, None).await;
     for command in [
         "/reset task:demo status:all",
         "/reset task:demo status:0,1,2,3,4,5,6,7,8,9,10,11,12",
