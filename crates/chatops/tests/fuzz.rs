@@ -155,9 +155,10 @@ fn the_parser_and_the_masking_step_never_panic_and_leave_no_phone() {
                 longest_digit_run(&kept) < 7,
                 "input {n} (seed {seed}): {text:?} masked as {masked:?}"
             );
+            let left = mobiles(&kept);
             for mobile in mobiles(&text) {
                 assert!(
-                    !digits_only(&kept).contains(&mobile),
+                    !left.contains(&mobile),
                     "input {n} (seed {seed}): {mobile} of {text:?} shows in {masked:?}"
                 );
             }
@@ -174,10 +175,6 @@ fn longest_digit_run(text: &str) -> usize {
         .map(str::len)
         .max()
         .unwrap_or(0)
-}
-
-fn digits_only(text: &str) -> String {
-    text.chars().filter(char::is_ascii_digit).collect()
 }
 
 /// The mobiles written in `text` as 11 digits with at most single spaces or dashes between
