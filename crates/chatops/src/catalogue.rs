@@ -83,7 +83,7 @@ pub enum OptionKind {
     /// A whole number, at least `min` when given.
     Integer {
         /// The smallest value accepted.
-        min: Option<i64>,
+        min: Option<u32>,
     },
     /// A flag: present or not (`all`), no value.
     Flag,
@@ -108,7 +108,7 @@ pub enum Completion {
     None,
     /// Suggestions from the engine as the user types (Discord's autocomplete).
     Autocomplete,
-    /// A fixed list: `(value, label)`.
+    /// A fixed list of values of a text option: `(value, label)`.
     Choices(&'static [(&'static str, Text)]),
 }
 
@@ -525,6 +525,10 @@ mod tests {
             }
             assert!(spec.name.len() <= 32 && spec.name.chars().all(|c| c.is_ascii_lowercase()));
             assert!(spec.name_zh.chars().count() <= 32);
+            if let Completion::Choices(choices) = spec.completion {
+                assert_eq!(spec.kind, OptionKind::Text, "choices are for text options");
+                assert!(!choices.is_empty() && choices.len() <= 25);
+            }
             for lang in [Lang::En, Lang::Zh] {
                 assert!(spec.description.get(lang).chars().count() <= 100);
             }
