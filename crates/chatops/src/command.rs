@@ -9,101 +9,12 @@
 //! Options are `key:value` (or `key=value`), in any order; a value with spaces is quoted
 //! (`from:"2020-07-28 10:00"`). A first bare word is the task (`/numbers demo`). Discord maps its
 //! typed options straight onto [`Invocation`], skipping the text.
+//!
+//! Which commands and options exist, their spellings and which command takes which option come
+//! from the [catalogue](crate::catalogue).
 
-use std::fmt;
-
-/// The commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CommandName {
-    /// A page of a task's numbers.
-    Numbers,
-    /// Reset numbers, after a preview and a confirmation.
-    Reset,
-    /// What the bot understands.
-    Help,
-}
-
-impl CommandName {
-    /// The command as typed, without the slash.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Numbers => "numbers",
-            Self::Reset => "reset",
-            Self::Help => "help",
-        }
-    }
-
-    /// The options the command takes.
-    pub const fn options(self) -> &'static [OptionKey] {
-        use OptionKey::*;
-        match self {
-            Self::Numbers => &[Task, Status, From, To, Page, Sub],
-            Self::Reset => &[Task, Status, Phones, Keyword, From, To, Sub, All],
-            Self::Help => &[],
-        }
-    }
-}
-
-impl fmt::Display for CommandName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "/{}", self.as_str())
-    }
-}
-
-/// The options of the grammar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum OptionKey {
-    /// `task:` — an alias from the configuration or a task id.
-    Task,
-    /// `status:` — statuses and groups.
-    Status,
-    /// `from:` — creation time, lower bound.
-    From,
-    /// `to:` — creation time, upper bound.
-    To,
-    /// `page:` — page number.
-    Page,
-    /// `sub:` — sub-account id.
-    Sub,
-    /// `phones:` — phones to reset.
-    Phones,
-    /// `keyword:` — text the number contains.
-    Keyword,
-    /// `all` — reset the whole task (a flag, no value).
-    All,
-}
-
-impl OptionKey {
-    /// The key as typed.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Task => "task",
-            Self::Status => "status",
-            Self::From => "from",
-            Self::To => "to",
-            Self::Page => "page",
-            Self::Sub => "sub",
-            Self::Phones => "phones",
-            Self::Keyword => "keyword",
-            Self::All => "all",
-        }
-    }
-
-    fn parse(key: &str) -> Option<Self> {
-        Some(match key.to_ascii_lowercase().as_str() {
-            "task" | "t" => Self::Task,
-            "status" | "statuses" | "s" => Self::Status,
-            "from" | "start" | "since" | "start_at" => Self::From,
-            "to" | "end" | "until" | "end_at" => Self::To,
-            "page" | "p" => Self::Page,
-            "sub" | "sub_user" | "sub_user_id" | "subaccount" => Self::Sub,
-            "phones" | "phone" => Self::Phones,
-            "keyword" | "kw" => Self::Keyword,
-            "all" => Self::All,
-            _ => return None,
-        })
-    }
-}
+use crate::catalogue::OptionKind;
+pub use crate::catalogue::{CommandName, OptionKey};
 
 /// A command with its options, as typed or as mapped from a transport's typed options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,10 +60,10 @@ impl Invocation {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     /// Nothing, or not a command.
-    #[error("not a command: `{0}`; try /numbers, /reset or /help")]
+    #[error("not a command: `{0}`; try {hint}", hint = crate::catalogue::command_hint())]
     NotACommand(String),
     /// An unknown command.
-    #[error("unknown command `/{0}`; try /numbers, /reset or /help")]
+    #[error("unknown command `/{0}`; try {hint}", hint = crate::catalogue::command_hint())]
     UnknownCommand(String),
     /// An unknown option.
     #[error("unknown option `{key}` for {command}; it takes {accepted}")]
@@ -230,17 +141,21 @@ pub fn parse(text: &str) -> Result<Invocation, ParseError> {
     };
     let head = head.strip_prefix('/').unwrap_or(head);
     let head = head.split_once('@').map_or(head, |(name, _bot)| name);
-    let name = match head.to_ascii_lowercase().as_str() {
-        "numbers" | "number" | "list" | "ls" => CommandName::Numbers,
-        "reset" => CommandName::Reset,
-        "help" | "start" | "?" => CommandName::Help,
-        "" => return Err(ParseError::NotACommand(text.chars().take(40).collect())),
-        other => return Err(ParseError::UnknownCommand(other.chars().take(40).collect())),
+    let name = match CommandName::parse(head) {
+        Some(name) => name,
+        None if head.is_empty() => {
+            return Err(ParseError::NotACommand(text.chars().take(40).collect()));
+        }
+        None => {
+            return Err(ParseError::UnknownCommand(
+                head.to_ascii_lowercase().chars().take(40).collect(),
+            ));
+        }
     };
+    let spec = name.spec();
     let accepted = || {
-        name.options()
-            .iter()
-            .map(|k| k.as_str())
+        spec.option_specs()
+            .map(|option| option.name)
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -253,27 +168,29 @@ pub fn parse(text: &str) -> Result<Invocation, ParseError> {
             Some((key, value)) => (key, Some(value)),
             None => (word.as_str(), None),
         };
-        let option = match OptionKey::parse(key) {
-            Some(option) if name.options().contains(&option) => option,
-            Some(_) | None if value.is_some() || name == CommandName::Help => {
+        let option = match spec.option(key) {
+            Some(option) => option,
+            None if value.is_some() || spec.options.is_empty() => {
                 return Err(ParseError::UnknownOption {
                     command: name,
                     key: key.chars().take(40).collect(),
                     accepted: accepted(),
                 });
             }
-            // A first bare word names the task.
-            _ if i == 0 && name.options().contains(&OptionKey::Task) => {
-                invocation.options.push((OptionKey::Task, word.clone()));
-                continue;
-            }
-            _ => return Err(ParseError::Unexpected(word.chars().take(40).collect())),
+            // A first bare word names the positional option (the task).
+            None => match spec.positional() {
+                Some(positional) if i == 0 => {
+                    invocation.options.push((positional, word.clone()));
+                    continue;
+                }
+                _ => return Err(ParseError::Unexpected(word.chars().take(40).collect())),
+            },
         };
         if invocation.get(option).is_some() {
             return Err(ParseError::Duplicate(option.as_str()));
         }
-        let value = match (option, value) {
-            (OptionKey::All, value) => value.unwrap_or_default(),
+        let value = match (option.spec().kind, value) {
+            (OptionKind::Flag, value) => value.unwrap_or_default(),
             (_, Some(value)) if !value.trim().is_empty() => value.trim().to_string(),
             _ => return Err(ParseError::MissingValue(option.as_str())),
         };

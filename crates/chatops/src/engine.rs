@@ -449,14 +449,21 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        if let Some(refusal) = self.refuse_unless(caller, Role::Viewer, lang) {
+        // A page belongs to `/numbers`: it needs that command's role.
+        if let Some(refusal) = self.refuse_unless(caller, CommandName::Numbers, lang) {
             return refusal;
         }
         self.show_page(state, lang, upstream).await
     }
 
-    /// The refusal reply when the caller lacks `role`.
-    pub(crate) fn refuse_unless(&self, caller: &Caller, role: Role, lang: Lang) -> Option<Reply> {
+    /// The refusal reply when the caller lacks the role `command` needs (from the catalogue).
+    pub(crate) fn refuse_unless(
+        &self,
+        caller: &Caller,
+        command: CommandName,
+        lang: Lang,
+    ) -> Option<Reply> {
+        let role = command.role()?;
         if self.inner.config.access.allows(caller, role) {
             return None;
         }
@@ -480,16 +487,16 @@ impl Engine {
         Some(Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(text))
     }
 
-    /// What every command checks first: the caller's role, then the task it names (or the
-    /// chat's default). Returns `(task id, label)`, or the refusal or error to answer.
+    /// What every command checks first: the role the catalogue says it needs, then the task it
+    /// names (or the chat's default). Returns `(task id, label)`, or the refusal or error to
+    /// answer.
     pub(crate) fn authorize_task(
         &self,
         caller: &Caller,
         invocation: &Invocation,
-        role: Role,
         lang: Lang,
     ) -> Result<(String, String), Box<Reply>> {
-        if let Some(refusal) = self.refuse_unless(caller, role, lang) {
+        if let Some(refusal) = self.refuse_unless(caller, invocation.name, lang) {
             return Err(Box::new(refusal));
         }
         self.resolve_task(
@@ -753,32 +760,48 @@ impl Engine {
             ReplyKind::Info,
             lang.pick("agent-ops: what I understand", "agent-ops 使用说明"),
         );
-        let lines = match lang {
-            Lang::En => vec![
-                "/numbers task:<task> [status:<list>] [from:<time>] [to:<time>] [page:<n>] [sub:<sub-account>]".to_string(),
-                "    a page of the task's numbers, with counts per status".to_string(),
-                "/reset task:<task> [status:<list>] [phones:<list>] [keyword:<k>] [from:..] [to:..] [all]".to_string(),
-                "    previews, then after your confirmation puts the numbers back to waiting; without a filter, say `all`".to_string(),
-                "/help  this text".to_string(),
-                format!("Tasks: {}", if aliases.is_empty() { "(no aliases; use task ids)".to_string() } else { aliases.join(", ") }),
+        // The command lines come from the catalogue: a usage line, then what it does.
+        let mut lines: Vec<String> = crate::catalogue::COMMANDS
+            .iter()
+            .flat_map(|spec| [spec.usage(lang), format!("    {}", spec.help.get(lang))])
+            .collect();
+        lines.extend(match lang {
+            Lang::En => [
+                format!(
+                    "Tasks: {}",
+                    if aliases.is_empty() {
+                        "(no aliases; use task ids)".to_string()
+                    } else {
+                        aliases.join(", ")
+                    }
+                ),
                 format!("Statuses: {}", statuses.join(", ")),
                 format!("Groups: {}", groups.join("; ")),
                 format!("Times: {}", agent_core::time::ACCEPTED_TIMES),
                 format!("You are {} (role: {role}).", caller.identity()),
             ],
-            Lang::Zh => vec![
-                "/numbers task:<任务> [status:<状态列表>] [from:<时间>] [to:<时间>] [page:<页码>] [sub:<子账户>]".to_string(),
-                "    查看任务号码（分页），并按状态计数".to_string(),
-                "/reset task:<任务> [status:<状态列表>] [phones:<号码列表>] [keyword:<关键词>] [from:..] [to:..] [all]".to_string(),
-                "    先预览，确认后将号码恢复为等待呼叫；不带筛选条件时须明确写 all".to_string(),
-                "/help  本说明".to_string(),
-                format!("任务：{}", if aliases.is_empty() { "（未配置别名，请使用任务 id）".to_string() } else { aliases.join("、") }),
+            Lang::Zh => [
+                format!(
+                    "任务：{}",
+                    if aliases.is_empty() {
+                        "（未配置别名，请使用任务 id）".to_string()
+                    } else {
+                        aliases.join("、")
+                    }
+                ),
                 format!("状态：{}", statuses.join("，")),
-                format!("分组：{}", StatusGroup::ALL.iter().map(|g| format!("{} {}", g.name(), g.name_zh())).collect::<Vec<_>>().join("，")),
+                format!(
+                    "分组：{}",
+                    StatusGroup::ALL
+                        .iter()
+                        .map(|g| format!("{} {}", g.name(), g.name_zh()))
+                        .collect::<Vec<_>>()
+                        .join("，")
+                ),
                 format!("时间格式：{}", agent_core::time::ACCEPTED_TIMES),
                 format!("你是 {}（角色：{role}）。", caller.identity()),
             ],
-        };
+        });
         reply.lines = lines;
         // It names the caller's role: for their eyes only, in every transport.
         reply.private = true;

@@ -3,6 +3,8 @@
 //! [`Caller`] and a command line or [`Invocation`], hand it to the [`Engine`], and render the
 //! [`Reply`] it returns; a pressed button hands back its [`Action::data`] to [`Engine::press`].
 //!
+//! - [`catalogue`]: every command and option declared once, in English and Chinese, with the role
+//!   it needs; the grammar, `/help`, Telegram's menu and Discord's registration derive from it;
 //! - [`command`]: the one grammar (`/numbers task:demo status:busy page:2`);
 //! - [`reply`]: the transport-neutral reply model and its plain-text rendering;
 //! - [`token`]: actions signed with HMAC, within Telegram's 64 bytes and Discord's 100 characters;
@@ -13,6 +15,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod catalogue;
 pub mod command;
 pub mod config;
 mod engine;
@@ -26,6 +29,7 @@ pub mod text;
 pub mod token;
 
 pub use access::{Access, Caller, Role, Transport};
+pub use catalogue::{CommandSpec, OptionSpec};
 pub use command::{CommandName, Invocation, OptionKey, ParseError, parse};
 pub use config::{ChatopsSection, EngineConfig, EngineConfigError, Places};
 pub use engine::{Clock, Engine, Progress, ProgressUpdate, Shutdown, Timings};

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use agent_core::{ListFilter, PageNumber, StatusSet, StatusSummary, TimeRange, mask_number};
 
-use crate::access::{Caller, Role};
+use crate::access::Caller;
 use crate::command::{Invocation, OptionKey};
 use crate::engine::{Engine, random_id};
 use crate::i18n::Lang;
@@ -26,7 +26,7 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        let (task, _label) = match self.authorize_task(caller, invocation, Role::Viewer, lang) {
+        let (task, _label) = match self.authorize_task(caller, invocation, lang) {
             Ok(task) => task,
             Err(reply) => return *reply,
         };

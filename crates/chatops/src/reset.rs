@@ -7,9 +7,9 @@ use agent_core::phone::parse_phone_list;
 use agent_core::{FilterError, ResetFilter, StatusSet, TimeRange};
 use jiff::tz::TimeZone;
 
-use crate::access::{Caller, Role};
+use crate::access::Caller;
 use crate::audit::AuditEvent;
-use crate::command::{Invocation, OptionKey};
+use crate::command::{CommandName, Invocation, OptionKey};
 use crate::engine::{Engine, Progress, ProgressUpdate, random_id};
 use crate::i18n::Lang;
 use crate::reply::{Action, ActionStyle, Reply, ReplyKind};
@@ -26,7 +26,7 @@ impl Engine {
         upstream: &mut Duration,
         progress: Option<&Progress>,
     ) -> Reply {
-        let (task, label) = match self.authorize_task(caller, invocation, Role::Operator, lang) {
+        let (task, label) = match self.authorize_task(caller, invocation, lang) {
             Ok(task) => task,
             Err(reply) => return *reply,
         };
@@ -254,7 +254,7 @@ impl Engine {
                 Lang::Zh => format!("只有发起人 {} 可以确认此重置。", pending.requester.name),
             });
         }
-        if let Some(refusal) = self.refuse_unless(caller, Role::Operator, lang) {
+        if let Some(refusal) = self.refuse_unless(caller, CommandName::Reset, lang) {
             return refusal;
         }
         // Single use: whoever takes it runs it.

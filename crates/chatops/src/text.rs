@@ -14,6 +14,21 @@ pub fn describe_filter(
     sub: Option<&str>,
     lang: Lang,
 ) -> String {
+    let parts = filter_parts(statuses, range, sub, lang);
+    if parts.is_empty() {
+        lang.pick("all numbers", "全部号码").to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// The words of each part of a filter that is set; none when nothing narrows it.
+fn filter_parts(
+    statuses: StatusSet,
+    range: TimeRange,
+    sub: Option<&str>,
+    lang: Lang,
+) -> Vec<String> {
     let mut parts = Vec::new();
     if !statuses.is_empty() {
         let names: Vec<&str> = match agent_core::StatusGroup::ALL
@@ -46,11 +61,7 @@ pub fn describe_filter(
     if let Some(sub) = sub {
         parts.push(format!("{}={sub}", lang.pick("sub", "子账户")));
     }
-    if parts.is_empty() {
-        lang.pick("all numbers", "全部号码").to_string()
-    } else {
-        parts.join(" ")
-    }
+    parts
 }
 
 /// A reset filter in words; phones masked unless `mask` is off.
@@ -60,20 +71,12 @@ pub fn describe_reset(filter: &ResetFilter, lang: Lang, mask: bool) -> String {
             .pick("all numbers of the task", "任务的全部号码")
             .to_string();
     }
-    let mut text = describe_filter(
+    let mut parts = filter_parts(
         filter.status_set(),
         filter.range(),
         filter.sub_account_id().map(|s| s.as_str()),
         lang,
     );
-    if text == lang.pick("all numbers", "全部号码") {
-        text.clear();
-    }
-    let mut parts: Vec<String> = if text.is_empty() {
-        Vec::new()
-    } else {
-        vec![text]
-    };
     if !filter.phone_list().is_empty() {
         let phones: Vec<String> = filter
             .phone_list()

@@ -1,7 +1,9 @@
-//! The slash commands: their registration (typed options, Chinese localisations) and the mapping
-//! of a command's typed options onto the engine's [`Invocation`].
+//! The slash commands: their registration (typed options, Chinese localisations), rendered from
+//! the engine's command catalogue, and the mapping of a command's typed options onto the engine's
+//! [`Invocation`].
 
-use agent_chatops::{CommandName, Invocation, OptionKey};
+use agent_chatops::catalogue::{COMMANDS, CommandSpec, Completion, OptionKind, OptionSpec};
+use agent_chatops::{CommandName, Invocation};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 use serenity::http::Http;
 use serenity::model::application::{
@@ -13,149 +15,46 @@ use crate::settings::Registration;
 /// The locale of the Chinese names and descriptions.
 pub const ZH: &str = "zh-CN";
 
-/// One typed option as Discord shows it.
-struct OptionSpec {
-    key: OptionKey,
-    kind: CommandOptionType,
-    name_zh: &'static str,
-    description: &'static str,
-    description_zh: &'static str,
-    autocomplete: bool,
-}
-
-const OPTIONS: [OptionSpec; 9] = [
-    OptionSpec {
-        key: OptionKey::Task,
-        kind: CommandOptionType::String,
-        name_zh: "任务",
-        description: "Task alias or id",
-        description_zh: "任务别名或 id",
-        autocomplete: true,
-    },
-    OptionSpec {
-        key: OptionKey::Status,
-        kind: CommandOptionType::String,
-        name_zh: "状态",
-        description: "Statuses or groups, comma-separated (busy,no-answer or retryable)",
-        description_zh: "状态或分组，逗号分隔（如 busy,no-answer 或 retryable）",
-        autocomplete: true,
-    },
-    OptionSpec {
-        key: OptionKey::From,
-        kind: CommandOptionType::String,
-        name_zh: "开始时间",
-        description: "Created from (2020-07-28, 2020-07-28 10:00, today, 7d = 7 days ago)",
-        description_zh: "创建时间起（2020-07-28、2020-07-28 10:00、today、7d 即 7 天前）",
-        autocomplete: false,
-    },
-    OptionSpec {
-        key: OptionKey::To,
-        kind: CommandOptionType::String,
-        name_zh: "结束时间",
-        description: "Created until (2020-07-29, 2020-07-29 18:00, now)",
-        description_zh: "创建时间止（2020-07-29、2020-07-29 18:00、now）",
-        autocomplete: false,
-    },
-    OptionSpec {
-        key: OptionKey::Page,
-        kind: CommandOptionType::Integer,
-        name_zh: "页码",
-        description: "Page number, from 1",
-        description_zh: "页码，从 1 开始",
-        autocomplete: false,
-    },
-    OptionSpec {
-        key: OptionKey::Phones,
-        kind: CommandOptionType::String,
-        name_zh: "手机号",
-        description: "Phone numbers to reset, comma-separated",
-        description_zh: "要重置的手机号，逗号分隔",
-        autocomplete: false,
-    },
-    OptionSpec {
-        key: OptionKey::Keyword,
-        kind: CommandOptionType::String,
-        name_zh: "关键词",
-        description: "Reset numbers containing this text",
-        description_zh: "重置包含该文字的号码",
-        autocomplete: false,
-    },
-    OptionSpec {
-        key: OptionKey::Sub,
-        kind: CommandOptionType::String,
-        name_zh: "子账户",
-        description: "Sub-account id",
-        description_zh: "子账户 id",
-        autocomplete: false,
-    },
-    OptionSpec {
-        key: OptionKey::All,
-        kind: CommandOptionType::Boolean,
-        name_zh: "全部",
-        description: "Reset the whole task (needed when no other filter is given)",
-        description_zh: "重置整个任务（不带其他筛选条件时必须选择）",
-        autocomplete: false,
-    },
-];
-
-fn spec(key: OptionKey) -> Option<&'static OptionSpec> {
-    OPTIONS.iter().find(|s| s.key == key)
-}
-
+/// An option of the catalogue as a typed Discord option.
 fn option(spec: &OptionSpec) -> CreateCommandOption {
-    let mut option = CreateCommandOption::new(spec.kind, spec.key.as_str(), spec.description)
+    let kind = match spec.kind {
+        OptionKind::Text => CommandOptionType::String,
+        OptionKind::Integer { .. } => CommandOptionType::Integer,
+        OptionKind::Flag => CommandOptionType::Boolean,
+    };
+    let mut option = CreateCommandOption::new(kind, spec.name, spec.description.en)
         .name_localized(ZH, spec.name_zh)
-        .description_localized(ZH, spec.description_zh);
-    if spec.autocomplete {
-        option = option.set_autocomplete(true);
+        .description_localized(ZH, spec.description.zh);
+    if spec.required() {
+        option = option.required(true);
     }
-    if spec.key == OptionKey::Page {
-        option = option.min_int_value(1);
+    match spec.completion {
+        Completion::None => {}
+        Completion::Autocomplete => option = option.set_autocomplete(true),
+        Completion::Choices(choices) => {
+            for (value, label) in choices {
+                option = option.add_string_choice_localized(label.en, *value, [(ZH, label.zh)]);
+            }
+        }
+    }
+    if let OptionKind::Integer { min: Some(min) } = spec.kind {
+        option = option.min_int_value(u64::from(min));
     }
     option
 }
 
-fn command(
-    name: CommandName,
-    name_zh: &str,
-    description: &str,
-    description_zh: &str,
-) -> CreateCommand {
-    CreateCommand::new(name.as_str())
-        .name_localized(ZH, name_zh)
-        .description(description)
-        .description_localized(ZH, description_zh)
-        .set_options(
-            name.options()
-                .iter()
-                .filter_map(|key| spec(*key))
-                .map(option)
-                .collect(),
-        )
+/// A command of the catalogue as a Discord slash command.
+fn command(spec: &CommandSpec) -> CreateCommand {
+    CreateCommand::new(spec.slash)
+        .name_localized(ZH, spec.name_zh)
+        .description(spec.summary.en)
+        .description_localized(ZH, spec.summary.zh)
+        .set_options(spec.option_specs().map(option).collect())
 }
 
-/// The commands to register: `/numbers`, `/reset` and `/help`.
+/// The commands to register: every command of the catalogue.
 pub fn commands() -> Vec<CreateCommand> {
-    vec![
-        command(
-            CommandName::Numbers,
-            "号码",
-            "A page of a task's numbers, with counts per status",
-            "分页查看任务号码，并按状态计数",
-        ),
-        command(
-            CommandName::Reset,
-            "重置",
-            "Put numbers back to waiting, after a preview and your confirmation",
-            "预览并确认后，将号码恢复为等待呼叫",
-        ),
-        command(
-            CommandName::Help,
-            "帮助",
-            "What the bot understands, and your role",
-            "使用说明及你的角色",
-        ),
-    ]
+    COMMANDS.iter().map(command).collect()
 }
 
 /// Registers the commands (a bulk overwrite: `PUT …/commands`); returns how many Discord now
@@ -187,9 +86,7 @@ pub enum MapError {
 }
 
 fn command_name(name: &str) -> Option<CommandName> {
-    [CommandName::Numbers, CommandName::Reset, CommandName::Help]
-        .into_iter()
-        .find(|c| c.as_str() == name)
+    CommandName::all().find(|c| c.as_str() == name)
 }
 
 /// The engine's invocation of a slash command: typed options become `key: value` (an integer
@@ -229,6 +126,7 @@ pub fn invocation_of(data: &CommandData) -> Result<Invocation, MapError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agent_chatops::OptionKey;
 
     fn data(json: serde_json::Value) -> CommandData {
         serde_json::from_value(json).unwrap()
@@ -284,18 +182,39 @@ mod tests {
     }
 
     #[test]
-    fn every_option_of_the_grammar_is_registered_within_discord_limits() {
-        for command in [CommandName::Numbers, CommandName::Reset] {
-            for key in command.options() {
-                let spec = spec(*key).unwrap();
-                assert!(spec.description.chars().count() <= 100);
-                assert!(spec.description_zh.chars().count() <= 100);
-                assert!(spec.name_zh.chars().count() <= 32);
-            }
-        }
+    fn every_command_and_option_is_registered_within_discord_limits() {
         let json = serde_json::to_value(commands()).unwrap();
-        for command in json.as_array().unwrap() {
-            assert!(command["description"].as_str().unwrap().chars().count() <= 100);
+        let registered = json.as_array().unwrap();
+        assert_eq!(registered.len(), COMMANDS.len());
+        for (command, spec) in registered.iter().zip(COMMANDS) {
+            assert_eq!(command["name"], spec.slash);
+            for key in ["description", "description_localizations"] {
+                let texts = match &command[key] {
+                    serde_json::Value::Object(map) => map.values().cloned().collect(),
+                    other => vec![other.clone()],
+                };
+                for text in texts {
+                    assert!(text.as_str().unwrap().chars().count() <= 100, "{text}");
+                }
+            }
+            let options = command["options"].as_array().unwrap();
+            assert_eq!(options.len(), spec.options.len());
+            for option in options {
+                for text in [
+                    &option["description"],
+                    &option["description_localizations"][ZH],
+                ] {
+                    assert!(text.as_str().unwrap().chars().count() <= 100, "{option}");
+                }
+                assert!(
+                    option["name_localizations"][ZH]
+                        .as_str()
+                        .unwrap()
+                        .chars()
+                        .count()
+                        <= 32
+                );
+            }
         }
     }
 }

@@ -44,25 +44,20 @@ pub fn route(text: &str, our_username: Option<&str>, private_chat: bool) -> Rout
 }
 
 /// The commands shown in Telegram's menu, in English (the default list) or Chinese (the list
-/// for users whose app is in Chinese, `language_code` "zh").
+/// for users whose app is in Chinese, `language_code` "zh"): the catalogue's commands, each with
+/// its summary and, where it has one, an example.
 pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
-    let (numbers, reset, help) = match lang {
-        Lang::En => (
-            "A task's numbers, a page at a time: /numbers task:demo status:busy",
-            "Put numbers back to waiting, after a preview: /reset task:demo status:busy",
-            "What I understand, and your role",
-        ),
-        Lang::Zh => (
-            "分页查看任务号码：/numbers task:demo status:busy",
-            "预览后将号码恢复为等待呼叫：/reset task:demo status:busy",
-            "使用说明和你的角色",
-        ),
-    };
-    vec![
-        BotCommand::new("numbers", numbers),
-        BotCommand::new("reset", reset),
-        BotCommand::new("help", help),
-    ]
+    agent_chatops::catalogue::COMMANDS
+        .iter()
+        .map(|spec| {
+            let summary = spec.summary.get(lang);
+            let description = match spec.example {
+                Some(example) => format!("{summary}: {example}"),
+                None => summary.to_string(),
+            };
+            BotCommand::new(spec.slash, description)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -115,7 +110,10 @@ mod tests {
         for lang in [Lang::En, Lang::Zh] {
             let commands = bot_commands(lang);
             let names: Vec<&str> = commands.iter().map(|c| c.command.as_str()).collect();
-            assert_eq!(names, ["numbers", "reset", "help"]);
+            let catalogue: Vec<&str> = agent_chatops::CommandName::all()
+                .map(|c| c.as_str())
+                .collect();
+            assert_eq!(names, catalogue);
             for command in &commands {
                 let len = command.description.chars().count();
                 assert!((3..=256).contains(&len), "{command:?}");

@@ -1,0 +1,566 @@
+//! The command catalogue: every command declared once — its name and aliases, what it does, its
+//! options (kind, whether required, completion, descriptions) in English and Chinese, and the
+//! role it needs.
+//!
+//! Everything else that knows about commands is derived from here: the parser
+//! ([`crate::command::parse`]: names, aliases, which options a command takes, the error that
+//! lists them), `/help`'s command lines, Telegram's command menu and Discord's registration with
+//! its zh-CN localisations, and the role the engine checks before running a command. Adding a
+//! command is one [`CommandSpec`] in [`COMMANDS`] (with its [`CommandName`] variant) and its
+//! handler in the engine; adding an option is one [`OptionSpec`] in [`OPTIONS`] and its key in the
+//! commands that take it.
+//!
+//! (The shape follows poise's single command definition, which drives prefix commands, slash
+//! commands and their localisations from one place.)
+
+use std::fmt;
+
+use crate::access::Role;
+use crate::i18n::Lang;
+
+/// A text in both reply languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text {
+    /// English.
+    pub en: &'static str,
+    /// Simplified Chinese.
+    pub zh: &'static str,
+}
+
+impl Text {
+    const fn new(en: &'static str, zh: &'static str) -> Self {
+        Self { en, zh }
+    }
+
+    /// The text in `lang`.
+    pub const fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Zh => self.zh,
+        }
+    }
+}
+
+/// The commands. Each has one entry in [`COMMANDS`], at the index of its variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandName {
+    /// A page of a task's numbers.
+    Numbers,
+    /// Reset numbers, after a preview and a confirmation.
+    Reset,
+    /// What the bot understands.
+    Help,
+}
+
+/// The options of the grammar. Each has one entry in [`OPTIONS`], at the index of its variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OptionKey {
+    /// `task:` — an alias from the configuration or a task id.
+    Task,
+    /// `status:` — statuses and groups.
+    Status,
+    /// `from:` — creation time, lower bound.
+    From,
+    /// `to:` — creation time, upper bound.
+    To,
+    /// `page:` — page number.
+    Page,
+    /// `sub:` — sub-account id.
+    Sub,
+    /// `phones:` — phones to reset.
+    Phones,
+    /// `keyword:` — text the number contains.
+    Keyword,
+    /// `all` — reset the whole task (a flag, no value).
+    All,
+}
+
+/// What an option's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    /// Free text (`status:busy,no-answer`).
+    Text,
+    /// A whole number, at least `min` when given.
+    Integer {
+        /// The smallest value accepted.
+        min: Option<u32>,
+    },
+    /// A flag: present or not (`all`), no value.
+    Flag,
+}
+
+/// Whether a command needs an option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// It must be given.
+    Required,
+    /// It is needed, but the engine fills it in when left out (the chat's default task), so a
+    /// transport must not demand it.
+    Defaulted,
+    /// It may be left out.
+    Optional,
+}
+
+/// How a transport with typed options helps fill an option in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// No help.
+    None,
+    /// Suggestions from the engine as the user types (Discord's autocomplete).
+    Autocomplete,
+    /// A fixed list of values of a text option: `(value, label)`.
+    Choices(&'static [(&'static str, Text)]),
+}
+
+/// One option, as every transport shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSpec {
+    /// Which option.
+    pub key: OptionKey,
+    /// The key as typed (`task`), lowercase ASCII.
+    pub name: &'static str,
+    /// Other spellings the parser accepts (`t`, `start_at`).
+    pub aliases: &'static [&'static str],
+    /// The name shown to Chinese users where a transport localises names (Discord).
+    pub name_zh: &'static str,
+    /// What its value is.
+    pub kind: OptionKind,
+    /// Whether commands need it.
+    pub presence: Presence,
+    /// Whether the first bare word of a command line is this option (`/numbers demo`).
+    pub positional: bool,
+    /// Suggestions or choices.
+    pub completion: Completion,
+    /// The placeholder of its value in a usage line (`task:<task>`).
+    pub placeholder: Text,
+    /// What it is, at most 100 characters (Discord's limit).
+    pub description: Text,
+}
+
+impl OptionSpec {
+    /// Whether a transport must demand it.
+    pub const fn required(&self) -> bool {
+        matches!(self.presence, Presence::Required)
+    }
+
+    /// Whether the engine suggests values as the user types.
+    pub const fn autocomplete(&self) -> bool {
+        matches!(self.completion, Completion::Autocomplete)
+    }
+
+    /// The option in a usage line: `task:<task>`, `[status:<list>]`, `[all]`.
+    pub fn usage(&self, lang: Lang) -> String {
+        let word = match self.kind {
+            OptionKind::Flag => self.name.to_string(),
+            OptionKind::Text | OptionKind::Integer { .. } => {
+                format!("{}:<{}>", self.name, self.placeholder.get(lang))
+            }
+        };
+        match self.presence {
+            Presence::Required | Presence::Defaulted => word,
+            Presence::Optional => format!("[{word}]"),
+        }
+    }
+}
+
+/// One command, as every transport shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// Which command.
+    pub name: CommandName,
+    /// The command as typed, without the slash; lowercase ASCII.
+    pub slash: &'static str,
+    /// Other spellings the parser accepts (`ls`, `/start`).
+    pub aliases: &'static [&'static str],
+    /// The name shown to Chinese users where a transport localises names (Discord).
+    pub name_zh: &'static str,
+    /// What it does, in a line of at most 100 characters (menus, Discord's description).
+    pub summary: Text,
+    /// What `/help` says under the usage line.
+    pub help: Text,
+    /// A typical use, shown beside the summary where a menu has room (Telegram).
+    pub example: Option<&'static str>,
+    /// The options it takes, in the order they are shown.
+    pub options: &'static [OptionKey],
+    /// The role it needs; `None` for anyone.
+    pub role: Option<Role>,
+}
+
+impl CommandSpec {
+    /// The options' entries, in the command's order.
+    pub fn option_specs(&self) -> impl Iterator<Item = &'static OptionSpec> + use<> {
+        self.options.iter().map(|key| key.spec())
+    }
+
+    /// The usage line: `/numbers task:<task> [status:<list>] …`.
+    pub fn usage(&self, lang: Lang) -> String {
+        let mut line = format!("/{}", self.slash);
+        for option in self.option_specs() {
+            line.push(' ');
+            line.push_str(&option.usage(lang));
+        }
+        line
+    }
+
+    /// The option typed as `key` (any accepted spelling, any case), if this command takes it.
+    pub fn option(&self, key: &str) -> Option<OptionKey> {
+        OptionKey::parse(key).filter(|option| self.options.contains(option))
+    }
+
+    /// The option given by a first bare word, if any.
+    pub fn positional(&self) -> Option<OptionKey> {
+        self.option_specs()
+            .find(|option| option.positional)
+            .map(|option| option.key)
+    }
+}
+
+/// Every command, in the order menus and `/help` show them; at the index of its [`CommandName`].
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: CommandName::Numbers,
+        slash: "numbers",
+        aliases: &["number", "list", "ls"],
+        name_zh: "号码",
+        summary: Text::new(
+            "A page of a task's numbers, with counts per status",
+            "分页查看任务号码，并按状态计数",
+        ),
+        help: Text::new(
+            "a page of the task's numbers, with counts per status",
+            "查看任务号码（分页），并按状态计数",
+        ),
+        example: Some("/numbers task:demo status:busy"),
+        options: &[
+            OptionKey::Task,
+            OptionKey::Status,
+            OptionKey::From,
+            OptionKey::To,
+            OptionKey::Page,
+            OptionKey::Sub,
+        ],
+        role: Some(Role::Viewer),
+    },
+    CommandSpec {
+        name: CommandName::Reset,
+        slash: "reset",
+        aliases: &[],
+        name_zh: "重置",
+        summary: Text::new(
+            "Put numbers back to waiting, after a preview and your confirmation",
+            "预览并确认后，将号码恢复为等待呼叫",
+        ),
+        help: Text::new(
+            "previews, then after your confirmation puts the numbers back to waiting; without a filter, say `all`",
+            "先预览，确认后将号码恢复为等待呼叫；不带筛选条件时须明确写 all",
+        ),
+        example: Some("/reset task:demo status:busy"),
+        options: &[
+            OptionKey::Task,
+            OptionKey::Status,
+            OptionKey::Phones,
+            OptionKey::Keyword,
+            OptionKey::From,
+            OptionKey::To,
+            OptionKey::Sub,
+            OptionKey::All,
+        ],
+        role: Some(Role::Operator),
+    },
+    CommandSpec {
+        name: CommandName::Help,
+        slash: "help",
+        aliases: &["start", "?"],
+        name_zh: "帮助",
+        summary: Text::new(
+            "What the bot understands, and your role",
+            "使用说明及你的角色",
+        ),
+        help: Text::new("this text", "本说明"),
+        example: None,
+        options: &[],
+        role: None,
+    },
+];
+
+/// Every option; at the index of its [`OptionKey`].
+pub const OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        key: OptionKey::Task,
+        name: "task",
+        aliases: &["t"],
+        name_zh: "任务",
+        kind: OptionKind::Text,
+        presence: Presence::Defaulted,
+        positional: true,
+        completion: Completion::Autocomplete,
+        placeholder: Text::new("task", "任务"),
+        description: Text::new("Task alias or id", "任务别名或 id"),
+    },
+    OptionSpec {
+        key: OptionKey::Status,
+        name: "status",
+        aliases: &["statuses", "s"],
+        name_zh: "状态",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::Autocomplete,
+        placeholder: Text::new("list", "状态列表"),
+        description: Text::new(
+            "Statuses or groups, comma-separated (busy,no-answer or retryable)",
+            "状态或分组，逗号分隔（如 busy,no-answer 或 retryable）",
+        ),
+    },
+    OptionSpec {
+        key: OptionKey::From,
+        name: "from",
+        aliases: &["start", "since", "start_at"],
+        name_zh: "开始时间",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("time", "时间"),
+        description: Text::new(
+            "Created from (2020-07-28, 2020-07-28 10:00, today, 7d = 7 days ago)",
+            "创建时间起（2020-07-28、2020-07-28 10:00、today、7d 即 7 天前）",
+        ),
+    },
+    OptionSpec {
+        key: OptionKey::To,
+        name: "to",
+        aliases: &["end", "until", "end_at"],
+        name_zh: "结束时间",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("time", "时间"),
+        description: Text::new(
+            "Created until (2020-07-29, 2020-07-29 18:00, now)",
+            "创建时间止（2020-07-29、2020-07-29 18:00、now）",
+        ),
+    },
+    OptionSpec {
+        key: OptionKey::Page,
+        name: "page",
+        aliases: &["p"],
+        name_zh: "页码",
+        kind: OptionKind::Integer { min: Some(1) },
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("n", "页码"),
+        description: Text::new("Page number, from 1", "页码，从 1 开始"),
+    },
+    OptionSpec {
+        key: OptionKey::Sub,
+        name: "sub",
+        aliases: &["sub_user", "sub_user_id", "subaccount"],
+        name_zh: "子账户",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("sub-account", "子账户"),
+        description: Text::new("Sub-account id", "子账户 id"),
+    },
+    OptionSpec {
+        key: OptionKey::Phones,
+        name: "phones",
+        aliases: &["phone"],
+        name_zh: "手机号",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("list", "号码列表"),
+        description: Text::new(
+            "Phone numbers to reset, comma-separated",
+            "要重置的手机号，逗号分隔",
+        ),
+    },
+    OptionSpec {
+        key: OptionKey::Keyword,
+        name: "keyword",
+        aliases: &["kw"],
+        name_zh: "关键词",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("k", "关键词"),
+        description: Text::new("Reset numbers containing this text", "重置包含该文字的号码"),
+    },
+    OptionSpec {
+        key: OptionKey::All,
+        name: "all",
+        aliases: &[],
+        name_zh: "全部",
+        kind: OptionKind::Flag,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("", ""),
+        description: Text::new(
+            "Reset the whole task (needed when no other filter is given)",
+            "重置整个任务（不带其他筛选条件时必须选择）",
+        ),
+    },
+];
+
+// Each entry sits at the index of its variant, so `spec()` is a plain lookup.
+const _: () = {
+    let mut i = 0;
+    while i < COMMANDS.len() {
+        assert!(COMMANDS[i].name as usize == i);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < OPTIONS.len() {
+        assert!(OPTIONS[i].key as usize == i);
+        i += 1;
+    }
+    assert!(COMMANDS.len() == CommandName::Help as usize + 1);
+    assert!(OPTIONS.len() == OptionKey::All as usize + 1);
+};
+
+impl CommandName {
+    /// Every command, in the catalogue's order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        COMMANDS.iter().map(|spec| spec.name)
+    }
+
+    /// The command's catalogue entry.
+    pub const fn spec(self) -> &'static CommandSpec {
+        &COMMANDS[self as usize]
+    }
+
+    /// The command as typed, without the slash.
+    pub const fn as_str(self) -> &'static str {
+        self.spec().slash
+    }
+
+    /// The options the command takes.
+    pub const fn options(self) -> &'static [OptionKey] {
+        self.spec().options
+    }
+
+    /// The role the command needs; `None` for anyone.
+    pub const fn role(self) -> Option<Role> {
+        self.spec().role
+    }
+
+    /// The command typed as `name` (without the slash; any accepted spelling, any case).
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.to_ascii_lowercase();
+        COMMANDS
+            .iter()
+            .find(|spec| spec.slash == name || spec.aliases.contains(&name.as_str()))
+            .map(|spec| spec.name)
+    }
+}
+
+impl fmt::Display for CommandName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}", self.as_str())
+    }
+}
+
+impl OptionKey {
+    /// The option's catalogue entry.
+    pub const fn spec(self) -> &'static OptionSpec {
+        &OPTIONS[self as usize]
+    }
+
+    /// The key as typed.
+    pub const fn as_str(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The option typed as `key` (any accepted spelling, any case), whichever command takes it.
+    pub fn parse(key: &str) -> Option<Self> {
+        let key = key.to_ascii_lowercase();
+        OPTIONS
+            .iter()
+            .find(|spec| spec.name == key || spec.aliases.contains(&key.as_str()))
+            .map(|spec| spec.key)
+    }
+}
+
+/// The commands as a hint: `/numbers, /reset or /help`.
+pub fn command_hint() -> String {
+    let names: Vec<String> = CommandName::all().map(|c| c.to_string()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_aliases_are_unique_and_fit_every_transport() {
+        let mut seen = std::collections::HashSet::new();
+        for spec in COMMANDS {
+            for name in std::iter::once(&spec.slash).chain(spec.aliases) {
+                assert!(seen.insert(*name), "command `{name}` twice");
+            }
+            assert!(spec.slash.len() <= 32 && spec.slash.chars().all(|c| c.is_ascii_lowercase()));
+            for text in [spec.summary, spec.help] {
+                for lang in [Lang::En, Lang::Zh] {
+                    let len = text.get(lang).chars().count();
+                    assert!((3..=100).contains(&len), "{spec:?}");
+                }
+            }
+            assert!(spec.options.iter().filter(|k| k.spec().positional).count() <= 1);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for spec in OPTIONS {
+            for name in std::iter::once(&spec.name).chain(spec.aliases) {
+                assert!(seen.insert(*name), "option `{name}` twice");
+            }
+            assert!(spec.name.len() <= 32 && spec.name.chars().all(|c| c.is_ascii_lowercase()));
+            assert!(spec.name_zh.chars().count() <= 32);
+            if let Completion::Choices(choices) = spec.completion {
+                assert_eq!(spec.kind, OptionKind::Text, "choices are for text options");
+                assert!(!choices.is_empty() && choices.len() <= 25);
+            }
+            for lang in [Lang::En, Lang::Zh] {
+                assert!(spec.description.get(lang).chars().count() <= 100);
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_agree_with_the_entries() {
+        for spec in COMMANDS {
+            assert_eq!(spec.name.spec(), spec);
+            assert_eq!(CommandName::parse(spec.slash), Some(spec.name));
+        }
+        for spec in OPTIONS {
+            assert_eq!(OptionKey::parse(&spec.name.to_uppercase()), Some(spec.key));
+        }
+        assert_eq!(CommandName::parse("ls"), Some(CommandName::Numbers));
+        assert_eq!(OptionKey::parse("start_at"), Some(OptionKey::From));
+        assert_eq!(command_hint(), "/numbers, /reset or /help");
+    }
+
+    #[test]
+    fn usage_lines() {
+        assert_eq!(
+            CommandName::Numbers.spec().usage(Lang::En),
+            "/numbers task:<task> [status:<list>] [from:<time>] [to:<time>] [page:<n>] [sub:<sub-account>]"
+        );
+        assert!(
+            CommandName::Reset
+                .spec()
+                .usage(Lang::Zh)
+                .ends_with(" [all]")
+        );
+        assert_eq!(CommandName::Help.spec().usage(Lang::En), "/help");
+    }
+}
