@@ -8,8 +8,8 @@
 //! made the preview, so Confirm/Cancel need that replica (sticky routing, or one replica).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio_util::task::TaskTracker;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -83,7 +83,8 @@ pub struct Endpoint {
     verifier: Verifier,
     http: Arc<Http>,
     max_age: Duration,
-    in_flight: Arc<AtomicUsize>,
+    /// Deferred jobs still running.
+    jobs: TaskTracker,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -92,15 +93,6 @@ impl std::fmt::Debug for Endpoint {
             .field("bot", &self.bot)
             .field("max_age", &self.max_age)
             .finish_non_exhaustive()
-    }
-}
-
-/// Decrements the in-flight count when a deferred job ends, however it ends.
-struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -117,7 +109,7 @@ impl Endpoint {
             verifier: Verifier::try_new(public_key.0)?,
             http,
             max_age,
-            in_flight: Arc::new(AtomicUsize::new(0)),
+            jobs: TaskTracker::new(),
         })
     }
 
@@ -131,16 +123,14 @@ impl Endpoint {
 
     /// Deferred jobs still running.
     pub fn in_flight(&self) -> usize {
-        self.in_flight.load(Ordering::SeqCst)
+        self.jobs.len()
     }
 
     /// Waits until no deferred job runs, at most `within`; returns how many are left.
     pub async fn drain(&self, within: Duration) -> usize {
-        let deadline = tokio::time::Instant::now() + within;
-        while self.in_flight() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.in_flight()
+        self.jobs.close();
+        let _ = tokio::time::timeout(within, self.jobs.wait()).await;
+        self.jobs.len()
     }
 
     async fn answer(&self, headers: &HeaderMap, body: &[u8]) -> Response {
@@ -163,11 +153,8 @@ impl Endpoint {
         };
         let response = self.bot.respond(&interaction).await;
         if let Some(pending) = response.pending {
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
-            let guard = InFlight(self.in_flight.clone());
             let http = self.http.clone();
-            tokio::spawn(async move {
-                let _guard = guard;
+            self.jobs.spawn(async move {
                 // Let the deferral reach Discord before the edit.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 if let Err(err) = pending.finish(&http).await {
