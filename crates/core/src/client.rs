@@ -14,40 +14,11 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::config::ApiConfig;
+pub use crate::config::ClientSettings;
 use crate::error::Error;
-use crate::filter::{Id, ListFilter, PageNumber, PageSize, ResetFilter};
-use crate::retry::RetryPolicy;
+use crate::filter::{ListFilter, PageNumber, PageSize, ResetFilter};
 use crate::status::{ALL_STATUSES, CallStatus, StatusSet};
 use crate::time::to_wire;
-
-/// How the facade pages and retries.
-#[derive(Debug, Clone)]
-pub struct ClientSettings {
-    /// Retries of failed requests.
-    pub retry: RetryPolicy,
-    /// Pages fetched at once when streaming, and counts at once for a summary. The HTTP client's
-    /// own limit (`http.max_in_flight`, set to the same by [`ApiConfig`]) bounds all requests
-    /// of the client together.
-    pub concurrency: usize,
-    /// Numbers per page when streaming a whole filter.
-    pub stream_page_size: PageSize,
-    /// The underlying HTTP client's settings (timeouts, user agent).
-    pub http: agent_api::ClientOptions,
-    /// The sub-account used when a filter names none.
-    pub default_sub_account: Option<Id>,
-}
-
-impl Default for ClientSettings {
-    fn default() -> Self {
-        Self {
-            retry: RetryPolicy::default(),
-            concurrency: 8,
-            stream_page_size: PageSize::new(200).unwrap_or_default(),
-            http: agent_api::ClientOptions::default(),
-            default_sub_account: None,
-        }
-    }
-}
 
 /// One page of numbers, with the paging information.
 #[derive(Debug, Clone, PartialEq)]

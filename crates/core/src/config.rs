@@ -26,9 +26,37 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::client::ClientSettings;
 use crate::filter::{Id, PageSize};
 use crate::retry::RetryPolicy;
+
+/// How the facade pages and retries.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Retries of failed requests.
+    pub retry: RetryPolicy,
+    /// Pages fetched at once when streaming, and counts at once for a summary. The HTTP client's
+    /// own limit (`http.max_in_flight`, set to the same by [`ApiConfig`]) bounds all requests
+    /// of the client together.
+    pub concurrency: usize,
+    /// Numbers per page when streaming a whole filter.
+    pub stream_page_size: PageSize,
+    /// The underlying HTTP client's settings (timeouts, user agent).
+    pub http: agent_api::ClientOptions,
+    /// The sub-account used when a filter names none.
+    pub default_sub_account: Option<Id>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+            stream_page_size: PageSize::new(200).unwrap_or_default(),
+            http: agent_api::ClientOptions::default(),
+            default_sub_account: None,
+        }
+    }
+}
 
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://ai.api.longlonglong.cn";

@@ -52,7 +52,7 @@ impl AppState {
     }
 
     fn log_error(&self, what: &str, err: &RequestError) {
-        tracing::warn!(error = %self.redactor.redact(&crate::service::error_chain(err)), "{what} failed");
+        tracing::warn!(error = %self.redactor.redact(&crate::redact::error_chain(err)), "{what} failed");
     }
 }
 

@@ -162,6 +162,21 @@ impl<W: Write> Drop for RedactingWriter<W> {
     }
 }
 
+/// An error and its causes, `outer: inner: …` (reqwest keeps the useful part in the causes).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,7 +23,7 @@ use url::Url;
 
 use crate::commands;
 use crate::handlers::{AppState, TgBot, schema};
-use crate::redact::Redactor;
+use crate::redact::{Redactor, error_chain};
 use crate::settings::{TelegramSettings, WebhookSettings, valid_webhook_secret};
 
 /// The header Telegram sends the webhook's secret token in.
@@ -88,21 +88,6 @@ pub struct Service {
     poll_timeout: Duration,
     register_commands: bool,
     sweep_every: Duration,
-}
-
-/// An error and its causes, `outer: inner: …` (reqwest keeps the useful part in the causes).
-pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.ends_with(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 impl std::fmt::Debug for Service {

@@ -8,7 +8,7 @@ use agent_chatops::Engine;
 use agent_core::AgentClient;
 use secrecy::SecretString;
 use support::*;
-use telegram_bot::service::error_chain;
+use telegram_bot::redact::error_chain;
 use telegram_bot::settings::Overrides;
 use telegram_bot::{Redactor, Service, make_bot};
 use teloxide::adaptors::throttle::Limits;
