@@ -8,7 +8,37 @@
 //! - [`filter`]: validated list and reset filters (an unfiltered reset needs `all`);
 //! - [`client`]: typed errors, retries with backoff, concurrent in-order paging, counts and
 //!   per-status summaries;
-//! - [`config`]: settings from `AGENT_*` variables and a TOML file.
+//! - [`config`]: settings from `AGENT_*` variables and a TOML file; [`config_file`]: the file,
+//!   parsed once, with errors that never quote a value;
+//! - [`redact`]: phone-shaped text masked anywhere in a string.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, ResetFilter, StatusSet};
+//! use agent_core::config::ApiSection;
+//! use futures::StreamExt;
+//!
+//! // A local simulator of the platform; `ApiConfig::from_env()` reads `AGENT_*` for the real one.
+//! let sim = agent_sim::start(agent_sim::SimConfig { size: 300, ..Default::default() }).await.unwrap();
+//! let client = AgentClient::new(&ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap()).unwrap();
+//! let task = Id::task(agent_sim::DEMO_TASK_ID).unwrap();
+//!
+//! // A page, the counts per status, and every number of a filter in order.
+//! let busy = ListFilter::new(task.clone()).statuses(StatusSet::parse_list("busy").unwrap());
+//! let page = client.numbers(&busy, PageNumber::FIRST).await.unwrap();
+//! let summary = client.summary(&busy).await.unwrap();
+//! assert_eq!(page.total, summary.total());
+//! let streamed = client.stream(&busy).count().await;
+//! assert_eq!(streamed as u64, page.total);
+//!
+//! // A reset: preview it, then send it; an unfiltered one is refused unless `everything`.
+//! let reset = ResetFilter::new(task.clone()).statuses(StatusSet::parse_list("busy").unwrap());
+//! assert_eq!(client.reset_preview(&reset).await.unwrap().total(), page.total);
+//! client.reset(&reset).await.unwrap();
+//! assert!(client.reset(&ResetFilter::new(task)).await.is_err());
+//! # });
+//! ```
+#![warn(missing_docs)]
 
 pub mod client;
 pub mod config;
