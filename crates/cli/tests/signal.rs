@@ -6,9 +6,9 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn sigterm_resolves_the_shutdown_signal() {
+    // Calling it installs the handlers (before the signal is sent, or SIGTERM would end the
+    // test process): not even a first poll is needed.
     let mut signal = Box::pin(agent_cli::shutdown_signal());
-    // The first poll installs the handlers (before the signal is sent, or SIGTERM would end the
-    // test process): no waiting for a spawned task to get that far.
     let first = std::future::poll_fn(|cx| std::task::Poll::Ready(signal.as_mut().poll(cx))).await;
     assert!(first.is_pending(), "nothing has been sent yet");
     // `kill` as the shell's builtin: no separate binary needed.

@@ -83,8 +83,9 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     // pending confirmations are audited as expired, then the process ends.
     tokio::spawn({
         let engine = backend.engine.clone();
+        let signal = agent_cli::shutdown_signal();
         async move {
-            agent_cli::shutdown_signal().await;
+            signal.await;
             let stopped = engine.shutdown().await;
             tracing::info!(
                 drained = stopped.drained,

@@ -137,6 +137,9 @@ async fn run(args: Args) -> std::io::Result<()> {
         .await
         .map_err(|err| std::io::Error::other(format!("cannot listen on {address}: {err}")))?;
     let sim = agent_sim::start_on(listener, config).await?;
+    // Listen for Ctrl-C/SIGTERM before saying we are ready: a signal sent right after the banner
+    // must stop the simulator cleanly, not kill it.
+    let stop = agent_cli::shutdown_signal();
     tracing::info!(address = %sim.address(), "agent-sim listening");
     println!("agent-sim listening on {}", sim.base_url());
     println!("token: {}", sim.token());
@@ -156,7 +159,7 @@ async fn run(args: Args) -> std::io::Result<()> {
         sim.token(),
         sim.base_url()
     );
-    agent_cli::shutdown_signal().await;
+    stop.await;
     println!("agent-sim: stopping");
     sim.shutdown().await;
     Ok(())
