@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use agent_chatops::catalogue::{COMMANDS, Completion, OPTIONS, OptionKind, Presence};
 use agent_chatops::{Caller, Engine, EngineConfig, Lang, ParseError, Transport};
-use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig};
 use serde_json::Value;
 
@@ -119,17 +118,12 @@ async fn engine() -> (agent_sim::SimHandle, Engine) {
     })
     .await
     .unwrap();
-    let api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
+    let api = ApiConfig::from_lookup(sim.env()).unwrap();
     let toml = format!(
         "[chatops]\nsecret = \"catalogue-test-secret-0123\"\noperators = [\"*\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID
     );
-    let config = EngineConfig::resolve(
-        EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
-            .unwrap(),
-        |_| None,
-    )
-    .unwrap();
+    let config = EngineConfig::from_text(&toml).unwrap();
     (sim, Engine::new(AgentClient::new(&api).unwrap(), config))
 }
 

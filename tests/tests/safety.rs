@@ -7,8 +7,8 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use agent_chatops::{Caller, Engine, EngineConfig, Reply, ReplyKind, Transport};
-use agent_core::{AgentClient, ApiConfig, ConfigFile};
+use agent_chatops::{Caller, Engine, Reply, ReplyKind, Transport};
+use agent_core::{AgentClient, ConfigFile};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
@@ -83,9 +83,13 @@ fn engine_at(base_url: &str) -> Engine {
         ),
     )
     .unwrap();
-    let api =
-        ApiConfig::resolve(agent_core::config::api_section(&file).unwrap(), |_| None).unwrap();
-    let config = EngineConfig::resolve(EngineConfig::section(&file).unwrap(), |_| None).unwrap();
+    let layers = agent_core::Layers::new(file, &|_| None, &agent_chatops::config::declared(&[]));
+    let loaded =
+        agent_chatops::config::load(&layers, agent_chatops::SecretPolicy::Required, |_, _| {
+            Some(())
+        })
+        .unwrap();
+    let (api, config) = (loaded.api, loaded.engine);
     Engine::new(AgentClient::new(&api).unwrap(), config)
 }
 
@@ -402,9 +406,13 @@ async fn engine_on_sim(
         ),
     )
     .unwrap();
-    let api =
-        ApiConfig::resolve(agent_core::config::api_section(&file).unwrap(), sim.env()).unwrap();
-    let config = EngineConfig::resolve(EngineConfig::section(&file).unwrap(), |_| None).unwrap();
+    let layers = agent_core::Layers::new(file, &sim.env(), &agent_chatops::config::declared(&[]));
+    let loaded =
+        agent_chatops::config::load(&layers, agent_chatops::SecretPolicy::Required, |_, _| {
+            Some(())
+        })
+        .unwrap();
+    let (api, config) = (loaded.api, loaded.engine);
     let engine = Engine::new(AgentClient::new(&api).unwrap(), config);
     (sim, engine)
 }

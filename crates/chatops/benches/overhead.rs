@@ -8,7 +8,6 @@
 use std::time::{Duration, Instant};
 
 use agent_chatops::{Caller, Engine, EngineConfig, Transport, parse};
-use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig};
 
 const ROUNDS: usize = 300;
@@ -43,17 +42,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
+    let api = ApiConfig::from_lookup(sim.env()).unwrap();
     let toml = format!(
         "[chatops]\nsecret = \"bench-secret-0123456789\"\noperators = [\"shell:bench\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID
     );
-    let config = EngineConfig::resolve(
-        EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
-            .unwrap(),
-        |_| None,
-    )
-    .unwrap();
+    let config = EngineConfig::from_text(&toml).unwrap();
     let engine = runtime.block_on(async { Engine::new(AgentClient::new(&api).unwrap(), config) });
     let caller = Caller::new(Transport::Shell, "bench");
 

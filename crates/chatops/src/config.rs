@@ -28,7 +28,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_core::{ConfigFile, ConfigFileError, Id, PageSize};
+use agent_core::settings::{Layers, Problems, Setting, SettingsError};
+use agent_core::{ConfigFile, Id, PageSize};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -128,37 +129,87 @@ pub struct ChatopsSection {
     pub shutdown_grace_secs: Option<u64>,
 }
 
-/// A bad engine setting; the message names it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EngineConfigError {
-    /// A setting has a bad value.
-    #[error("bad setting {setting}: {reason}")]
-    Invalid {
-        /// Which.
-        setting: String,
-        /// Why.
-        reason: String,
-    },
-    /// The file does not parse, or its `[chatops]` table holds a bad key; names the file, line
-    /// and key, never a value.
-    #[error(transparent)]
-    File(#[from] ConfigFileError),
+/// `AGENT_OPS_ACTION_SECRET`: the key that signs buttons.
+pub const ACTION_SECRET: Setting = Setting::new(
+    "chatops.secret",
+    "AGENT_OPS_ACTION_SECRET",
+    "16 or more characters that sign the buttons, the same on every replica",
+);
+/// The engine's settings that the environment can give.
+pub const SETTINGS: &[Setting] = &[ACTION_SECRET];
+
+/// What to do when no signing key is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretPolicy {
+    /// A missing key is a missing setting (bots: buttons must survive restarts and replicas).
+    Required,
+    /// A fresh random key (one process, one terminal: the shell).
+    RandomIfUnset,
 }
 
-fn invalid(setting: &str, reason: impl ToString) -> EngineConfigError {
-    EngineConfigError::Invalid {
-        setting: setting.to_string(),
-        reason: reason.to_string(),
+/// The settings every binary needs, from one set of layers: the platform, the engine, and the
+/// transport's own (`T`). Problems in any of them are reported together.
+#[derive(Debug, Clone)]
+pub struct Loaded<T> {
+    /// `[api]`.
+    pub api: agent_core::ApiConfig,
+    /// `[chatops]`.
+    pub engine: EngineConfig,
+    /// The transport's table.
+    pub transport: T,
+}
+
+/// The declarations of a binary with the transport's own `settings`: the platform's, the
+/// engine's, then the transport's.
+pub fn declared(transport: &'static [Setting]) -> [&'static [Setting]; 3] {
+    [agent_core::config::SETTINGS, SETTINGS, transport]
+}
+
+/// The `Environment:` block of a binary's `--help`, from the same declarations.
+pub fn help(transport: &'static [Setting]) -> String {
+    agent_core::settings::help(&declared(transport))
+}
+
+/// The layers of a binary: its config file (read here, parsed once) under the declared
+/// environment variables.
+pub fn layers(
+    path: Option<&std::path::Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    transport: &'static [Setting],
+) -> Result<Layers, SettingsError> {
+    let file = ConfigFile::read(path)?;
+    Ok(Layers::new(file, env, &declared(transport)))
+}
+
+/// Resolves `[api]`, `[chatops]` and the transport's table (by `transport`) from `layers`; every
+/// missing or bad setting of the three is named in one error.
+pub fn load<T>(
+    layers: &Layers,
+    secret: SecretPolicy,
+    transport: impl FnOnce(&Layers, &mut Problems) -> Option<T>,
+) -> Result<Loaded<T>, SettingsError> {
+    let mut problems = Problems::new();
+    let api = agent_core::ApiConfig::from_layers(layers, &mut problems);
+    let section: ChatopsSection = layers.table("chatops", &mut problems);
+    let engine = EngineConfig::from_section(section, layers, &mut problems, secret);
+    let transport = transport(layers, &mut problems);
+    match (problems.finish(())?, api, engine, transport) {
+        ((), Some(api), Some(engine), Some(transport)) => Ok(Loaded {
+            api,
+            engine,
+            transport,
+        }),
+        _ => Err(SettingsError::invalid("settings", "incomplete")),
     }
 }
 
 /// A fresh random secret, for a single process that nobody configured; an error when the
 /// system has no secure randomness (never a weaker fallback).
-pub fn random_secret() -> Result<SecretString, EngineConfigError> {
+pub fn random_secret() -> Result<SecretString, SettingsError> {
     let mut bytes = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| {
-        invalid(
-            "AGENT_OPS_ACTION_SECRET",
+        SettingsError::invalid(
+            ACTION_SECRET.env,
             "not set, and the system has no secure randomness to make one: set it",
         )
     })?;
@@ -166,63 +217,94 @@ pub fn random_secret() -> Result<SecretString, EngineConfigError> {
 }
 
 impl EngineConfig {
-    /// The settings of a `[chatops]` table, with `AGENT_OPS_ACTION_SECRET` (via `env`) over the
-    /// file's `secret`. Without either, a random secret is made: buttons then stop working
-    /// after a restart and across replicas (a warning is logged).
-    pub fn resolve(
+    /// The settings of a `[chatops]` table (taken from layers, where `AGENT_OPS_ACTION_SECRET`
+    /// is over the file's `secret`); every problem is added to `problems` (and `None` returned
+    /// when there is one).
+    pub fn from_section(
         section: ChatopsSection,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, EngineConfigError> {
+        layers: &Layers,
+        problems: &mut Problems,
+        secret: SecretPolicy,
+    ) -> Option<Self> {
+        let before = problems.len();
         let language = match section.language.as_deref() {
             None => Lang::En,
-            Some(tag) => Lang::from_locale(tag)
-                .ok_or_else(|| invalid("chatops.language", format!("`{tag}`: use en or zh-CN")))?,
+            Some(tag) => Lang::from_locale(tag).unwrap_or_else(|| {
+                layers.invalid(problems, "chatops.language", "use en or zh-CN");
+                Lang::En
+            }),
         };
-        let confirm_ttl = match section.confirm_ttl_secs {
-            None => Duration::from_secs(300),
-            Some(secs) if (10..=86_400).contains(&secs) => Duration::from_secs(secs),
+        let secs = |problems: &mut Problems,
+                    key: &str,
+                    value: Option<u64>,
+                    default: u64,
+                    range: std::ops::RangeInclusive<u64>| match value {
+            None => Duration::from_secs(default),
+            Some(secs) if range.contains(&secs) => Duration::from_secs(secs),
             Some(secs) => {
-                return Err(invalid(
-                    "chatops.confirm_ttl_secs",
-                    format!("{secs} is not between 10 and 86400"),
-                ));
+                layers.invalid(
+                    problems,
+                    key,
+                    format!(
+                        "{secs} is not between {} and {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                Duration::from_secs(default)
             }
         };
+        let confirm_ttl = secs(
+            problems,
+            "chatops.confirm_ttl_secs",
+            section.confirm_ttl_secs,
+            300,
+            10..=86_400,
+        );
         let page_size = match section.page_size {
-            None => PageSize::new(10).unwrap_or_default(),
-            Some(n) if (1..=50).contains(&n) => PageSize::new(n).unwrap_or_default(),
-            Some(n) => {
-                return Err(invalid(
-                    "chatops.page_size",
-                    format!("{n} is not between 1 and 50"),
-                ));
-            }
-        };
-        let secret = match env("AGENT_OPS_ACTION_SECRET").filter(|s| !s.trim().is_empty()) {
-            Some(secret) => SecretString::from(secret),
-            None => match section.secret {
-                Some(secret) => secret,
-                None => {
-                    tracing::warn!(
-                        "no AGENT_OPS_ACTION_SECRET: buttons are signed with a random key and stop working after a restart or on another replica"
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) => match PageSize::new(n) {
+                Ok(size) if n <= MAX_PAGE_SIZE => size,
+                _ => {
+                    layers.invalid(
+                        problems,
+                        "chatops.page_size",
+                        format!("{n} is not between 1 and {MAX_PAGE_SIZE}"),
                     );
-                    random_secret()?
+                    DEFAULT_PAGE_SIZE
                 }
             },
         };
-        if secret.expose_secret().len() < 16 {
-            return Err(invalid(
-                "AGENT_OPS_ACTION_SECRET",
-                "use at least 16 characters",
-            ));
+        let secret = match (section.secret, secret) {
+            (Some(secret), _) => Some(secret),
+            (None, SecretPolicy::Required) => {
+                problems.missing(&ACTION_SECRET);
+                None
+            }
+            (None, SecretPolicy::RandomIfUnset) => {
+                tracing::debug!(
+                    "no AGENT_OPS_ACTION_SECRET: buttons are signed with a random key and stop working after a restart"
+                );
+                match random_secret() {
+                    Ok(secret) => Some(secret),
+                    Err(err) => {
+                        problems.extend(err);
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(secret) = &secret
+            && secret.expose_secret().len() < 16
+        {
+            layers.invalid(problems, ACTION_SECRET.key, "use at least 16 characters");
         }
         for (alias, id) in &section.tasks {
-            Id::task(id).map_err(|e| invalid(&format!("chatops.tasks.{alias}"), e))?;
+            if let Err(err) = Id::task(id) {
+                layers.invalid(problems, &format!("chatops.tasks.{alias}"), err.to_string());
+            }
             if alias.trim().is_empty() || alias.contains(char::is_whitespace) {
-                return Err(invalid(
-                    "chatops.tasks",
-                    format!("alias `{alias}` must be one word"),
-                ));
+                layers.invalid(problems, "chatops.tasks", "an alias must be one word");
             }
         }
         let tasks = section
@@ -230,52 +312,51 @@ impl EngineConfig {
             .into_iter()
             .map(|(alias, id)| (alias.to_lowercase(), id))
             .collect();
-        let access = Access::new(&section.operators, &section.viewers)
-            .map_err(|GrantError(grant)| invalid("chatops.operators/viewers", format!("bad grant `{grant}`: use `*`, `<transport>:*`, `<transport>:user:<id>`, `discord:role:<id>`, `<transport>:chat:<id>` or `shell:<name>`")))?;
+        let access = match Access::new(&section.operators, &section.viewers) {
+            Ok(access) => Some(access),
+            Err(GrantError(grant)) => {
+                problems.invalid(
+                    "chatops.operators/viewers",
+                    format!("bad grant `{grant}`: use `*`, `<transport>:*`, `<transport>:user:<id>`, `discord:role:<id>`, `<transport>:chat:<id>` or `shell:<name>`"),
+                );
+                None
+            }
+        };
         for key in section.default_task.keys() {
-            Access::new(&[key.as_str()], &[]).map_err(|_| {
-                invalid(
+            if Access::new(&[key.as_str()], &[]).is_err() {
+                problems.invalid(
                     "chatops.default_task",
                     format!("bad chat key `{key}` (like telegram:chat:-100123)"),
-                )
-            })?;
+                );
+            }
         }
         for sub in &section.sub_accounts {
-            Id::sub_account(sub).map_err(|_| {
-                invalid(
+            if Id::sub_account(sub).is_err() {
+                layers.invalid(
+                    problems,
                     "chatops.sub_accounts",
                     "an entry is not a sub-account id (1-64 letters, digits, `-` or `_`)",
-                )
-            })?;
+                );
+            }
         }
-        let secs = |key: &str,
-                    value: Option<u64>,
-                    default: u64,
-                    range: std::ops::RangeInclusive<u64>| match value {
-            None => Ok(Duration::from_secs(default)),
-            Some(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
-            Some(secs) => Err(invalid(
-                key,
-                format!(
-                    "{secs} is not between {} and {}",
-                    range.start(),
-                    range.end()
-                ),
-            )),
-        };
         let preview_deadline = secs(
+            problems,
             "chatops.preview_deadline_secs",
             section.preview_deadline_secs,
             60,
             1..=3_600,
-        )?;
+        );
         let shutdown_grace = secs(
+            problems,
             "chatops.shutdown_grace_secs",
             section.shutdown_grace_secs,
             10,
             0..=600,
-        )?;
-        Ok(Self {
+        );
+        if problems.len() > before {
+            return None;
+        }
+        Some(Self {
             any_task: section.any_task.unwrap_or(false),
             sub_accounts: section.sub_accounts,
             rate_limit_per_minute: match section.rate_limit_per_minute {
@@ -294,61 +375,62 @@ impl EngineConfig {
             confirm_ttl,
             page_size,
             audit_log: section.audit_log,
-            secret,
+            secret: secret?,
             tasks,
             default_tasks: section.default_task.into_iter().collect(),
-            access,
+            access: access?,
         })
     }
+}
 
-    /// The `[chatops]` table of a configuration file (defaults when absent).
-    pub fn section(file: &ConfigFile) -> Result<ChatopsSection, EngineConfigError> {
-        Ok(file.section("chatops")?)
+impl EngineConfig {
+    /// The `[chatops]` table of a config file's text, without the environment; a random
+    /// signing key unless the text sets `secret`. For tests and programs that embed the engine.
+    pub fn from_text(toml: &str) -> Result<Self, SettingsError> {
+        let layers = Layers::new(ConfigFile::parse(None, toml)?, &|_| None, &[]);
+        let mut problems = Problems::new();
+        let section: ChatopsSection = layers.table("chatops", &mut problems);
+        let config =
+            Self::from_section(section, &layers, &mut problems, SecretPolicy::RandomIfUnset);
+        problems
+            .finish(config)?
+            .ok_or_else(|| SettingsError::invalid("[chatops]", "incomplete"))
     }
 }
 
-/// Why the settings of a bot could not be loaded; the message names the setting or the file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LoadError {
-    /// The config file cannot be read or parsed.
-    #[error(transparent)]
-    File(#[from] ConfigFileError),
-    /// The platform settings (`[api]`, `AGENT_*`).
-    #[error(transparent)]
-    Api(#[from] agent_core::ConfigError),
-    /// The engine settings (`[chatops]`, `AGENT_OPS_ACTION_SECRET`).
-    #[error(transparent)]
-    Engine(#[from] EngineConfigError),
-}
-
-/// A config file, parsed, or an empty document without one.
-pub fn read_config_file(path: Option<&std::path::Path>) -> Result<ConfigFile, LoadError> {
-    Ok(ConfigFile::read(path)?)
-}
-
-/// The platform and engine settings of a bot: the `[api]` and `[chatops]` tables of a config
-/// file's text, under the `AGENT_*` and `AGENT_OPS_ACTION_SECRET` variables read via `env`.
-pub fn load(
-    file: &ConfigFile,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<(agent_core::ApiConfig, EngineConfig), LoadError> {
-    let api_section = agent_core::config::api_section(file)?;
-    let api = agent_core::ApiConfig::resolve(api_section, env)?;
-    let engine = EngineConfig::resolve(EngineConfig::section(file)?, env)?;
-    Ok((api, engine))
-}
+/// Rows of a `/numbers` page unless configured.
+pub const DEFAULT_PAGE_SIZE: PageSize = match PageSize::new_const(10) {
+    Some(size) => size,
+    None => panic!("10 is a page size"),
+};
+/// The most rows of a `/numbers` page (a chat message must stay readable).
+pub const MAX_PAGE_SIZE: i64 = 50;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn doc(text: &str) -> ConfigFile {
-        ConfigFile::parse(None, text).unwrap()
+    fn layers_of(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Layers {
+        Layers::new(ConfigFile::parse(None, text).unwrap(), env, &declared(&[]))
+    }
+
+    fn resolve(text: &str) -> Result<EngineConfig, SettingsError> {
+        let layers = layers_of(text, &|_| None);
+        let mut problems = Problems::new();
+        let section: ChatopsSection = layers.table("chatops", &mut problems);
+        let config = EngineConfig::from_section(
+            section,
+            &layers,
+            &mut problems,
+            SecretPolicy::RandomIfUnset,
+        );
+        problems.finish(config).map(|c| c.unwrap())
     }
 
     #[test]
     fn a_full_section() {
-        let section = EngineConfig::section(&doc(r#"
+        let config = resolve(
+            r#"
             [chatops]
             language = "zh-CN"
             confirm_ttl_secs = 60
@@ -359,11 +441,12 @@ mod tests {
             Demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
             [chatops.default_task]
             "telegram:chat:-100" = "demo"
-            "#))
+            "#,
+        )
         .unwrap();
-        let config = EngineConfig::resolve(section, |_| None).unwrap();
         assert_eq!(config.language, Lang::Zh);
         assert_eq!(config.confirm_ttl, Duration::from_secs(60));
+        assert_eq!(config.page_size, DEFAULT_PAGE_SIZE);
         assert_eq!(config.tasks["demo"], "f232d184-dd54-42a0-8ace-0bf8d660f4cc");
         assert!(!format!("{config:?}").contains("0123456789abcdef0123"));
     }
@@ -376,22 +459,29 @@ mod tests {
             "AGENT_OPS_ACTION_SECRET" => Some("0123456789abcdef!".to_string()),
             _ => None,
         };
-        let (api, engine) = load(&doc(text), &env).unwrap();
-        assert_eq!(api.user_id, "u-1");
-        assert_eq!(engine.secret.expose_secret(), "0123456789abcdef!");
-        let err = load(&doc(""), &|_| None).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("missing setting AGENT_API_TOKEN"),
-            "{err}"
+        let loaded = load(&layers_of(text, &env), SecretPolicy::Required, |_, _| {
+            Some(())
+        })
+        .unwrap();
+        assert_eq!(loaded.api.user_id, "u-1");
+        assert_eq!(loaded.engine.secret.expose_secret(), "0123456789abcdef!");
+        // Nothing set: the three required settings in one error.
+        let err = load(&layers_of("", &|_| None), SecretPolicy::Required, |_, _| {
+            Some(())
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.missing(),
+            vec![
+                "AGENT_API_TOKEN",
+                "AGENT_USER_ID",
+                "AGENT_OPS_ACTION_SECRET"
+            ]
         );
     }
 
     #[test]
     fn bad_settings_are_named() {
-        let resolve = |toml: &str| {
-            EngineConfig::resolve(EngineConfig::section(&doc(toml)).unwrap(), |_| None)
-        };
         let err = resolve("[chatops]\nlanguage = \"fr\"").unwrap_err();
         assert!(
             err.to_string().starts_with("bad setting chatops.language"),
@@ -407,6 +497,11 @@ mod tests {
         );
         let err = resolve("[chatops]\nsecret = \"short\"").unwrap_err();
         assert!(err.to_string().contains("16 characters"), "{err}");
-        assert!(EngineConfig::section(&doc("[chatops]\nlanguag = 1")).is_err());
+        let err = resolve("[chatops]\npage_size = 51").unwrap_err();
+        assert!(err.to_string().contains("between 1 and 50"), "{err}");
+        assert!(resolve("[chatops]\nlanguag = 1").is_err());
+        // Several problems, one error.
+        let err = resolve("[chatops]\nlanguage = \"fr\"\nconfirm_ttl_secs = 1").unwrap_err();
+        assert_eq!(err.problems().len(), 2, "{err}");
     }
 }

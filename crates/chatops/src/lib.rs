@@ -31,7 +31,7 @@ pub mod token;
 pub use access::{Access, Caller, Role, Transport};
 pub use catalogue::{CommandSpec, OptionSpec};
 pub use command::{CommandName, Invocation, OptionKey, ParseError, parse};
-pub use config::{ChatopsSection, EngineConfig, EngineConfigError, Places};
+pub use config::{ChatopsSection, EngineConfig, Loaded, Places, SecretPolicy};
 pub use engine::{Clock, Engine, Progress, ProgressUpdate, Shutdown, Timings};
 pub use i18n::Lang;
 pub use outbound::Outbound;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use agent_chatops::{ActionStyle, Caller, Engine, EngineConfig, Reply, ReplyKind, Transport};
-use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
@@ -45,7 +44,7 @@ impl World {
         })
         .await
         .unwrap();
-        let mut api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
+        let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
         api.settings.retry = RetryPolicy {
             max_attempts: 2,
             initial_backoff: std::time::Duration::from_millis(1),
@@ -74,12 +73,7 @@ impl World {
             "#,
             dir.path().join("audit.jsonl").display()
         );
-        let mut config = EngineConfig::resolve(
-            EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
-                .unwrap(),
-            |_| None,
-        )
-        .unwrap();
+        let mut config = EngineConfig::from_text(&toml).unwrap();
         adjust(&mut api, &mut config);
         let clock_offset = Arc::new(AtomicI64::new(0));
         let offset = clock_offset.clone();

@@ -17,7 +17,6 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent_core::config::ApiSection;
 use agent_core::{
     AgentClient, ApiConfig, ClientSettings, Id, ListFilter, PageNumber, PageSize, RetryPolicy,
 };
@@ -146,7 +145,7 @@ fn ideal_time(pages: usize) -> Duration {
 }
 
 fn client(url: &str, page_size: PageSize) -> AgentClient {
-    let mut config = ApiConfig::resolve(ApiSection::default(), |name| match name {
+    let mut config = ApiConfig::from_lookup(|name| match name {
         "AGENT_API_BASE_URL" => Some(url.to_string()),
         "AGENT_API_TOKEN" => Some("sim-token".to_string()),
         "AGENT_USER_ID" => Some(agent_sim::DEMO_USER_ID.to_string()),

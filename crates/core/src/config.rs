@@ -1,5 +1,6 @@
-//! Configuration of the platform connection: environment variables over a TOML file's `[api]`
-//! table, with errors that name the missing or bad setting (and never print the token).
+//! Configuration of the platform connection: the `[api]` table of the layered settings
+//! ([`crate::settings`]: environment variables over the TOML file), with errors that name every
+//! missing or bad setting (and never print the token).
 //!
 //! ```toml
 //! [api]
@@ -26,8 +27,12 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use std::fmt;
+
+use crate::config_file::ConfigFile;
 use crate::filter::{Id, PageSize};
 use crate::retry::RetryPolicy;
+use crate::settings::{Layers, Problems, Setting, SettingsError};
 
 /// How the facade pages and retries.
 #[derive(Debug, Clone)]
@@ -61,13 +66,33 @@ impl Default for ClientSettings {
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://ai.api.longlonglong.cn";
 
-/// The environment variables read, in the order of [`ApiConfig`]'s fields.
-pub const ENV_VARS: [&str; 4] = [
+/// `AGENT_API_BASE_URL`: the platform.
+pub const BASE_URL: Setting = Setting::new(
+    "api.base_url",
     "AGENT_API_BASE_URL",
+    "the agent-api (default https://ai.api.longlonglong.cn)",
+);
+/// `AGENT_API_TOKEN`: the bearer token.
+pub const TOKEN: Setting = Setting::new(
+    "api.token",
     "AGENT_API_TOKEN",
+    "the bearer token copied from the web console (required; never logged)",
+);
+/// `AGENT_USER_ID`: the account.
+pub const USER_ID: Setting = Setting::new(
+    "api.user_id",
     "AGENT_USER_ID",
+    "the id of the account whose tasks to work on (required)",
+);
+/// `AGENT_SUB_USER_ID`: the default sub-account.
+pub const SUB_USER_ID: Setting = Setting::new(
+    "api.sub_user_id",
     "AGENT_SUB_USER_ID",
-];
+    "a default sub-account (optional)",
+);
+/// The platform's settings that the environment can give, in the order of [`ApiConfig`]'s
+/// fields.
+pub const SETTINGS: &[Setting] = &[BASE_URL, TOKEN, USER_ID, SUB_USER_ID];
 
 /// Everything needed to talk to the platform.
 #[derive(Debug, Clone)]
@@ -123,152 +148,151 @@ pub struct RetrySection {
     pub retry_reset_on_transient: Option<bool>,
 }
 
-/// A setting that is missing or wrong. Messages name the setting, never the token's value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// A required setting is not set.
-    #[error("missing setting {env} (or `{key}` under [api] in the config file): {what}")]
-    Missing {
-        /// The environment variable.
-        env: &'static str,
-        /// The file key.
-        key: &'static str,
-        /// What it is.
-        what: &'static str,
-    },
-    /// A setting has a bad value.
-    #[error("bad setting {setting}: {reason}")]
-    Invalid {
-        /// The environment variable or file key.
-        setting: String,
-        /// Why.
-        reason: String,
-    },
-    /// The file cannot be read or parsed; names the file, line and key, never a value.
-    #[error(transparent)]
-    File(#[from] crate::config_file::ConfigFileError),
-}
-
-fn invalid(setting: &str, reason: impl ToString) -> ConfigError {
-    ConfigError::Invalid {
-        setting: setting.to_string(),
-        reason: reason.to_string(),
+/// Seconds in (0, 3600], or the default; a bad value is added to `problems`.
+fn seconds(
+    layers: &Layers,
+    problems: &mut Problems,
+    key: &str,
+    value: Option<f64>,
+    default: Duration,
+) -> Duration {
+    match value {
+        None => default,
+        Some(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Duration::from_secs_f64(v),
+        Some(v) => {
+            layers.invalid(
+                problems,
+                key,
+                format!("{v} is not between 0 and 3600 seconds"),
+            );
+            default
+        }
     }
 }
 
-fn seconds(setting: &str, value: Option<f64>, default: Duration) -> Result<Duration, ConfigError> {
+/// `value` when in `range`, else the default and a problem.
+fn within<T: PartialOrd + Copy + fmt::Display>(
+    layers: &Layers,
+    problems: &mut Problems,
+    key: &str,
+    value: Option<T>,
+    range: std::ops::RangeInclusive<T>,
+    default: T,
+) -> T {
     match value {
-        None => Ok(default),
-        Some(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(Duration::from_secs_f64(v)),
-        Some(v) => Err(invalid(
-            setting,
-            format!("{v} is not between 0 and 3600 seconds"),
-        )),
+        None => default,
+        Some(v) if range.contains(&v) => v,
+        Some(v) => {
+            layers.invalid(
+                problems,
+                key,
+                format!("{v} is not between {} and {}", range.start(), range.end()),
+            );
+            default
+        }
     }
 }
 
 impl ApiConfig {
-    /// Combines a file's `[api]` table with the environment (which wins), via `env` so tests need
-    /// not touch the process environment.
-    pub fn resolve(
-        file: ApiSection,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
-        let env = |name: &str| {
-            env(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
+    /// The settings of the layered `[api]` table; every problem is added to `problems` (and
+    /// `None` returned when there is one).
+    pub fn from_layers(layers: &Layers, problems: &mut Problems) -> Option<Self> {
+        let before = problems.len();
+        let file: ApiSection = layers.table("api", problems);
+
+        let base_url = file
+            .base_url
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = match agent_api::normalize_base_url(&base_url) {
+            Ok(url) => url,
+            Err(err) => {
+                layers.invalid(problems, BASE_URL.key, err.to_string());
+                String::new()
+            }
         };
 
-        let (base_setting, base_url) = match env("AGENT_API_BASE_URL") {
-            Some(url) => ("AGENT_API_BASE_URL", url),
-            None => (
-                "api.base_url",
-                file.base_url
-                    .unwrap_or_else(|| DEFAULT_BASE_URL.to_string()),
-            ),
-        };
-        let base_url =
-            agent_api::normalize_base_url(&base_url).map_err(|e| invalid(base_setting, e))?;
-
-        let token = match env("AGENT_API_TOKEN") {
-            Some(token) => SecretString::from(token),
-            None => file.token.ok_or(ConfigError::Missing {
-                env: "AGENT_API_TOKEN",
-                key: "token",
-                what: "the bearer token copied from the web console",
-            })?,
-        };
-        if token.expose_secret().trim().is_empty() {
-            return Err(invalid("AGENT_API_TOKEN", "it is empty"));
+        let token = file.token.filter(|t| !t.expose_secret().trim().is_empty());
+        if token.is_none() {
+            problems.missing(&TOKEN);
         }
 
-        let (user_setting, user_id) = match env("AGENT_USER_ID") {
-            Some(id) => ("AGENT_USER_ID", id),
-            None => (
-                "api.user_id",
-                file.user_id.ok_or(ConfigError::Missing {
-                    env: "AGENT_USER_ID",
-                    key: "user_id",
-                    what: "the id of the account whose tasks to work on",
-                })?,
-            ),
-        };
-        let user_id = Id::task(&user_id)
-            .map_err(|_| invalid(user_setting, format!("`{user_id}` is not an account id")))?
-            .as_str()
-            .to_string();
-
-        let default_sub_account = match env("AGENT_SUB_USER_ID")
-            .map(|v| ("AGENT_SUB_USER_ID", v))
-            .or(file.sub_user_id.map(|v| ("api.sub_user_id", v)))
-        {
-            Some((setting, value)) => {
-                Some(Id::sub_account(&value).map_err(|e| invalid(setting, e))?)
+        let user_id = match file.user_id {
+            None => {
+                problems.missing(&USER_ID);
+                None
             }
+            Some(id) => match Id::task(&id) {
+                Ok(id) => Some(id.as_str().to_string()),
+                Err(_) => {
+                    layers.invalid(
+                        problems,
+                        USER_ID.key,
+                        "not an account id (1-64 letters, digits, `-` or `_`)",
+                    );
+                    None
+                }
+            },
+        };
+
+        let default_sub_account = match file.sub_user_id {
             None => None,
+            Some(value) => match Id::sub_account(&value) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    layers.invalid(
+                        problems,
+                        SUB_USER_ID.key,
+                        "not a sub-account id (1-64 letters, digits, `-` or `_`)",
+                    );
+                    None
+                }
+            },
         };
 
         let defaults = ClientSettings::default();
+        let concurrency = within(
+            layers,
+            problems,
+            "api.concurrency",
+            file.concurrency,
+            1..=64,
+            defaults.concurrency,
+        );
         let http = agent_api::ClientOptions {
-            timeout: seconds("api.timeout_secs", file.timeout_secs, defaults.http.timeout)?,
+            timeout: seconds(
+                layers,
+                problems,
+                "api.timeout_secs",
+                file.timeout_secs,
+                defaults.http.timeout,
+            ),
             connect_timeout: seconds(
+                layers,
+                problems,
                 "api.connect_timeout_secs",
                 file.connect_timeout_secs,
                 defaults.http.connect_timeout,
-            )?,
-            ..defaults.http
-        };
-        let concurrency = match file.concurrency {
-            None => defaults.concurrency,
-            Some(n) if (1..=64).contains(&n) => n,
-            Some(n) => {
-                return Err(invalid(
-                    "api.concurrency",
-                    format!("{n} is not between 1 and 64"),
-                ));
-            }
-        };
-        let http = agent_api::ClientOptions {
+            ),
             max_in_flight: Some(concurrency),
-            ..http
+            ..defaults.http
         };
         let stream_page_size = match file.page_size {
             None => defaults.stream_page_size,
-            Some(n) => PageSize::new(n).map_err(|e| invalid("api.page_size", e))?,
+            Some(n) => PageSize::new(n).unwrap_or_else(|e| {
+                layers.invalid(problems, "api.page_size", e.to_string());
+                defaults.stream_page_size
+            }),
         };
         let retry_defaults = RetryPolicy::default();
         let retry = RetryPolicy {
-            max_attempts: match file.retry.max_attempts {
-                None => retry_defaults.max_attempts,
-                Some(n) if (1..=20).contains(&n) => n,
-                Some(n) => {
-                    return Err(invalid(
-                        "api.retry.max_attempts",
-                        format!("{n} is not between 1 and 20"),
-                    ));
-                }
-            },
+            max_attempts: within(
+                layers,
+                problems,
+                "api.retry.max_attempts",
+                file.retry.max_attempts,
+                1..=20,
+                retry_defaults.max_attempts,
+            ),
             initial_backoff: file
                 .retry
                 .initial_backoff_ms
@@ -278,19 +302,24 @@ impl ApiConfig {
                 .max_backoff_ms
                 .map_or(retry_defaults.max_backoff, Duration::from_millis),
             budget: seconds(
+                layers,
+                problems,
                 "api.retry.budget_secs",
                 file.retry.budget_secs,
                 retry_defaults.budget,
-            )?,
+            ),
             retry_reset_on_transient: file
                 .retry
                 .retry_reset_on_transient
                 .unwrap_or(retry_defaults.retry_reset_on_transient),
         };
-        Ok(Self {
+        if problems.len() > before {
+            return None;
+        }
+        Some(Self {
             base_url,
-            token,
-            user_id,
+            token: token?,
+            user_id: user_id?,
             settings: ClientSettings {
                 retry,
                 concurrency,
@@ -301,32 +330,44 @@ impl ApiConfig {
         })
     }
 
+    /// From the layered settings alone.
+    pub fn load(layers: &Layers) -> Result<Self, SettingsError> {
+        let mut problems = Problems::new();
+        let config = Self::from_layers(layers, &mut problems);
+        problems
+            .finish(config)?
+            .ok_or_else(|| SettingsError::invalid("[api]", "incomplete"))
+    }
+
+    /// From environment variables read through `env` (a simulator's `env()`, or a test's), no
+    /// file.
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        Self::load(&Layers::from_env(&env, &[SETTINGS]))
+    }
+
     /// From the process environment alone.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::resolve(ApiSection::default(), |name| std::env::var(name).ok())
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// From a TOML file's `[api]` table (other tables are left to their owners) and the process
-    /// environment.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let file = crate::config_file::ConfigFile::read(Some(path))?;
-        Self::resolve(api_section(&file)?, |name| std::env::var(name).ok())
+    /// From a TOML file's `[api]` table (other tables are left to their owners) under the
+    /// process environment.
+    pub fn from_file(path: &Path) -> Result<Self, SettingsError> {
+        let file = ConfigFile::read(Some(path))?;
+        Self::load(&Layers::new(
+            file,
+            &|name| std::env::var(name).ok(),
+            &[SETTINGS],
+        ))
     }
 
-    /// Whether any of the four `AGENT_*` variables is set (then the platform is meant, not a
-    /// local stand-in).
+    /// Whether any of the `AGENT_*` variables is set (then the platform is meant, not a local
+    /// stand-in).
     pub fn env_is_set(env: impl Fn(&str) -> Option<String>) -> bool {
-        ENV_VARS
+        SETTINGS
             .iter()
-            .any(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
+            .any(|setting| env(setting.env).is_some_and(|v| !v.trim().is_empty()))
     }
-}
-
-/// The `[api]` table of a configuration file (empty when absent).
-pub fn api_section(
-    file: &crate::config_file::ConfigFile,
-) -> Result<ApiSection, crate::config_file::ConfigFileError> {
-    file.section("api")
 }
 
 #[cfg(test)]
@@ -334,7 +375,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -344,14 +385,11 @@ mod tests {
 
     #[test]
     fn the_environment_alone_is_enough() {
-        let config = ApiConfig::resolve(
-            ApiSection::default(),
-            env(&[
-                ("AGENT_API_TOKEN", "tok"),
-                ("AGENT_USER_ID", "u-1"),
-                ("AGENT_SUB_USER_ID", "s-1"),
-            ]),
-        )
+        let config = ApiConfig::from_lookup(env(&[
+            ("AGENT_API_TOKEN", "tok"),
+            ("AGENT_USER_ID", "u-1"),
+            ("AGENT_SUB_USER_ID", "s-1"),
+        ]))
         .unwrap();
         assert_eq!(config.base_url, DEFAULT_BASE_URL);
         assert_eq!(config.user_id, "u-1");
@@ -360,48 +398,48 @@ mod tests {
 
     #[test]
     fn missing_settings_are_named() {
-        let err =
-            ApiConfig::resolve(ApiSection::default(), env(&[("AGENT_USER_ID", "u")])).unwrap_err();
+        let err = ApiConfig::from_lookup(env(&[("AGENT_USER_ID", "u")])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "missing setting AGENT_API_TOKEN (or `token` under [api] in the config file): the bearer token copied from the web console"
+            "missing setting AGENT_API_TOKEN (or `api.token` in the config file): the bearer token copied from the web console (required; never logged)"
         );
-        let err = ApiConfig::resolve(ApiSection::default(), env(&[("AGENT_API_TOKEN", "t")]))
-            .unwrap_err();
+        let err = ApiConfig::from_lookup(env(&[("AGENT_API_TOKEN", "t")])).unwrap_err();
         assert!(err.to_string().contains("AGENT_USER_ID"), "{err}");
+        // Both at once, in one error.
+        let err = ApiConfig::from_lookup(env(&[])).unwrap_err();
+        assert_eq!(err.missing(), vec!["AGENT_API_TOKEN", "AGENT_USER_ID"]);
     }
 
     #[test]
     fn bad_settings_are_named_and_the_token_never_shown() {
-        let err = ApiConfig::resolve(
-            ApiSection::default(),
-            env(&[
-                ("AGENT_API_TOKEN", "sekrit"),
-                ("AGENT_USER_ID", "u"),
-                ("AGENT_API_BASE_URL", "ftp://x"),
-            ]),
-        )
+        let err = ApiConfig::from_lookup(env(&[
+            ("AGENT_API_TOKEN", "sekrit"),
+            ("AGENT_USER_ID", "u"),
+            ("AGENT_API_BASE_URL", "ftp://x"),
+        ]))
         .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("bad setting AGENT_API_BASE_URL"),
             "{err}"
         );
-        let config = ApiConfig::resolve(
-            ApiSection::default(),
-            env(&[("AGENT_API_TOKEN", "sekrit"), ("AGENT_USER_ID", "u")]),
-        )
+        let config = ApiConfig::from_lookup(env(&[
+            ("AGENT_API_TOKEN", "sekrit"),
+            ("AGENT_USER_ID", "u"),
+        ]))
         .unwrap();
         assert!(!format!("{config:?}").contains("sekrit"));
     }
 
-    fn doc(text: &str) -> crate::ConfigFile {
-        crate::ConfigFile::parse(None, text).unwrap()
+    fn layers(text: &str, pairs: &[(&str, &str)]) -> Layers {
+        let file = ConfigFile::parse(Some(Path::new("ops.toml")), text).unwrap();
+        Layers::new(file, &env(pairs), &[SETTINGS])
     }
 
     #[test]
     fn files_and_environment_combine() {
-        let section = api_section(&doc(r#"
+        let config = ApiConfig::load(&layers(
+            r#"
             [api]
             base_url = "http://10.0.0.7:19999/"
             token = "from-file"
@@ -412,9 +450,10 @@ mod tests {
             max_attempts = 2
             [telegram]
             anything = "is left to its owner"
-            "#))
+            "#,
+            &[("AGENT_USER_ID", "u-env")],
+        ))
         .unwrap();
-        let config = ApiConfig::resolve(section, env(&[("AGENT_USER_ID", "u-env")])).unwrap();
         assert_eq!(config.base_url, "http://10.0.0.7:19999");
         assert_eq!(config.token.expose_secret(), "from-file");
         assert_eq!(config.user_id, "u-env");
@@ -423,13 +462,16 @@ mod tests {
         assert_eq!(config.settings.stream_page_size.get(), 500);
         assert_eq!(config.settings.retry.max_attempts, 2);
 
-        let err = api_section(&doc("[api]\nconcurrancy = 3\n")).unwrap_err();
+        let err = ApiConfig::load(&layers("[api]\nconcurrancy = 3\n", &[])).unwrap_err();
         assert!(err.to_string().contains("concurrancy"), "{err}");
-        let section = api_section(&doc("[api]\npage_size = 0\ntoken='t'\nuser_id='u'\n")).unwrap();
-        let err = ApiConfig::resolve(section, env(&[])).unwrap_err();
-        assert!(
-            err.to_string().starts_with("bad setting api.page_size"),
-            "{err}"
+        let err = ApiConfig::load(&layers(
+            "[api]\npage_size = 0\ntoken='t'\nuser_id='u'\n",
+            &[],
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "config file ops.toml, line 2, key `api.page_size`: page size must be between 1 and 1000, not 0"
         );
     }
 

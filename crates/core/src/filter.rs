@@ -147,6 +147,15 @@ impl PageSize {
             })
     }
 
+    /// A page size known when compiling (`const`s); `None` outside 1..=[`PageSize::MAX`].
+    pub const fn new_const(value: u32) -> Option<Self> {
+        if value >= 1 && value <= Self::MAX {
+            Some(Self(value))
+        } else {
+            None
+        }
+    }
+
     /// The size.
     pub const fn get(self) -> u32 {
         self.0

@@ -15,12 +15,11 @@
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, ResetFilter, StatusSet};
-//! use agent_core::config::ApiSection;
-//! use futures::StreamExt;
+//! //! use futures::StreamExt;
 //!
 //! // A local simulator of the platform; `ApiConfig::from_env()` reads `AGENT_*` for the real one.
 //! let sim = agent_sim::start(agent_sim::SimConfig { size: 300, ..Default::default() }).await.unwrap();
-//! let client = AgentClient::new(&ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap()).unwrap();
+//! let client = AgentClient::new(&ApiConfig::from_lookup(sim.env()).unwrap()).unwrap();
 //! let task = Id::task(agent_sim::DEMO_TASK_ID).unwrap();
 //!
 //! // A page, the counts per status, and every number of a filter in order.
@@ -48,17 +47,19 @@ pub mod filter;
 pub mod phone;
 pub mod redact;
 pub mod retry;
+pub mod settings;
 pub mod status;
 pub mod time;
 
 pub use client::{AgentClient, ClientSettings, NumberStream, Page, ResetOutcome, StatusSummary};
-pub use config::{ApiConfig, ConfigError};
+pub use config::ApiConfig;
 pub use config_file::{ConfigFile, ConfigFileError};
 pub use error::{Category, Error, Retry};
 pub use filter::{FilterError, Id, ListFilter, PageNumber, PageSize, ResetFilter};
 pub use phone::{Phone, mask_number};
 pub use redact::mask_phones_in;
 pub use retry::RetryPolicy;
+pub use settings::{Layers, Problems, Setting, SettingsError};
 pub use status::{CallStatus, StatusGroup, StatusSet};
 pub use time::{TimeRange, china_now};
 

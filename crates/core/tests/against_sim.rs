@@ -4,7 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use agent_core::config::ApiSection;
 use agent_core::{
     AgentClient, ApiConfig, CallStatus, Error, Id, ListFilter, PageNumber, PageSize, ResetFilter,
     RetryPolicy, StatusSet, TimeRange,
@@ -23,7 +22,7 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
 }
 
 fn client_for(base_url: &str, token: &str, tweak: impl FnOnce(&mut ApiConfig)) -> AgentClient {
-    let mut config = ApiConfig::resolve(ApiSection::default(), |name| match name {
+    let mut config = ApiConfig::from_lookup(|name| match name {
         "AGENT_API_BASE_URL" => Some(base_url.to_string()),
         "AGENT_API_TOKEN" => Some(token.to_string()),
         "AGENT_USER_ID" => Some(DEMO_USER_ID.to_string()),

@@ -22,11 +22,12 @@ use agent_chatops::Engine;
 use secrecy::ExposeSecret;
 use serenity::http::{Http, HttpBuilder};
 
+pub use agent_core::SettingsError;
 pub use bot::{Bot, BotError, Delivered, Pending, Response, Target};
 pub use commands::{commands, invocation_of, register};
 pub use endpoint::{Endpoint, check_request, serve};
 pub use render::{Rendered, render};
-pub use settings::{DiscordSettings, Mode, Registration, Settings, SettingsError};
+pub use settings::{DiscordSettings, Mode, Registration, Settings};
 
 /// serenity's REST client for these settings (with the application id when known).
 pub fn rest_client(settings: &DiscordSettings) -> Http {

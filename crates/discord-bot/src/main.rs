@@ -1,42 +1,34 @@
 //! `discord-bot`: `/numbers` and `/reset` in Discord, over the gateway (default) or as an HTTP
 //! interactions endpoint (`--http`).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use agent_chatops::Engine;
-use agent_chatops::config::read_config_file;
 use agent_core::AgentClient;
 use anyhow::Context as _;
 use clap::Parser;
 use discord_bot::settings::{self, Mode};
 use discord_bot::{Bot, Endpoint, SettingsError, gateway, register, rest_client, serve};
 
-const SETTINGS_HELP: &str = "\
-Settings (environment; or the config file's [api], [chatops] and [discord] tables):
-  DISCORD_TOKEN            the bot token (required)
-  DISCORD_APPLICATION_ID   the application id (required with --http)
-  DISCORD_PUBLIC_KEY       the application's public key, 64 hex digits (required with --http)
-  DISCORD_GUILD_ID         register the commands in this guild only (fast; development)
-  DISCORD_REGISTER         auto (default: guild if DISCORD_GUILD_ID, else global), guild, global, none
-  AGENT_API_TOKEN          the platform's bearer token (required)
-  AGENT_USER_ID            the platform account id (required)
-  AGENT_API_BASE_URL       the platform (default https://ai.api.longlonglong.cn)
-  AGENT_SUB_USER_ID        the default sub-account
-  AGENT_OPS_ACTION_SECRET  signs buttons, 16+ characters, the same on every replica (required)
-  AGENT_OPS_CONFIG         the config file (same as --config)
+/// The `--help` epilogue: the variables from their declarations, then what is the bot's own.
+fn after_help() -> String {
+    format!(
+        "{}  AGENT_OPS_CONFIG         the config file (same as --config)
 Roles: [chatops] operators/viewers, e.g. [\"discord:role:<role id>\", \"discord:user:<user id>\"].
-Logs: RUST_LOG (default info).";
+Logs: RUST_LOG (default info).",
+        agent_chatops::config::help(settings::SETTINGS)
+    )
+}
 
 #[derive(Parser)]
 #[command(
     name = "discord-bot",
     version,
     about = "agent-ops in Discord: /numbers and /reset slash commands over the chat-ops engine",
-    after_help = SETTINGS_HELP
+    after_help = after_help()
 )]
 struct Args {
     /// A TOML config file with [api], [chatops] and [discord] tables.
@@ -46,8 +38,8 @@ struct Args {
     #[arg(long)]
     http: bool,
     /// Where the HTTP endpoint listens (with --http; default 0.0.0.0:8080).
-    #[arg(long, env = "DISCORD_LISTEN", value_name = "ADDR")]
-    listen: Option<SocketAddr>,
+    #[arg(long, env = settings::LISTEN.env, value_name = "ADDR")]
+    listen: Option<String>,
 }
 
 enum Failure {
@@ -74,7 +66,9 @@ fn main() -> ExitCode {
         match run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Settings(err)) => {
-                eprintln!("discord-bot: {err}");
+                eprintln!(
+                    "discord-bot: {err}\n(`discord-bot --help` lists every setting and its variable)"
+                );
                 ExitCode::from(2)
             }
             Err(Failure::Other(err)) => {
@@ -86,10 +80,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Failure> {
-    let file = read_config_file(args.config.as_deref()).map_err(SettingsError::from)?;
     let env = |name: &str| std::env::var(name).ok();
     let mode = if args.http { Mode::Http } else { Mode::Gateway };
-    let settings = settings::load_file(&file, &env, mode, args.listen)?;
+    let layers = agent_chatops::config::layers(args.config.as_deref(), &env, settings::SETTINGS)?;
+    let settings = settings::load_layers(&layers, mode, args.listen)?;
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     let engine = Engine::new(client, settings.engine.clone());
     let bot = Bot::new(engine.clone(), settings.discord.defer_after);

@@ -15,29 +15,62 @@
 //! max_request_age_secs = 300  # reject signed requests whose timestamp is older (or newer) than this
 //! ```
 
-use agent_core::ConfigFile;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use agent_chatops::EngineConfig;
-use agent_chatops::config::LoadError;
-use agent_core::ApiConfig;
+use agent_chatops::{EngineConfig, SecretPolicy};
+use agent_core::settings::{Layers, Problems, Setting};
+use agent_core::{ApiConfig, ConfigFile, SettingsError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serenity::model::id::{ApplicationId, GuildId};
 
-/// The bot token.
-pub const ENV_TOKEN: &str = "DISCORD_TOKEN";
-/// The application id.
-pub const ENV_APPLICATION_ID: &str = "DISCORD_APPLICATION_ID";
-/// The application's public key (HTTP mode).
-pub const ENV_PUBLIC_KEY: &str = "DISCORD_PUBLIC_KEY";
-/// The development guild.
-pub const ENV_GUILD_ID: &str = "DISCORD_GUILD_ID";
-/// Where to register the commands.
-pub const ENV_REGISTER: &str = "DISCORD_REGISTER";
-/// The engine's signing key.
-pub const ENV_ACTION_SECRET: &str = "AGENT_OPS_ACTION_SECRET";
+/// `DISCORD_TOKEN`.
+pub const TOKEN: Setting = Setting::new(
+    "discord.token",
+    "DISCORD_TOKEN",
+    "the bot token (required; never logged)",
+);
+/// `DISCORD_APPLICATION_ID`.
+pub const APPLICATION_ID: Setting = Setting::new(
+    "discord.application_id",
+    "DISCORD_APPLICATION_ID",
+    "the application id (required with --http)",
+);
+/// `DISCORD_PUBLIC_KEY`.
+pub const PUBLIC_KEY: Setting = Setting::new(
+    "discord.public_key",
+    "DISCORD_PUBLIC_KEY",
+    "the application's public key, 64 hex digits (required with --http)",
+);
+/// `DISCORD_GUILD_ID`.
+pub const GUILD_ID: Setting = Setting::new(
+    "discord.guild_id",
+    "DISCORD_GUILD_ID",
+    "the guild served; commands are registered there only (fast)",
+);
+/// `DISCORD_REGISTER`.
+pub const REGISTER: Setting = Setting::new(
+    "discord.register",
+    "DISCORD_REGISTER",
+    "auto (guild if DISCORD_GUILD_ID, else global), guild, global or none",
+);
+/// `DISCORD_LISTEN` (also `--listen`).
+pub const LISTEN: Setting = Setting::new(
+    "discord.listen",
+    "DISCORD_LISTEN",
+    "with --http: where the endpoint listens (as --listen; default 0.0.0.0:8080)",
+);
+/// The bot's own settings that the environment can give (the engine's are declared by
+/// `agent_core` and `agent_chatops`).
+pub const SETTINGS: &[Setting] = &[
+    TOKEN,
+    APPLICATION_ID,
+    PUBLIC_KEY,
+    GUILD_ID,
+    REGISTER,
+    LISTEN,
+];
 
 /// How the bot receives interactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,227 +203,179 @@ pub struct DiscordSection {
     pub allow_dms: Option<bool>,
 }
 
-/// Why the settings cannot be used; the message is one line and names the settings.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    /// Required settings are not set.
-    #[error(
-        "missing {}: {} (set them in the environment, or in the config file given by --config or AGENT_OPS_CONFIG; `discord-bot --help` lists every setting)",
-        if .0.len() == 1 { "setting" } else { "settings" },
-        .0.join(", ")
-    )]
-    Missing(Vec<&'static str>),
-    /// A setting has a bad value.
-    #[error("bad setting {setting}: {reason}")]
-    Invalid {
-        /// Which.
-        setting: String,
-        /// Why.
-        reason: String,
-    },
-    /// The platform or engine settings.
-    #[error(transparent)]
-    Load(#[from] LoadError),
+fn snowflake(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().filter(|n| *n > 0)
 }
 
-fn invalid(setting: &str, reason: impl ToString) -> SettingsError {
-    SettingsError::Invalid {
-        setting: setting.to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-/// The `[discord]` table of a configuration file (defaults when absent).
-pub fn discord_section(file: &ConfigFile) -> Result<DiscordSection, SettingsError> {
-    file.section("discord")
-        .map_err(|e| SettingsError::Load(LoadError::File(e)))
-}
-
-fn snowflake(setting: &str, text: &str) -> Result<u64, SettingsError> {
-    text.trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| invalid(setting, "not a Discord id (digits)"))
-}
-
-/// [`load_file`] from a config file's text (tests).
+/// [`load_layers`] from a config file's text and an environment (tests).
 pub fn load(
     toml_text: &str,
     env: &dyn Fn(&str) -> Option<String>,
     mode: Mode,
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
 ) -> Result<Settings, SettingsError> {
-    let file =
-        ConfigFile::parse(None, toml_text).map_err(|e| SettingsError::Load(LoadError::File(e)))?;
-    load_file(&file, env, mode, listen)
+    let file = ConfigFile::parse(None, toml_text)?;
+    load_layers(
+        &Layers::new(file, env, &agent_chatops::config::declared(SETTINGS)),
+        mode,
+        listen,
+    )
 }
 
-/// Loads every setting for `mode` from a config file and the environment (`env`, so tests
-/// need not touch the process environment). `listen` (the `--listen` flag) wins over the file.
-pub fn load_file(
-    file: &ConfigFile,
-    env: &dyn Fn(&str) -> Option<String>,
+/// Loads every setting for `mode` from the layers (file, environment); `listen` (the
+/// `--listen` flag) wins over both. Every missing or bad setting — the bot's, the platform's,
+/// the engine's — is named in one error.
+pub fn load_layers(
+    layers: &Layers,
     mode: Mode,
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
 ) -> Result<Settings, SettingsError> {
-    let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-    let api_section = agent_core::config::api_section(file).map_err(LoadError::File)?;
-    let chatops = EngineConfig::section(file).map_err(LoadError::from)?;
-    let discord = discord_section(file)?;
-
-    // Everything required, named together.
-    let mut missing = Vec::new();
-    if env(ENV_TOKEN).is_none() && discord.token.is_none() {
-        missing.push(ENV_TOKEN);
-    }
-    if mode == Mode::Http {
-        if env(ENV_APPLICATION_ID).is_none() && discord.application_id.is_none() {
-            missing.push(ENV_APPLICATION_ID);
-        }
-        if env(ENV_PUBLIC_KEY).is_none() && discord.public_key.is_none() {
-            missing.push(ENV_PUBLIC_KEY);
-        }
-    }
-    if env("AGENT_API_TOKEN").is_none() && api_section.token.is_none() {
-        missing.push("AGENT_API_TOKEN");
-    }
-    if env("AGENT_USER_ID").is_none() && api_section.user_id.is_none() {
-        missing.push("AGENT_USER_ID");
-    }
+    let layers = layers.clone().with_flag(LISTEN.key, "--listen", listen);
     // Buttons must keep working across restarts and replicas: no random signing key here.
-    if env(ENV_ACTION_SECRET).is_none() && chatops.secret.is_none() {
-        missing.push(ENV_ACTION_SECRET);
-    }
-    if !missing.is_empty() {
-        return Err(SettingsError::Missing(missing));
-    }
-
-    let (api, mut engine) = agent_chatops::config::load(file, &env)?;
-
-    let token = match env(ENV_TOKEN) {
-        Some(token) => SecretString::from(token.trim().to_string()),
-        None => discord
-            .token
-            .unwrap_or_else(|| SecretString::from(String::new())),
-    };
-    if token.expose_secret().trim().is_empty() {
-        return Err(invalid(ENV_TOKEN, "it is empty"));
-    }
-    if token.expose_secret().contains(char::is_whitespace) {
-        return Err(invalid(
-            ENV_TOKEN,
-            "it contains spaces: give the bot token alone, without `Bot `",
-        ));
-    }
-
-    let application_id = match env(ENV_APPLICATION_ID)
-        .map(|v| (ENV_APPLICATION_ID, v))
-        .or(discord
-            .application_id
-            .map(|v| ("discord.application_id", v.text())))
-    {
-        Some((setting, text)) => Some(ApplicationId::new(snowflake(setting, &text)?)),
-        None => None,
-    };
-    let public_key = match env(ENV_PUBLIC_KEY)
-        .map(|v| (ENV_PUBLIC_KEY, v))
-        .or(discord.public_key.map(|v| ("discord.public_key", v)))
-    {
-        Some((setting, text)) => Some(PublicKey::parse(&text).map_err(|e| invalid(setting, e))?),
-        None => None,
-    };
-    let guild = match env(ENV_GUILD_ID)
-        .map(|v| (ENV_GUILD_ID, v))
-        .or(discord.guild_id.map(|v| ("discord.guild_id", v.text())))
-    {
-        Some((setting, text)) => Some(GuildId::new(snowflake(setting, &text)?)),
-        None => None,
-    };
-    let (register_setting, register) = match env(ENV_REGISTER) {
-        Some(v) => (ENV_REGISTER, v),
-        None => (
-            "discord.register",
-            discord.register.unwrap_or_else(|| "auto".to_string()),
-        ),
-    };
-    let registration = match (register.trim().to_ascii_lowercase().as_str(), guild) {
-        ("auto", Some(guild)) | ("guild", Some(guild)) => Registration::Guild(guild),
-        ("auto", None) | ("global", _) => Registration::Global,
-        ("none" | "off" | "skip", _) => Registration::Skip,
-        ("guild", None) => {
-            return Err(invalid(
-                register_setting,
-                "`guild` needs DISCORD_GUILD_ID (or discord.guild_id)",
-            ));
-        }
-        (other, _) => {
-            return Err(invalid(
-                register_setting,
-                format!("`{other}`: use auto, guild, global or none"),
-            ));
-        }
-    };
+    let loaded =
+        agent_chatops::config::load(&layers, SecretPolicy::Required, |layers, problems| {
+            DiscordSettings::from_layers(layers, problems, mode)
+        })?;
+    let (discord, places) = loaded.transport;
+    let mut engine = loaded.engine;
     // Interactions from another guild than the configured one are refused by the engine, and
     // direct messages unless allowed.
-    engine.places.insert(
-        agent_chatops::Transport::Discord,
-        agent_chatops::Places {
-            allowed: guild.map(|g| vec![g.get().to_string()]),
-            direct_messages: discord.allow_dms.unwrap_or(false),
-        },
-    );
-    let listen = match listen {
-        Some(addr) => addr,
-        None => match discord.listen {
+    engine
+        .places
+        .insert(agent_chatops::Transport::Discord, places);
+    Ok(Settings {
+        api: loaded.api,
+        engine,
+        discord,
+    })
+}
+
+impl DiscordSettings {
+    /// The `[discord]` table of the layers, and where the engine may be used; problems go to
+    /// `problems`.
+    fn from_layers(
+        layers: &Layers,
+        problems: &mut Problems,
+        mode: Mode,
+    ) -> Option<(Self, agent_chatops::Places)> {
+        let before = problems.len();
+        let discord: DiscordSection = layers.table("discord", problems);
+        let token = discord
+            .token
+            .filter(|t| !t.expose_secret().trim().is_empty());
+        match &token {
+            None => problems.missing(&TOKEN),
+            Some(token) if token.expose_secret().contains(char::is_whitespace) => layers.invalid(
+                problems,
+                TOKEN.key,
+                "it contains spaces: give the bot token alone, without `Bot `",
+            ),
+            Some(_) => {}
+        }
+        let application_id = discord.application_id.and_then(|value| {
+            snowflake(&value.text())
+                .map(ApplicationId::new)
+                .or_else(|| {
+                    layers.invalid(problems, APPLICATION_ID.key, "not a Discord id (digits)");
+                    None
+                })
+        });
+        let public_key = discord.public_key.and_then(|text| {
+            PublicKey::parse(&text)
+                .map_err(|e| layers.invalid(problems, PUBLIC_KEY.key, e))
+                .ok()
+        });
+        if mode == Mode::Http {
+            if !layers.is_set(APPLICATION_ID.key) {
+                problems.missing(&APPLICATION_ID);
+            }
+            if !layers.is_set(PUBLIC_KEY.key) {
+                problems.missing(&PUBLIC_KEY);
+            }
+        }
+        let guild = discord.guild_id.and_then(|value| {
+            snowflake(&value.text()).map(GuildId::new).or_else(|| {
+                layers.invalid(problems, GUILD_ID.key, "not a Discord id (digits)");
+                None
+            })
+        });
+        let register = discord.register.unwrap_or_else(|| "auto".to_string());
+        let registration = match (register.trim().to_ascii_lowercase().as_str(), guild) {
+            ("auto", Some(guild)) | ("guild", Some(guild)) => Some(Registration::Guild(guild)),
+            ("auto", None) | ("global", _) => Some(Registration::Global),
+            ("none" | "off" | "skip", _) => Some(Registration::Skip),
+            ("guild", None) => {
+                layers.invalid(
+                    problems,
+                    REGISTER.key,
+                    "`guild` needs DISCORD_GUILD_ID (or discord.guild_id)",
+                );
+                None
+            }
+            (_, _) => {
+                layers.invalid(problems, REGISTER.key, "use auto, guild, global or none");
+                None
+            }
+        };
+        let listen = match discord.listen {
             Some(text) => text
                 .trim()
                 .parse()
-                .map_err(|_| invalid("discord.listen", format!("`{text}` is not host:port")))?,
-            None => SocketAddr::from(([0, 0, 0, 0], 8080)),
-        },
-    };
-    let path = discord.path.unwrap_or_else(|| "/interactions".to_string());
-    if !path.starts_with('/') || path.contains(char::is_whitespace) {
-        return Err(invalid(
-            "discord.path",
-            format!("`{path}` must start with /"),
-        ));
+                .map_err(|_| {
+                    layers.invalid(problems, LISTEN.key, "not host:port");
+                })
+                .ok(),
+            None => Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
+        };
+        let path = discord.path.unwrap_or_else(|| "/interactions".to_string());
+        if !path.starts_with('/') || path.contains(char::is_whitespace) {
+            layers.invalid(problems, "discord.path", "must start with /");
+        }
+        let defer_after = match discord.defer_after_ms {
+            None => Duration::from_millis(2000),
+            Some(ms) if (100..=2500).contains(&ms) => Duration::from_millis(ms),
+            Some(ms) => {
+                layers.invalid(
+                    problems,
+                    "discord.defer_after_ms",
+                    format!("{ms} is not between 100 and 2500 (Discord waits 3 s)"),
+                );
+                Duration::from_millis(2000)
+            }
+        };
+        let max_request_age = match discord.max_request_age_secs {
+            None => Duration::from_secs(300),
+            Some(secs) if (5..=3600).contains(&secs) => Duration::from_secs(secs),
+            Some(secs) => {
+                layers.invalid(
+                    problems,
+                    "discord.max_request_age_secs",
+                    format!("{secs} is not between 5 and 3600"),
+                );
+                Duration::from_secs(300)
+            }
+        };
+        if problems.len() > before {
+            return None;
+        }
+        let places = agent_chatops::Places {
+            allowed: guild.map(|g| vec![g.get().to_string()]),
+            direct_messages: discord.allow_dms.unwrap_or(false),
+        };
+        Some((
+            Self {
+                token: token?,
+                application_id,
+                public_key,
+                registration: registration?,
+                listen: listen?,
+                path,
+                defer_after,
+                max_request_age,
+            },
+            places,
+        ))
     }
-    let defer_after = match discord.defer_after_ms {
-        None => Duration::from_millis(2000),
-        Some(ms) if (100..=2500).contains(&ms) => Duration::from_millis(ms),
-        Some(ms) => {
-            return Err(invalid(
-                "discord.defer_after_ms",
-                format!("{ms} is not between 100 and 2500 (Discord waits 3 s)"),
-            ));
-        }
-    };
-    let max_request_age = match discord.max_request_age_secs {
-        None => Duration::from_secs(300),
-        Some(secs) if (5..=3600).contains(&secs) => Duration::from_secs(secs),
-        Some(secs) => {
-            return Err(invalid(
-                "discord.max_request_age_secs",
-                format!("{secs} is not between 5 and 3600"),
-            ));
-        }
-    };
-    Ok(Settings {
-        api,
-        engine,
-        discord: DiscordSettings {
-            token,
-            application_id,
-            public_key,
-            registration,
-            listen,
-            path,
-            defer_after,
-            max_request_age,
-        },
-    })
 }
 
 #[cfg(test)]
@@ -417,7 +402,7 @@ mod tests {
 
     const KEY: &str = "67c6bd767ca099e79efac9fcce4d2022a63bf7dea780e7f3d813f694c1597089";
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
         let pairs: Vec<(String, String)> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -446,25 +431,37 @@ mod tests {
         let err = load("", &|_| None, Mode::Http, None).unwrap_err();
         let text = err.to_string();
         assert!(!text.contains('\n'), "{text}");
-        assert!(
-            text.starts_with(
-                "missing settings: DISCORD_TOKEN, DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY, AGENT_API_TOKEN, AGENT_USER_ID, AGENT_OPS_ACTION_SECRET"
-            ),
+        assert_eq!(
+            err.missing(),
+            vec![
+                "AGENT_API_TOKEN",
+                "AGENT_USER_ID",
+                "AGENT_OPS_ACTION_SECRET",
+                "DISCORD_TOKEN",
+                "DISCORD_APPLICATION_ID",
+                "DISCORD_PUBLIC_KEY"
+            ],
             "{text}"
         );
+        assert!(text.starts_with("6 settings need attention: "), "{text}");
         let err = load("", &|_| None, Mode::Gateway, None).unwrap_err();
-        assert!(
-            err.to_string().starts_with(
-                "missing settings: DISCORD_TOKEN, AGENT_API_TOKEN, AGENT_USER_ID, AGENT_OPS_ACTION_SECRET"
-            ),
+        assert_eq!(
+            err.missing(),
+            vec![
+                "AGENT_API_TOKEN",
+                "AGENT_USER_ID",
+                "AGENT_OPS_ACTION_SECRET",
+                "DISCORD_TOKEN"
+            ],
             "{err}"
         );
         let mut env = full_env();
         env.retain(|(k, _)| *k != "DISCORD_PUBLIC_KEY");
         let err = load("", &env_of(&env), Mode::Http, None).unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("missing setting: DISCORD_PUBLIC_KEY ("),
+            err.to_string().starts_with(
+                "missing setting DISCORD_PUBLIC_KEY (or `discord.public_key` in the config file)"
+            ),
             "{err}"
         );
     }
@@ -503,7 +500,7 @@ mod tests {
             ("DISCORD_REGISTER", "global"),
         ]);
         let listen: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let settings = load(toml, &env, Mode::Gateway, Some(listen)).unwrap();
+        let settings = load(toml, &env, Mode::Gateway, Some(listen.to_string())).unwrap();
         assert_eq!(settings.discord.token.expose_secret(), "env-bot-token");
         assert_eq!(settings.discord.registration, Registration::Global);
         assert_eq!(settings.discord.listen, listen);

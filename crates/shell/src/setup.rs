@@ -8,9 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use agent_chatops::{Caller, ChatopsSection, Engine, EngineConfig, Transport};
-use agent_core::ConfigFile;
-use agent_core::config::{ApiSection, api_section};
+use agent_chatops::{Caller, ChatopsSection, Engine, EngineConfig, SecretPolicy, Transport};
+use agent_core::settings::{Layers, Problems};
 use agent_core::{AgentClient, ApiConfig};
 use anyhow::{Context, Result};
 
@@ -64,43 +63,43 @@ pub fn caller(user: &str, locale: Option<String>) -> Caller {
     }
 }
 
-fn api_points_somewhere(section: &ApiSection) -> bool {
-    section.base_url.is_some() || section.token.is_some() || section.user_id.is_some()
-}
-
 /// Builds the engine on the platform the settings name, or on the simulator. `acting` is who
 /// the session acts as (for the banner).
 pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
     let login = login_user(sources.env);
-    let file = ConfigFile::read(sources.config_file)?;
-    let api = api_section(&file)?;
-    let chatops: ChatopsSection = EngineConfig::section(&file)?;
-    let use_sim = !api_points_somewhere(&api) && !ApiConfig::env_is_set(sources.env);
+    let declared = agent_chatops::config::declared(&[]);
+    let layers = agent_chatops::config::layers(sources.config_file, sources.env, &[])?;
+    // Nothing about the platform in the file or the environment: the built-in simulator.
+    let use_sim = !agent_core::config::SETTINGS
+        .iter()
+        .any(|setting| layers.is_set(setting.key));
     let mut banner = Vec::new();
 
-    let (api_config, sim) = if use_sim {
+    let (layers, sim) = if use_sim {
         let sim = agent_sim::start(agent_sim::SimConfig {
             size: sources.sim_size,
             ..agent_sim::SimConfig::default()
         })
         .await
         .context("cannot start the built-in simulator")?;
-        let config = ApiConfig::resolve(api, sim.env())?;
+        let sim_env = sim.env();
+        let env = |name: &str| sim_env(name).or_else(|| (sources.env)(name));
         banner.push(format!(
             "agent-ops shell · no AGENT_* settings, so this is the built-in simulator at {} (token {}), not the platform.",
             sim.base_url(),
             sim.token()
         ));
-        (config, Some(sim))
+        (
+            Layers::new(layers.file().clone(), &env, &declared),
+            Some(sim),
+        )
     } else {
-        let config = ApiConfig::resolve(api, sources.env)?;
-        banner.push(format!(
-            "agent-ops shell · platform {} · account {}",
-            config.base_url, config.user_id
-        ));
-        (config, None)
+        (layers, None)
     };
 
+    let mut problems = Problems::new();
+    let api_config = ApiConfig::from_layers(&layers, &mut problems);
+    let chatops: ChatopsSection = layers.table("chatops", &mut problems);
     let grants_given = !chatops.operators.is_empty() || !chatops.viewers.is_empty();
     let mut section = chatops;
     if !grants_given {
@@ -137,10 +136,21 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
         });
     }
     // One process, one terminal: a fresh signing key is all the shell needs.
-    if section.secret.is_none() && (sources.env)("AGENT_OPS_ACTION_SECRET").is_none() {
-        section.secret = Some(agent_chatops::config::random_secret()?);
+    let engine_config =
+        EngineConfig::from_section(section, &layers, &mut problems, SecretPolicy::RandomIfUnset);
+    let (Some(api_config), Some(engine_config)) = (problems.finish(api_config)?, engine_config)
+    else {
+        anyhow::bail!("incomplete settings");
+    };
+    if sim.is_none() {
+        banner.insert(
+            0,
+            format!(
+                "agent-ops shell · platform {} · account {}",
+                api_config.base_url, api_config.user_id
+            ),
+        );
     }
-    let engine_config = EngineConfig::resolve(section, |name| (sources.env)(name))?;
     if !engine_config.tasks.is_empty() {
         let tasks: Vec<String> = engine_config
             .tasks

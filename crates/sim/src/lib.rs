@@ -356,7 +356,7 @@ impl SimHandle {
 
     /// The `AGENT_*` settings that point a client at this simulator as the demo account
     /// (`AGENT_API_BASE_URL`, `AGENT_API_TOKEN`, `AGENT_USER_ID`), as an environment lookup:
-    /// `ApiConfig::resolve(ApiSection::default(), sim.env())`.
+    /// `ApiConfig::from_lookup(sim.env())`.
     pub fn env(&self) -> impl Fn(&str) -> Option<String> + Send + Sync + 'static {
         let (base_url, token) = (self.base_url.clone(), self.state.token.clone());
         move |name: &str| match name {

@@ -16,7 +16,8 @@ pub mod render;
 pub mod service;
 pub mod settings;
 
+pub use agent_core::SettingsError;
 pub use handlers::{AppState, TgBot, caller_for, schema};
 pub use redact::{RedactingMakeWriter, Redactor};
 pub use service::{RunError, Service, make_bot, register_commands};
-pub use settings::{Mode, Overrides, Settings, SettingsError, TelegramSettings, WebhookSettings};
+pub use settings::{Mode, Overrides, Settings, TelegramSettings, WebhookSettings};

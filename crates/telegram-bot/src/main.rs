@@ -13,43 +13,37 @@ use telegram_bot::{RedactingMakeWriter, Redactor, Service, make_bot};
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::ShutdownToken;
 
-const AFTER_HELP: &str = "\
-Environment:
-  TELEGRAM_BOT_TOKEN        the bot's token from @BotFather (required; never logged)
-  TELEGRAM_API_URL          a Bot API server other than Telegram's (e.g. a local telegram-bot-api)
-  TELEGRAM_WEBHOOK_URL      as --webhook-url
-  TELEGRAM_WEBHOOK_LISTEN   as --listen
-  TELEGRAM_WEBHOOK_SECRET   the webhook's fixed secret token (required in webhook mode)
-  AGENT_API_BASE_URL        the agent-api (default https://ai.api.longlonglong.cn)
-  AGENT_API_TOKEN           the agent-api bearer token (required)
-  AGENT_USER_ID             the account whose tasks to work on (required)
-  AGENT_SUB_USER_ID         a default sub-account (optional)
-  AGENT_OPS_ACTION_SECRET   16+ characters that sign the buttons, the same on every replica (required)
-  AGENT_OPS_CONFIG          as --config
+/// The `--help` epilogue: the variables from their declarations, then what is the bot's own.
+fn after_help() -> String {
+    format!(
+        "{}  AGENT_OPS_CONFIG          as --config
   RUST_LOG                  log filter (default: info)
 
 The config file's [api] and [chatops] tables are the engine's (grants such as
 \"telegram:user:42\" or \"telegram:chat:-100123\", task aliases); its [telegram] table takes
 token, api_url, webhook_url, listen, webhook_secret, set_webhook, poll_timeout_secs,
 max_concurrent and register_commands. Ctrl-C or SIGTERM stops taking updates and finishes
-the ones in flight.";
+the ones in flight.",
+        agent_chatops::config::help(settings::SETTINGS)
+    )
+}
 
 #[derive(Parser)]
 #[command(
     name = "telegram-bot",
     version,
     about = "agent-ops in Telegram: /numbers and /reset, long polling unless --webhook-url is given",
-    after_help = AFTER_HELP
+    after_help = after_help()
 )]
 struct Args {
     /// A TOML config file with [api], [chatops] and [telegram] tables.
     #[arg(long, env = "AGENT_OPS_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Webhook mode: the public HTTPS URL Telegram posts updates to (its path is served).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", env = settings::WEBHOOK_URL.env)]
     webhook_url: Option<String>,
     /// Webhook mode: the local address to listen on [default: 0.0.0.0:8443].
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", env = settings::LISTEN.env)]
     listen: Option<String>,
     /// Webhook mode: do not call setWebhook at start (it is set out of band).
     #[arg(long)]
@@ -59,25 +53,23 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     let env = |name: &str| std::env::var(name).ok();
-    let settings = match agent_chatops::config::read_config_file(args.config.as_deref())
-        .map_err(settings::SettingsError::from)
-        .and_then(|file| {
-            settings::load_file(
-                &file,
-                &env,
-                &Overrides {
-                    webhook_url: args.webhook_url.clone(),
-                    listen: args.listen.clone(),
-                    no_set_webhook: args.no_set_webhook,
-                },
-            )
-        }) {
-        Ok(settings) => settings,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(2);
-        }
+    let overrides = Overrides {
+        webhook_url: args.webhook_url.clone(),
+        listen: args.listen.clone(),
+        no_set_webhook: args.no_set_webhook,
     };
+    let settings =
+        match agent_chatops::config::layers(args.config.as_deref(), &env, settings::SETTINGS)
+            .and_then(|layers| settings::load_layers(&layers, &overrides))
+        {
+            Ok(settings) => settings,
+            Err(err) => {
+                eprintln!(
+                    "error: {err}\n(`telegram-bot --help` lists every setting and its variable)"
+                );
+                return ExitCode::from(2);
+            }
+        };
     let redactor = settings.redactor();
     agent_cli::init_tracing(
         "info",

@@ -4,7 +4,6 @@
 
 use std::error::Error;
 
-use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig, Id};
 
 /// A client, the task to work on, and the simulator when there is one.
@@ -36,7 +35,7 @@ pub async fn target() -> Result<Target, Box<dyn Error>> {
         ..agent_sim::SimConfig::default()
     })
     .await?;
-    let config = ApiConfig::resolve(ApiSection::default(), sim.env())?;
+    let config = ApiConfig::from_lookup(sim.env())?;
     eprintln!(
         "on a simulator at {} (set AGENT_API_TOKEN, AGENT_USER_ID and AGENT_TASK_ID for the platform)",
         sim.base_url()

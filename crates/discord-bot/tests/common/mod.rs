@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agent_chatops::{Engine, EngineConfig};
-use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use axum::extract::{Request, State};
@@ -290,7 +289,7 @@ pub fn engine_on(sim: &SimHandle) -> Engine {
 
 /// The engine on the simulator, reading the time from `clock`.
 pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine {
-    let mut api = ApiConfig::resolve(ApiSection::default(), sim.env()).unwrap();
+    let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
     api.settings.retry = RetryPolicy {
         max_attempts: 2,
         initial_backoff: Duration::from_millis(1),
@@ -308,12 +307,7 @@ pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine
         demo = "{DEMO_TASK_ID}"
         "#
     );
-    let config = EngineConfig::resolve(
-        EngineConfig::section(&agent_core::ConfigFile::parse(None, toml.as_str()).unwrap())
-            .unwrap(),
-        |_| None,
-    )
-    .unwrap();
+    let config = EngineConfig::from_text(&toml).unwrap();
     Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock)
 }
 
