@@ -53,7 +53,7 @@ impl Engine {
         let page = match invocation.get(OptionKey::Page).map(|p| {
             p.trim()
                 .parse::<i64>()
-                .map_err(|_| agent_core::FilterError::BadPage(0))
+                .map_err(|_| agent_core::PageError::Number(0))
                 .and_then(PageNumber::new)
         }) {
             None => PageNumber::FIRST,

@@ -16,7 +16,8 @@ use tokio::task::JoinHandle;
 use crate::config::ApiConfig;
 pub use crate::config::ClientSettings;
 use crate::error::Error;
-use crate::filter::{ListFilter, PageNumber, PageSize, ResetFilter};
+use crate::filter::{ListFilter, ResetFilter};
+use crate::ids::{PageNumber, PageSize};
 use crate::status::{ALL_STATUSES, CallStatus, StatusSet};
 use crate::time::to_wire;
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::filter::{Id, PageSize};
+use crate::ids::{Id, PageSize};
 use crate::retry::RetryPolicy;
 
 /// How the facade pages and retries.

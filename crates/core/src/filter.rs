@@ -1,41 +1,16 @@
 //! Filters with validated constructors: one type for listing, one for resetting.
 
-use std::fmt;
-
 use agent_api::types::{BatchResetRequest, NumberRecord};
 use jiff::civil::DateTime;
 
+use crate::ids::{Id, PageSize};
 use crate::phone::Phone;
 use crate::status::{CallStatus, StatusSet};
 use crate::time::{TimeRange, to_wire};
 
-/// An id as the platform uses them in paths and parameters (task ids, sub-account ids): UUIDs in
-/// practice; we accept 1 to 64 characters of letters, digits, `-` and `_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(String);
-
 /// Why a filter could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
-    /// An id is empty, too long or holds other characters.
-    #[error("`{value}` is not a valid {what} (1-64 letters, digits, `-` or `_`)")]
-    BadId {
-        /// `task id` or `sub-account id`.
-        what: &'static str,
-        /// The offending value (cut to 64 characters).
-        value: String,
-    },
-    /// A page number below 1.
-    #[error("page must be 1 or more, not {0}")]
-    BadPage(i64),
-    /// A page size outside the accepted range.
-    #[error("page size must be between 1 and {max}, not {value}")]
-    BadPageSize {
-        /// The offending value.
-        value: i64,
-        /// The largest accepted.
-        max: u32,
-    },
     /// A keyword that is empty, too long or holds anything but digits.
     #[error("keyword must be 1-20 digits: a part of a phone number, as the platform documents it")]
     BadKeyword,
@@ -61,102 +36,6 @@ pub enum FilterError {
         /// The most accepted.
         max: usize,
     },
-}
-
-impl Id {
-    fn parse(value: &str, what: &'static str) -> Result<Self, FilterError> {
-        let value = value.trim();
-        let ok = (1..=64).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(value.to_string()))
-        } else {
-            Err(FilterError::BadId {
-                what,
-                value: value.chars().take(64).collect(),
-            })
-        }
-    }
-
-    /// A task id.
-    pub fn task(value: &str) -> Result<Self, FilterError> {
-        Self::parse(value, "task id")
-    }
-
-    /// A sub-account id.
-    pub fn sub_account(value: &str) -> Result<Self, FilterError> {
-        Self::parse(value, "sub-account id")
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A page number, from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PageNumber(u32);
-
-impl PageNumber {
-    /// The first page.
-    pub const FIRST: Self = Self(1);
-
-    /// A page number; refuses anything below 1.
-    pub fn new(value: i64) -> Result<Self, FilterError> {
-        u32::try_from(value)
-            .ok()
-            .filter(|&v| v >= 1)
-            .map(Self)
-            .ok_or(FilterError::BadPage(value))
-    }
-
-    /// The number.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-/// A page size: 1 to [`PageSize::MAX`] numbers per page (default 15, the platform's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PageSize(u32);
-
-impl PageSize {
-    /// The platform's default page size.
-    pub const DEFAULT: Self = Self(15);
-    /// The largest page size we ask for (the platform documents none; the simulator caps at this).
-    pub const MAX: u32 = 1000;
-
-    /// A page size; refuses 0 and anything above [`PageSize::MAX`].
-    pub fn new(value: i64) -> Result<Self, FilterError> {
-        u32::try_from(value)
-            .ok()
-            .filter(|v| (1..=Self::MAX).contains(v))
-            .map(Self)
-            .ok_or(FilterError::BadPageSize {
-                value,
-                max: Self::MAX,
-            })
-    }
-
-    /// The size.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl Default for PageSize {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
 }
 
 /// Which numbers of a task to list.
@@ -480,24 +359,6 @@ mod tests {
 
     fn task() -> Id {
         Id::task("f232d184-dd54-42a0-8ace-0bf8d660f4cc").unwrap()
-    }
-
-    #[test]
-    fn ids_pages_and_sizes_are_validated() {
-        assert!(Id::task("").is_err());
-        assert!(Id::task("a/b").is_err());
-        assert_eq!(
-            Id::sub_account("x y").unwrap_err().to_string(),
-            "`x y` is not a valid sub-account id (1-64 letters, digits, `-` or `_`)"
-        );
-        assert_eq!(
-            PageNumber::new(0).unwrap_err().to_string(),
-            "page must be 1 or more, not 0"
-        );
-        assert_eq!(PageNumber::new(3).unwrap().get(), 3);
-        assert!(PageSize::new(1001).is_err());
-        assert!(PageSize::new(-1).is_err());
-        assert_eq!(PageSize::new(1000).unwrap().get(), 1000);
     }
 
     #[test]

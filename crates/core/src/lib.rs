@@ -5,6 +5,7 @@
 //!   the named groups operations teams think in (`unreached`, `retryable`, `permanent`);
 //! - [`time`]: creation-time bounds in China time (`2020-07-28`, `today`, `7d`...);
 //! - [`phone`]: mainland phone validation and masking (`138****4148`);
+//! - [`ids`]: validated task and sub-account ids, page numbers and page sizes;
 //! - [`filter`]: validated list and reset filters (an unfiltered reset needs `all`);
 //! - [`client`]: typed errors, retries with backoff, concurrent in-order paging, counts and
 //!   per-status summaries;
@@ -45,6 +46,7 @@ pub mod config;
 pub mod config_file;
 pub mod error;
 pub mod filter;
+pub mod ids;
 pub mod phone;
 pub mod redact;
 pub mod retry;
@@ -55,7 +57,8 @@ pub use client::{AgentClient, ClientSettings, NumberStream, Page, ResetOutcome, 
 pub use config::{ApiConfig, ConfigError};
 pub use config_file::{ConfigFile, ConfigFileError};
 pub use error::{Category, Error, Retry};
-pub use filter::{FilterError, Id, ListFilter, PageNumber, PageSize, ResetFilter};
+pub use filter::{FilterError, ListFilter, ResetFilter};
+pub use ids::{Id, IdError, PageError, PageNumber, PageSize};
 pub use phone::{Phone, mask_number};
 pub use redact::mask_phones_in;
 pub use retry::RetryPolicy;
