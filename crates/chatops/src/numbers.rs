@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use agent_core::{ListFilter, PageNumber, StatusSet, StatusSummary, TimeRange, mask_number};
+use agent_core::{ListFilter, PageNumber, Scope, StatusSet, StatusSummary, TimeRange, mask_number};
 
 use crate::access::Caller;
 use crate::command::{Invocation, OptionKey};
@@ -122,7 +122,7 @@ impl Engine {
         }
         *upstream += started.elapsed();
 
-        let range = filter.range();
+        let range = filter.scope().range();
         let mut reply = Reply::new(
             ReplyKind::Page,
             format!(
@@ -193,11 +193,11 @@ impl Engine {
             .map_err(|e| Box::new(bad_input("sub", &e, Lang::En)))?;
         let range = TimeRange::new(state.from, state.to)
             .map_err(|e| Box::new(bad_input("from/to", &e, Lang::En)))?;
-        Ok(ListFilter::new(task)
-            .statuses(state.statuses)
-            .created(range)
-            .sub_account(sub)
-            .page_size(self.config().page_size))
+        let scope = Scope::new(task)
+            .with_statuses(state.statuses)
+            .with_range(range)
+            .with_sub_account(sub);
+        Ok(ListFilter::new(scope).with_page_size(self.config().page_size))
     }
 
     /// Counts per status for a filter, reused for a short while (paging keeps the filter).

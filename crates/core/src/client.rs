@@ -169,7 +169,8 @@ impl AgentClient {
 
     /// One page of the numbers that match `filter`, with retries.
     pub async fn numbers(&self, filter: &ListFilter, page: PageNumber) -> Result<Page, Error> {
-        self.fetch_page(filter, page.get(), filter.size()).await
+        self.fetch_page(filter, page.get(), filter.page_size())
+            .await
     }
 
     async fn fetch_page(
@@ -193,30 +194,30 @@ impl AgentClient {
         page: u32,
         size: PageSize,
     ) -> Result<Page, Error> {
+        let scope = filter.scope();
         let mut request = self
             .inner
             .api
             .list_numbers()
             .user_id(self.inner.user_id.as_str())
-            .task_id(filter.task().as_str())
+            .task_id(scope.task().as_str())
             .page(page)
             .per_page(size.get());
-        if !filter.status_set().is_empty() {
-            request = request.status(filter.status_set().to_wire());
+        if !scope.statuses().is_empty() {
+            request = request.status(scope.statuses().to_wire());
         }
-        if let Some(start) = filter.range().start() {
+        if let Some(start) = scope.range().start() {
             request = request.start_at(to_wire(start));
         }
-        if let Some(end) = filter.range().end() {
+        if let Some(end) = scope.range().end() {
             request = request.end_at(to_wire(end));
         }
-        if filter.is_encrypted() {
+        if scope.is_encrypted() {
             request = request.encryption(QueryBool(true));
         }
-        let sub_account =
-            filter
-                .sub_account_id()
-                .or(self.inner.settings.default_sub_account.as_ref());
+        let sub_account = scope
+            .sub_account()
+            .or(self.inner.settings.default_sub_account.as_ref());
         if let Some(sub) = sub_account {
             request = request.sub_user_id(sub.as_str());
         }
@@ -248,14 +249,16 @@ impl AgentClient {
     /// How many numbers match `filter`, per status: one small count per status of the filter
     /// (every status when it has none), a few at a time.
     pub async fn summary(&self, filter: &ListFilter) -> Result<StatusSummary, Error> {
-        let statuses = if filter.status_set().is_empty() {
+        let statuses = if filter.scope().statuses().is_empty() {
             StatusSet::all()
         } else {
-            filter.status_set()
+            filter.scope().statuses()
         };
         let counts: Vec<Result<(CallStatus, u64), Error>> = futures::stream::iter(statuses.iter())
             .map(|status| async move {
-                let one = filter.clone().statuses([status].into_iter().collect());
+                let one = filter
+                    .clone()
+                    .map_scope(|scope| scope.with_statuses([status].into_iter().collect()));
                 self.count(&one).await.map(|n| (status, n))
             })
             .buffer_unordered(self.inner.settings.concurrency.max(1))
@@ -348,7 +351,7 @@ impl AgentClient {
                     .api
                     .batch_reset_numbers()
                     .user_id(self.inner.user_id.as_str())
-                    .task_id(filter.task().as_str())
+                    .task_id(filter.scope().task().as_str())
                     .body(body.clone())
                     .send()
                     .await;
@@ -399,7 +402,7 @@ async fn produce_pages(
             }
         };
         let last = *last_page.get_or_insert_with(|| {
-            tracing::debug!(task = %filter.task(), total = page.total, last_page = page.last_page, "streaming numbers");
+            tracing::debug!(task = %filter.scope().task(), total = page.total, last_page = page.last_page, "streaming numbers");
             page.last_page
         });
         if page.page > last {
@@ -412,7 +415,7 @@ async fn produce_pages(
             return;
         }
         if page.page % (last / 10).max(1) == 0 {
-            tracing::info!(task = %filter.task(), page = page.page, last_page = last, "export progress");
+            tracing::info!(task = %filter.scope().task(), page = page.page, last_page = last, "export progress");
         }
         if tx.send(Ok(page.records)).await.is_err() {
             return;

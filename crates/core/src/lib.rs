@@ -6,7 +6,8 @@
 //! - [`time`]: creation-time bounds in China time (`2020-07-28`, `today`, `7d`...);
 //! - [`phone`]: mainland phone validation and masking (`138****4148`);
 //! - [`ids`]: validated task and sub-account ids, page numbers and page sizes;
-//! - [`filter`]: validated list and reset filters (an unfiltered reset needs `all`);
+//! - [`filter`]: the [`Scope`] of a request, and validated list and reset filters built on it
+//!   (an unfiltered reset needs `all`);
 //! - [`client`]: typed errors, retries with backoff, concurrent in-order paging, counts and
 //!   per-status summaries;
 //! - [`config`]: settings from `AGENT_*` variables and a TOML file; [`config_file`]: the file,
@@ -15,7 +16,7 @@
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, ResetFilter, StatusSet};
+//! use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, ResetFilter, Scope, StatusSet};
 //! use agent_core::config::ApiSection;
 //! use futures::StreamExt;
 //!
@@ -25,15 +26,16 @@
 //! let task = Id::task(agent_sim::DEMO_TASK_ID).unwrap();
 //!
 //! // A page, the counts per status, and every number of a filter in order.
-//! let busy = ListFilter::new(task.clone()).statuses(StatusSet::parse_list("busy").unwrap());
-//! let page = client.numbers(&busy, PageNumber::FIRST).await.unwrap();
-//! let summary = client.summary(&busy).await.unwrap();
+//! let busy = Scope::new(task.clone()).with_statuses(StatusSet::parse_list("busy").unwrap());
+//! let busy_numbers = ListFilter::new(busy.clone());
+//! let page = client.numbers(&busy_numbers, PageNumber::FIRST).await.unwrap();
+//! let summary = client.summary(&busy_numbers).await.unwrap();
 //! assert_eq!(page.total, summary.total());
-//! let streamed = client.stream(&busy).count().await;
+//! let streamed = client.stream(&busy_numbers).count().await;
 //! assert_eq!(streamed as u64, page.total);
 //!
 //! // A reset: preview it, then send it; an unfiltered one is refused unless `everything`.
-//! let reset = ResetFilter::new(task.clone()).statuses(StatusSet::parse_list("busy").unwrap());
+//! let reset = ResetFilter::new(busy);
 //! assert_eq!(client.reset_preview(&reset).await.unwrap().total(), page.total);
 //! client.reset(&reset).await.unwrap();
 //! assert!(client.reset(&ResetFilter::new(task)).await.is_err());
@@ -57,7 +59,7 @@ pub use client::{AgentClient, ClientSettings, NumberStream, Page, ResetOutcome, 
 pub use config::{ApiConfig, ConfigError};
 pub use config_file::{ConfigFile, ConfigFileError};
 pub use error::{Category, Error, Retry};
-pub use filter::{FilterError, ListFilter, ResetFilter};
+pub use filter::{FilterError, ListFilter, ResetFilter, Scope};
 pub use ids::{Id, IdError, PageError, PageNumber, PageSize};
 pub use phone::{Phone, mask_number};
 pub use redact::mask_phones_in;
