@@ -189,8 +189,10 @@ impl EngineConfig {
             }
         };
         let page_size = match section.page_size {
-            None => PageSize::new(10).unwrap_or_default(),
-            Some(n) if (1..=50).contains(&n) => PageSize::new(n).unwrap_or_default(),
+            None => PageSize::of::<10>(),
+            Some(n) if (1..=50).contains(&n) => {
+                PageSize::new(n).map_err(|e| invalid("chatops.page_size", e))?
+            }
             Some(n) => {
                 return Err(invalid(
                     "chatops.page_size",

@@ -242,8 +242,7 @@ impl AgentClient {
 
     /// How many numbers match `filter` (`meta.total` of a one-number page).
     pub async fn count(&self, filter: &ListFilter) -> Result<u64, Error> {
-        let one = PageSize::new(1).unwrap_or_default();
-        Ok(self.fetch_page(filter, 1, one).await?.total)
+        Ok(self.fetch_page(filter, 1, PageSize::of::<1>()).await?.total)
     }
 
     /// How many numbers match `filter`, per status: one small count per status of the filter

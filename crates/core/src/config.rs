@@ -51,7 +51,7 @@ impl Default for ClientSettings {
         Self {
             retry: RetryPolicy::default(),
             concurrency: 8,
-            stream_page_size: PageSize::new(200).unwrap_or_default(),
+            stream_page_size: PageSize::of::<200>(),
             http: agent_api::ClientOptions::default(),
             default_sub_account: None,
         }

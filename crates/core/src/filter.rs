@@ -338,13 +338,7 @@ impl ResetFilter {
 
     /// The range as sent: an end without a start gets [`reset_floor`] as its start.
     fn effective_range(&self) -> TimeRange {
-        let range = self.scope.range;
-        match (range.start(), range.end()) {
-            (None, Some(end)) => {
-                TimeRange::new(Some(reset_floor().min(end)), Some(end)).unwrap_or(range)
-            }
-            _ => range,
-        }
+        self.scope.range.with_start_floor(reset_floor())
     }
 
     /// The request body, after [`ResetFilter::check`].

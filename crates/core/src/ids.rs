@@ -103,18 +103,40 @@ impl PageSize {
     /// The platform's default page size.
     pub const DEFAULT: Self = Self(15);
     /// The largest page size we ask for (the platform documents none; the simulator caps at this).
-    pub const MAX: u32 = 1000;
+    pub const MAX: Self = Self(1000);
 
     /// A page size; refuses 0 and anything above [`PageSize::MAX`].
     pub fn new(value: i64) -> Result<Self, PageError> {
         u32::try_from(value)
             .ok()
-            .filter(|v| (1..=Self::MAX).contains(v))
+            .filter(|v| (1..=Self::MAX.0).contains(v))
             .map(Self)
             .ok_or(PageError::Size {
                 value,
-                max: Self::MAX,
+                max: Self::MAX.0,
             })
+    }
+
+    /// A page size known when compiling: `PageSize::of::<200>()`. A size out of range does not
+    /// compile (the check is evaluated by the compiler, never at run time).
+    ///
+    /// ```
+    /// use agent_core::PageSize;
+    /// const STREAM: PageSize = PageSize::of::<200>();
+    /// assert_eq!(STREAM.get(), 200);
+    /// ```
+    ///
+    /// ```compile_fail
+    /// let none = agent_core::PageSize::of::<0>();
+    /// ```
+    pub const fn of<const N: u32>() -> Self {
+        const {
+            assert!(
+                N >= 1 && N <= Self::MAX.0,
+                "a page size is 1 to PageSize::MAX"
+            );
+        }
+        Self(N)
     }
 
     /// The size.
@@ -149,5 +171,12 @@ mod tests {
         assert!(PageSize::new(1001).is_err());
         assert!(PageSize::new(-1).is_err());
         assert_eq!(PageSize::new(1000).unwrap().get(), 1000);
+    }
+
+    #[test]
+    fn sizes_known_when_compiling_are_the_validated_ones() {
+        assert_eq!(PageSize::of::<1>(), PageSize::new(1).unwrap());
+        assert_eq!(PageSize::of::<1000>(), PageSize::MAX);
+        assert_eq!(PageSize::of::<15>(), PageSize::DEFAULT);
     }
 }
