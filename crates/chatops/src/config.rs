@@ -399,10 +399,7 @@ impl EngineConfig {
 }
 
 /// Rows of a `/numbers` page unless configured.
-pub const DEFAULT_PAGE_SIZE: PageSize = match PageSize::new_const(10) {
-    Some(size) => size,
-    None => panic!("10 is a page size"),
-};
+pub const DEFAULT_PAGE_SIZE: PageSize = PageSize::of::<10>();
 /// The most rows of a `/numbers` page (a chat message must stay readable).
 pub const MAX_PAGE_SIZE: i64 = 50;
 

@@ -703,7 +703,7 @@ impl Engine {
             actor: actor.identity(),
             actor_name: out.text(&actor.name),
             chat: actor.chat_id.clone(),
-            task: pending.filter.task().as_str().to_string(),
+            task: pending.filter.scope().task().as_str().to_string(),
             filter: out.text(&crate::text::describe_reset(
                 &pending.filter,
                 Lang::En,
@@ -811,10 +811,10 @@ impl Engine {
 
 /// The rule `outbound` with what was typed into a reset's `phones:` and `keyword:`.
 pub(crate) fn typed_of(mut outbound: Outbound, filter: &ResetFilter) -> Outbound {
-    for phone in filter.phone_list() {
+    for phone in filter.phones() {
         outbound = outbound.typed(phone);
     }
-    if let Some(keyword) = filter.keyword_text() {
+    if let Some(keyword) = filter.keyword() {
         outbound = outbound.typed(keyword);
     }
     outbound

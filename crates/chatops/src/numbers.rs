@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use agent_core::{ListFilter, PageNumber, StatusSet, StatusSummary, TimeRange, mask_number};
+use agent_core::{ListFilter, PageNumber, Scope, StatusSet, StatusSummary, TimeRange, mask_number};
 
 use crate::access::Caller;
 use crate::command::{Invocation, OptionKey};
@@ -53,7 +53,7 @@ impl Engine {
         let page = match invocation.get(OptionKey::Page).map(|p| {
             p.trim()
                 .parse::<i64>()
-                .map_err(|_| agent_core::FilterError::BadPage(0))
+                .map_err(|_| agent_core::PageError::Number(0))
                 .and_then(PageNumber::new)
         }) {
             None => PageNumber::FIRST,
@@ -122,7 +122,7 @@ impl Engine {
         }
         *upstream += started.elapsed();
 
-        let range = filter.range();
+        let range = filter.scope().range();
         let mut reply = Reply::new(
             ReplyKind::Page,
             format!(
@@ -193,11 +193,11 @@ impl Engine {
             .map_err(|e| Box::new(bad_input("sub", &e, Lang::En)))?;
         let range = TimeRange::new(state.from, state.to)
             .map_err(|e| Box::new(bad_input("from/to", &e, Lang::En)))?;
-        Ok(ListFilter::new(task)
-            .statuses(state.statuses)
-            .created(range)
-            .sub_account(sub)
-            .page_size(self.config().page_size))
+        let scope = Scope::new(task)
+            .with_statuses(state.statuses)
+            .with_range(range)
+            .with_sub_account(sub);
+        Ok(ListFilter::new(scope).with_page_size(self.config().page_size))
     }
 
     /// Counts per status for a filter, reused for a short while (paging keeps the filter).

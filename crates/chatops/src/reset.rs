@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use agent_core::phone::parse_phone_list;
-use agent_core::{FilterError, ResetFilter, StatusSet, TimeRange};
+use agent_core::{FilterError, ResetFilter, Scope, StatusSet, TimeRange};
 use jiff::tz::TimeZone;
 
 use crate::access::Caller;
@@ -184,16 +184,11 @@ impl Engine {
         lang: Lang,
     ) -> Result<ResetFilter, Box<Reply>> {
         let task = agent_core::Id::task(task).map_err(|e| Box::new(bad_input("task", &e, lang)))?;
-        let all = invocation.flag(OptionKey::All);
-        let mut filter = if all {
-            ResetFilter::everything(task)
-        } else {
-            ResetFilter::new(task)
-        };
+        let mut scope = Scope::new(task);
         if let Some(text) = invocation.get(OptionKey::Status) {
             let statuses =
                 StatusSet::parse_list(text).map_err(|e| Box::new(bad_input("status", &e, lang)))?;
-            filter = filter.statuses(statuses);
+            scope = scope.with_statuses(statuses);
         }
         let now = self
             .now()
@@ -205,21 +200,27 @@ impl Engine {
             now,
         )
         .map_err(|e| Box::new(bad_input("from/to", &e, lang)))?;
-        filter = filter.created(range);
+        let scope = scope.with_range(range);
+        let mut filter = if invocation.flag(OptionKey::All) {
+            ResetFilter::everything(scope)
+        } else {
+            ResetFilter::new(scope)
+        };
         if let Some(text) = invocation.get(OptionKey::Phones) {
             let phones =
                 parse_phone_list(text).map_err(|e| Box::new(bad_input("phones", &e, lang)))?;
             filter = filter
-                .phones(phones)
+                .with_phones(phones)
                 .map_err(|e| Box::new(bad_input("phones", &e, lang)))?;
         }
         if let Some(keyword) = invocation.get(OptionKey::Keyword) {
             filter = filter
-                .keyword(keyword)
+                .with_keyword(keyword)
                 .map_err(|e| Box::new(bad_input("keyword", &e, lang)))?;
         }
         if let Some(sub) = invocation.get(OptionKey::Sub) {
-            filter = filter.sub_account(Some(self.allowed_sub(sub, lang)?));
+            let sub = self.allowed_sub(sub, lang)?;
+            filter = filter.map_scope(|scope| scope.with_sub_account(Some(sub)));
         }
         match filter.check() {
             Ok(()) => Ok(filter),
@@ -285,7 +286,7 @@ impl Engine {
         let described = describe_reset(&pending.filter, lang, self.config().mask_phones);
         let label = pending.task_label.clone();
         let result = self.client().reset(&pending.filter).await;
-        self.forget_counts(pending.filter.task().as_str());
+        self.forget_counts(pending.filter.scope().task().as_str());
         match result {
             Ok(outcome) => {
                 self.audit(

@@ -153,11 +153,11 @@ pub(crate) struct SummaryKey {
 impl SummaryKey {
     pub(crate) fn of(filter: &ListFilter) -> Self {
         Self {
-            task: filter.task().as_str().to_string(),
-            statuses: filter.status_set().bits(),
-            from: filter.range().start(),
-            to: filter.range().end(),
-            sub: filter.sub_account_id().map(|s| s.as_str().to_string()),
+            task: filter.scope().task().as_str().to_string(),
+            statuses: filter.scope().statuses().bits(),
+            from: filter.scope().range().start(),
+            to: filter.scope().range().end(),
+            sub: filter.scope().sub_account().map(|s| s.as_str().to_string()),
         }
     }
 }
@@ -251,8 +251,10 @@ mod tests {
     fn the_summary_cache_stays_at_its_cap_and_forgets_a_task() {
         let cache = SummaryCache::new(10, Duration::from_secs(60));
         for n in 0..100u16 {
-            let filter = ListFilter::new(agent_core::Id::task(&format!("t{}", n % 2)).unwrap())
-                .statuses(agent_core::StatusSet::from_bits(n));
+            let filter = ListFilter::new(
+                agent_core::Scope::new(agent_core::Id::task(&format!("t{}", n % 2)).unwrap())
+                    .with_statuses(agent_core::StatusSet::from_bits(n)),
+            );
             cache.put(SummaryKey::of(&filter), StatusSummary::default());
             assert!(cache.len() <= 10);
         }

@@ -72,14 +72,14 @@ pub fn describe_reset(filter: &ResetFilter, lang: Lang, mask: bool) -> String {
             .to_string();
     }
     let mut parts = filter_parts(
-        filter.status_set(),
-        filter.range(),
-        filter.sub_account_id().map(|s| s.as_str()),
+        filter.scope().statuses(),
+        filter.scope().range(),
+        filter.scope().sub_account().map(|s| s.as_str()),
         lang,
     );
-    if !filter.phone_list().is_empty() {
+    if !filter.phones().is_empty() {
         let phones: Vec<String> = filter
-            .phone_list()
+            .phones()
             .iter()
             .map(|p| if mask { mask_number(p) } else { p.clone() })
             .collect();
@@ -89,7 +89,7 @@ pub fn describe_reset(filter: &ResetFilter, lang: Lang, mask: bool) -> String {
             phones.join(",")
         ));
     }
-    if let Some(keyword) = filter.keyword_text() {
+    if let Some(keyword) = filter.keyword() {
         parts.push(format!("{}={keyword}", lang.pick("keyword", "关键词")));
     }
     parts.join(" ")

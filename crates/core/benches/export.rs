@@ -161,7 +161,7 @@ fn client(url: &str, page_size: PageSize) -> AgentClient {
 /// The whole task, in pages of the client's stream page size (the sequential loop's too).
 fn filter(client: &AgentClient) -> ListFilter {
     ListFilter::new(Id::task(agent_sim::DEMO_TASK_ID).unwrap())
-        .page_size(client.settings().stream_page_size)
+        .with_page_size(client.settings().stream_page_size)
 }
 
 /// The concurrent stream; counts numbers and checks their order without keeping them.

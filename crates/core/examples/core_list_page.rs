@@ -8,15 +8,14 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use agent_core::{ListFilter, PageNumber, PageSize, StatusSet};
+use agent_core::{ListFilter, PageNumber, PageSize, Scope, StatusSet};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let statuses = std::env::args().nth(1).unwrap_or_else(|| "all".to_string());
     let target = common::target().await?;
-    let filter = ListFilter::new(target.task.clone())
-        .statuses(StatusSet::parse_list(&statuses)?)
-        .page_size(PageSize::new(10)?);
+    let scope = Scope::new(target.task.clone()).with_statuses(StatusSet::parse_list(&statuses)?);
+    let filter = ListFilter::new(scope).with_page_size(PageSize::new(10)?);
     let page = target.client.numbers(&filter, PageNumber::new(1)?).await?;
     for record in &page.records {
         println!(

@@ -8,7 +8,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use agent_core::{ListFilter, ResetFilter, StatusSet};
+use agent_core::{ListFilter, ResetFilter, Scope, StatusSet};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,7 +22,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let statuses = StatusSet::parse_list(&statuses)?;
     let target = common::target().await?;
-    let filter = ResetFilter::new(target.task.clone()).statuses(statuses);
+    let scope = Scope::new(target.task.clone()).with_statuses(statuses);
+    let filter = ResetFilter::new(scope.clone());
 
     let preview = target.client.reset_preview(&filter).await?;
     println!(
@@ -35,10 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let outcome = target.client.reset(&filter).await?;
     println!("reset: {}", outcome.message);
-    let left = target
-        .client
-        .count(&ListFilter::new(target.task.clone()).statuses(statuses))
-        .await?;
+    let left = target.client.count(&ListFilter::new(scope)).await?;
     println!("now {left} numbers match");
     if target.sim.is_some() && left != 0 {
         return Err(format!("{left} numbers still match").into());

@@ -10,7 +10,7 @@ mod common;
 
 use std::io::Write;
 
-use agent_core::{ListFilter, StatusSet};
+use agent_core::{ListFilter, Scope, StatusSet};
 use futures::StreamExt;
 
 #[tokio::main]
@@ -19,7 +19,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "retryable".to_string());
     let target = common::target().await?;
-    let filter = ListFilter::new(target.task.clone()).statuses(StatusSet::parse_list(&statuses)?);
+    let scope = Scope::new(target.task.clone()).with_statuses(StatusSet::parse_list(&statuses)?);
+    let filter = ListFilter::new(scope);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut numbers = target.client.stream(&filter);

@@ -10,15 +10,17 @@ use std::time::Duration;
 use agent_api::types::NumberRecord;
 use agent_api::wire::QueryBool;
 use futures::stream::{FuturesOrdered, Stream, StreamExt};
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
 
 use crate::config::ApiConfig;
 pub use crate::config::ClientSettings;
 use crate::error::Error;
-use crate::filter::{ListFilter, PageNumber, PageSize, ResetFilter};
+use crate::filter::{ListFilter, ResetFilter};
+use crate::ids::{PageNumber, PageSize};
 use crate::status::{ALL_STATUSES, CallStatus, StatusSet};
 use crate::time::to_wire;
+
+mod page_fetch;
+use page_fetch::{MAX_OFFLOADED_WINDOW, PageFetch};
 
 /// One page of numbers, with the paging information.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +170,8 @@ impl AgentClient {
 
     /// One page of the numbers that match `filter`, with retries.
     pub async fn numbers(&self, filter: &ListFilter, page: PageNumber) -> Result<Page, Error> {
-        self.fetch_page(filter, page.get(), filter.size()).await
+        self.fetch_page(filter, page.get(), filter.page_size())
+            .await
     }
 
     async fn fetch_page(
@@ -192,30 +195,30 @@ impl AgentClient {
         page: u32,
         size: PageSize,
     ) -> Result<Page, Error> {
+        let scope = filter.scope();
         let mut request = self
             .inner
             .api
             .list_numbers()
             .user_id(self.inner.user_id.as_str())
-            .task_id(filter.task().as_str())
+            .task_id(scope.task().as_str())
             .page(page)
             .per_page(size.get());
-        if !filter.status_set().is_empty() {
-            request = request.status(filter.status_set().to_wire());
+        if !scope.statuses().is_empty() {
+            request = request.status(scope.statuses().to_wire());
         }
-        if let Some(start) = filter.range().start() {
+        if let Some(start) = scope.range().start() {
             request = request.start_at(to_wire(start));
         }
-        if let Some(end) = filter.range().end() {
+        if let Some(end) = scope.range().end() {
             request = request.end_at(to_wire(end));
         }
-        if filter.is_encrypted() {
+        if scope.is_encrypted() {
             request = request.encryption(QueryBool(true));
         }
-        let sub_account =
-            filter
-                .sub_account_id()
-                .or(self.inner.settings.default_sub_account.as_ref());
+        let sub_account = scope
+            .sub_account()
+            .or(self.inner.settings.default_sub_account.as_ref());
         if let Some(sub) = sub_account {
             request = request.sub_user_id(sub.as_str());
         }
@@ -240,21 +243,22 @@ impl AgentClient {
 
     /// How many numbers match `filter` (`meta.total` of a one-number page).
     pub async fn count(&self, filter: &ListFilter) -> Result<u64, Error> {
-        let one = PageSize::new(1).unwrap_or_default();
-        Ok(self.fetch_page(filter, 1, one).await?.total)
+        Ok(self.fetch_page(filter, 1, PageSize::of::<1>()).await?.total)
     }
 
     /// How many numbers match `filter`, per status: one small count per status of the filter
     /// (every status when it has none), a few at a time.
     pub async fn summary(&self, filter: &ListFilter) -> Result<StatusSummary, Error> {
-        let statuses = if filter.status_set().is_empty() {
+        let statuses = if filter.scope().statuses().is_empty() {
             StatusSet::all()
         } else {
-            filter.status_set()
+            filter.scope().statuses()
         };
         let counts: Vec<Result<(CallStatus, u64), Error>> = futures::stream::iter(statuses.iter())
             .map(|status| async move {
-                let one = filter.clone().statuses([status].into_iter().collect());
+                let one = filter
+                    .clone()
+                    .map_scope(|scope| scope.with_statuses([status].into_iter().collect()));
                 self.count(&one).await.map(|n| (status, n))
             })
             .buffer_unordered(self.inner.settings.concurrency.max(1))
@@ -268,25 +272,32 @@ impl AgentClient {
         Ok(summary)
     }
 
-    /// Every number that matches `filter`, in order, across all pages. At most `concurrency`
-    /// requests wait for the platform at once (the client's limit); decoding happens outside
-    /// that limit (on the blocking pool of a multi-threaded runtime, so that it never holds up
-    /// the I/O of the other pages), and up to twice as many pages are fetched ahead and yielded
-    /// in order, so memory is bounded by that window, not by the task. The first `concurrency`
-    /// pages are asked for at once, before the first answer says how many there are: a result
-    /// of fewer pages costs a few requests for empty pages.
+    /// Every number that matches `filter`, in order, across all pages. Each page is fetched on
+    /// its own (on the blocking pool of a multi-threaded runtime, where decoding does not hold
+    /// up the other pages' I/O: see `page_fetch`), so pages keep arriving while the caller
+    /// works. At most `concurrency` requests wait for the platform at once (the client's
+    /// limit), and up to twice as many pages are fetched ahead and yielded in order, so memory
+    /// is bounded by that window, not by the task. The first `concurrency` pages are asked for
+    /// at once, before the first answer says how many there are: a result of fewer pages costs
+    /// a few requests for empty pages. Dropping the stream cancels the fetches still running.
     ///
     /// The stream ends after the first error. Numbers that change status while the stream runs
     /// may move between pages: for a consistent export, nobody should reset the task meanwhile.
     pub fn stream(&self, filter: &ListFilter) -> NumberStream {
         let concurrency = self.inner.settings.concurrency.max(1);
-        let (tx, rx) = mpsc::channel(1);
-        let producer = tokio::spawn(produce_pages(self.clone(), filter.clone(), concurrency, tx));
-        NumberStream {
-            pages: rx,
-            current: Vec::new().into_iter(),
-            producer,
-        }
+        let mut stream = NumberStream {
+            client: self.clone(),
+            filter: filter.clone(),
+            window: concurrency * 2,
+            fetches: FuturesOrdered::new(),
+            next: 1,
+            last_page: None,
+            records: Vec::new().into_iter(),
+        };
+        // Ask for the first pages at once: the first answer says how many there are.
+        let first = u32::try_from(concurrency).unwrap_or(u32::MAX);
+        stream.fetch_up_to(first);
+        stream
     }
 
     /// How many numbers a reset would hit, per status. Counts by listing when the filter has no
@@ -347,7 +358,7 @@ impl AgentClient {
                     .api
                     .batch_reset_numbers()
                     .user_id(self.inner.user_id.as_str())
-                    .task_id(filter.task().as_str())
+                    .task_id(filter.scope().task().as_str())
                     .body(body.clone())
                     .send()
                     .await;
@@ -364,163 +375,76 @@ impl AgentClient {
     }
 }
 
-/// Fetches pages in order with a bounded window and hands them to the stream.
-async fn produce_pages(
-    client: AgentClient,
-    filter: ListFilter,
-    concurrency: usize,
-    tx: mpsc::Sender<Result<Vec<NumberRecord>, Error>>,
-) {
-    let size = client.inner.settings.stream_page_size;
-    let window = concurrency * 2;
-    let offload = window <= MAX_OFFLOADED_WINDOW;
-    let fetch = |page: u32| {
-        let client = client.clone();
-        let filter = filter.clone();
-        PageFetch::spawn(offload, async move {
-            client.fetch_page(&filter, page, size).await
-        })
-    };
-    let mut in_flight = FuturesOrdered::new();
-    let mut next = 1u32;
-    // Ask for the first pages at once: the first answer says how many there are.
-    while (next as usize) <= concurrency {
-        in_flight.push_back(fetch(next));
-        next += 1;
-    }
-    let mut last_page = None;
-    while let Some(result) = in_flight.next().await {
-        let page = match result {
-            Ok(page) => page,
-            Err(err) => {
-                let _ = tx.send(Err(err)).await;
-                return;
-            }
-        };
-        let last = *last_page.get_or_insert_with(|| {
-            tracing::debug!(task = %filter.task(), total = page.total, last_page = page.last_page, "streaming numbers");
-            page.last_page
-        });
-        if page.page > last {
-            // A page asked for before the end was known: empty.
-            continue;
-        }
-        if page.records.is_empty() {
-            // The end, whatever `meta.last_page` claimed (a hostile or broken answer may claim
-            // billions of pages).
-            return;
-        }
-        if page.page % (last / 10).max(1) == 0 {
-            tracing::info!(task = %filter.task(), page = page.page, last_page = last, "export progress");
-        }
-        if tx.send(Ok(page.records)).await.is_err() {
-            return;
-        }
-        while next <= last && in_flight.len() < window {
-            in_flight.push_back(fetch(next));
-            next += 1;
-        }
-    }
-}
-
-/// The largest window of pages fetched on the blocking pool: well below tokio's default of 512
-/// blocking threads, which other blocking work (DNS lookups) needs too. Larger windows (a
-/// concurrency above 64, which the configuration file refuses) fetch on ordinary tasks.
-const MAX_OFFLOADED_WINDOW: usize = 128;
-
-/// A page fetch running on its own, cancelled when dropped (the stream was dropped).
-///
-/// On a multi-threaded runtime the fetch runs on the blocking pool (`Handle::block_on` there),
-/// so decoding a page's JSON (a millisecond or more for large pages) happens on a thread of its
-/// own instead of a runtime worker: the workers stay free to drive the other pages' I/O, so a
-/// page that arrives is not kept waiting behind the decoding of its neighbours. The I/O itself
-/// and the retry timers are still driven by the runtime. On a current-thread runtime there is no
-/// worker to spare and the fetch is an ordinary task.
-struct PageFetch {
-    task: JoinHandle<Result<Page, Error>>,
-    /// Dropping it cancels a fetch on the blocking pool (which `abort` cannot reach).
-    _cancel: Option<oneshot::Sender<()>>,
-}
-
-impl PageFetch {
-    fn spawn<F>(offload: bool, fetch: F) -> Self
-    where
-        F: Future<Output = Result<Page, Error>> + Send + 'static,
-    {
-        let runtime = tokio::runtime::Handle::current();
-        if !offload || runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
-            return Self {
-                task: tokio::spawn(fetch),
-                _cancel: None,
-            };
-        }
-        let (cancel, cancelled) = oneshot::channel::<()>();
-        let task = tokio::task::spawn_blocking(move || {
-            runtime.block_on(async move {
-                tokio::select! {
-                    page = fetch => page,
-                    _ = cancelled => Err(Error::Transport {
-                        message: "the page fetch was cancelled".to_string(),
-                        connect: false,
-                    }),
-                }
-            })
-        });
-        Self {
-            task,
-            _cancel: Some(cancel),
-        }
-    }
-}
-
-impl Future for PageFetch {
-    type Output = Result<Page, Error>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.task).poll(cx).map(|joined| {
-            joined.unwrap_or_else(|err| {
-                Err(Error::Transport {
-                    message: format!("a page fetch stopped: {err}"),
-                    connect: false,
-                })
-            })
-        })
-    }
-}
-
-impl Drop for PageFetch {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// The numbers of a filter, in order; see [`AgentClient::stream`].
 pub struct NumberStream {
-    pages: mpsc::Receiver<Result<Vec<NumberRecord>, Error>>,
-    current: std::vec::IntoIter<NumberRecord>,
-    producer: JoinHandle<()>,
+    client: AgentClient,
+    filter: ListFilter,
+    /// The most pages fetched ahead of the caller.
+    window: usize,
+    /// The pages asked for, in page order.
+    fetches: FuturesOrdered<PageFetch>,
+    /// The next page to ask for.
+    next: u32,
+    /// The last page, once the first answer has said it.
+    last_page: Option<u32>,
+    /// What is left of the page being yielded.
+    records: std::vec::IntoIter<NumberRecord>,
+}
+
+impl NumberStream {
+    /// Asks for the pages up to `last`, as far as the window allows.
+    fn fetch_up_to(&mut self, last: u32) {
+        let size = self.client.inner.settings.stream_page_size;
+        while self.next <= last && self.fetches.len() < self.window {
+            let (client, filter, page) = (self.client.clone(), self.filter.clone(), self.next);
+            self.fetches.push_back(PageFetch::spawn(
+                self.window <= MAX_OFFLOADED_WINDOW,
+                async move { client.fetch_page(&filter, page, size).await },
+            ));
+            self.next += 1;
+        }
+    }
 }
 
 impl Stream for NumberStream {
     type Item = Result<NumberRecord, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
         loop {
-            if let Some(record) = self.current.next() {
+            if let Some(record) = this.records.next() {
                 return Poll::Ready(Some(Ok(record)));
             }
-            match self.pages.poll_recv(cx) {
-                Poll::Ready(Some(Ok(records))) => self.current = records.into_iter(),
-                Poll::Ready(Some(Err(err))) => return Poll::Ready(Some(Err(err))),
+            let page = match this.fetches.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(page))) => page,
+                Poll::Ready(Some(Err(err))) => {
+                    // The end: the fetches still running are cancelled.
+                    this.fetches.clear();
+                    return Poll::Ready(Some(Err(err)));
+                }
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => return Poll::Pending,
+            };
+            let task = this.filter.scope().task();
+            let last = *this.last_page.get_or_insert_with(|| {
+                tracing::debug!(task = %task, total = page.total, last_page = page.last_page, "streaming numbers");
+                page.last_page
+            });
+            if page.page > last {
+                // A page asked for before the end was known: empty.
+                continue;
             }
+            if page.records.is_empty() {
+                // The end, whatever `meta.last_page` claimed (a hostile or broken answer may
+                // claim billions of pages).
+                this.fetches.clear();
+                return Poll::Ready(None);
+            }
+            if page.page % (last / 10).max(1) == 0 {
+                tracing::info!(task = %task, page = page.page, last_page = last, "export progress");
+            }
+            this.fetch_up_to(last);
+            this.records = page.records.into_iter();
         }
-    }
-}
-
-impl Drop for NumberStream {
-    fn drop(&mut self) {
-        self.producer.abort();
     }
 }

@@ -30,7 +30,7 @@ use serde::Deserialize;
 use std::fmt;
 
 use crate::config_file::ConfigFile;
-use crate::filter::{Id, PageSize};
+use crate::ids::{Id, PageSize};
 use crate::retry::RetryPolicy;
 use crate::settings::{Layers, Problems, Setting, SettingsError};
 
@@ -56,7 +56,7 @@ impl Default for ClientSettings {
         Self {
             retry: RetryPolicy::default(),
             concurrency: 8,
-            stream_page_size: PageSize::new(200).unwrap_or_default(),
+            stream_page_size: PageSize::of::<200>(),
             http: agent_api::ClientOptions::default(),
             default_sub_account: None,
         }

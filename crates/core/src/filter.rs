@@ -1,41 +1,20 @@
-//! Filters with validated constructors: one type for listing, one for resetting.
-
-use std::fmt;
+//! What a request acts on: the [`Scope`] both filters share, and one filter for listing, one for
+//! resetting.
+//!
+//! Builders are named `with_*`; getters carry the plain name of what they return
+//! (`statuses()`, `range()`, `sub_account()`…); yes-or-no questions start with `is_`.
 
 use agent_api::types::{BatchResetRequest, NumberRecord};
 use jiff::civil::DateTime;
 
+use crate::ids::{Id, PageSize};
 use crate::phone::Phone;
 use crate::status::{CallStatus, StatusSet};
 use crate::time::{TimeRange, to_wire};
 
-/// An id as the platform uses them in paths and parameters (task ids, sub-account ids): UUIDs in
-/// practice; we accept 1 to 64 characters of letters, digits, `-` and `_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(String);
-
 /// Why a filter could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
-    /// An id is empty, too long or holds other characters.
-    #[error("`{value}` is not a valid {what} (1-64 letters, digits, `-` or `_`)")]
-    BadId {
-        /// `task id` or `sub-account id`.
-        what: &'static str,
-        /// The offending value (cut to 64 characters).
-        value: String,
-    },
-    /// A page number below 1.
-    #[error("page must be 1 or more, not {0}")]
-    BadPage(i64),
-    /// A page size outside the accepted range.
-    #[error("page size must be between 1 and {max}, not {value}")]
-    BadPageSize {
-        /// The offending value.
-        value: i64,
-        /// The largest accepted.
-        max: u32,
-    },
     /// A keyword that is empty, too long or holds anything but digits.
     #[error("keyword must be 1-20 digits: a part of a phone number, as the platform documents it")]
     BadKeyword,
@@ -63,124 +42,20 @@ pub enum FilterError {
     },
 }
 
-impl Id {
-    fn parse(value: &str, what: &'static str) -> Result<Self, FilterError> {
-        let value = value.trim();
-        let ok = (1..=64).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(Self(value.to_string()))
-        } else {
-            Err(FilterError::BadId {
-                what,
-                value: value.chars().take(64).collect(),
-            })
-        }
-    }
-
-    /// A task id.
-    pub fn task(value: &str) -> Result<Self, FilterError> {
-        Self::parse(value, "task id")
-    }
-
-    /// A sub-account id.
-    pub fn sub_account(value: &str) -> Result<Self, FilterError> {
-        Self::parse(value, "sub-account id")
-    }
-
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A page number, from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PageNumber(u32);
-
-impl PageNumber {
-    /// The first page.
-    pub const FIRST: Self = Self(1);
-
-    /// A page number; refuses anything below 1.
-    pub fn new(value: i64) -> Result<Self, FilterError> {
-        u32::try_from(value)
-            .ok()
-            .filter(|&v| v >= 1)
-            .map(Self)
-            .ok_or(FilterError::BadPage(value))
-    }
-
-    /// The number.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-/// A page size: 1 to [`PageSize::MAX`] numbers per page (default 15, the platform's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PageSize(u32);
-
-impl PageSize {
-    /// The platform's default page size.
-    pub const DEFAULT: Self = Self(15);
-    /// The largest page size we ask for (the platform documents none; the simulator caps at this).
-    pub const MAX: u32 = 1000;
-
-    /// A page size; refuses 0 and anything above [`PageSize::MAX`].
-    pub fn new(value: i64) -> Result<Self, FilterError> {
-        u32::try_from(value)
-            .ok()
-            .filter(|v| (1..=Self::MAX).contains(v))
-            .map(Self)
-            .ok_or(FilterError::BadPageSize {
-                value,
-                max: Self::MAX,
-            })
-    }
-
-    /// A page size known when compiling (`const`s); `None` outside 1..=[`PageSize::MAX`].
-    pub const fn new_const(value: u32) -> Option<Self> {
-        if value >= 1 && value <= Self::MAX {
-            Some(Self(value))
-        } else {
-            None
-        }
-    }
-
-    /// The size.
-    pub const fn get(self) -> u32 {
-        self.0
-    }
-}
-
-impl Default for PageSize {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-/// Which numbers of a task to list.
+/// Which numbers of which task a request is about, as both the list and the reset endpoint take
+/// it: the task, the statuses, the creation-time range, the sub-account and whether numbers are
+/// encrypted. [`ListFilter`] and [`ResetFilter`] each hold one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListFilter {
+pub struct Scope {
     task: Id,
     statuses: StatusSet,
     range: TimeRange,
     sub_account: Option<Id>,
     encryption: bool,
-    page_size: PageSize,
 }
 
-impl ListFilter {
-    /// Every number of a task, 15 per page.
+impl Scope {
+    /// Every number of a task, of any status, created at any time, on the account itself.
     pub fn new(task: Id) -> Self {
         Self {
             task,
@@ -188,42 +63,35 @@ impl ListFilter {
             range: TimeRange::unbounded(),
             sub_account: None,
             encryption: false,
-            page_size: PageSize::DEFAULT,
         }
     }
 
     /// Only numbers with these statuses (an empty set: any status).
     #[must_use]
-    pub fn statuses(mut self, statuses: StatusSet) -> Self {
+    pub fn with_statuses(mut self, statuses: StatusSet) -> Self {
         self.statuses = statuses;
         self
     }
 
     /// Only numbers created in this range.
     #[must_use]
-    pub fn created(mut self, range: TimeRange) -> Self {
+    pub fn with_range(mut self, range: TimeRange) -> Self {
         self.range = range;
         self
     }
 
     /// Act on a sub-account's task.
     #[must_use]
-    pub fn sub_account(mut self, sub_account: Option<Id>) -> Self {
+    pub fn with_sub_account(mut self, sub_account: Option<Id>) -> Self {
         self.sub_account = sub_account;
         self
     }
 
-    /// Ask for encrypted numbers (only effective once API encryption is enabled).
+    /// Ask for encrypted numbers, or send encrypted phones (only effective once API encryption
+    /// is enabled).
     #[must_use]
-    pub fn encryption(mut self, encryption: bool) -> Self {
+    pub fn with_encryption(mut self, encryption: bool) -> Self {
         self.encryption = encryption;
-        self
-    }
-
-    /// Numbers per page.
-    #[must_use]
-    pub fn page_size(mut self, page_size: PageSize) -> Self {
-        self.page_size = page_size;
         self
     }
 
@@ -233,7 +101,7 @@ impl ListFilter {
     }
 
     /// The status filter (empty: any).
-    pub fn status_set(&self) -> StatusSet {
+    pub fn statuses(&self) -> StatusSet {
         self.statuses
     }
 
@@ -243,27 +111,80 @@ impl ListFilter {
     }
 
     /// The sub-account, if any.
-    pub fn sub_account_id(&self) -> Option<&Id> {
+    pub fn sub_account(&self) -> Option<&Id> {
         self.sub_account.as_ref()
     }
 
-    /// Whether encrypted numbers are asked for.
+    /// Whether numbers are encrypted.
     pub fn is_encrypted(&self) -> bool {
         self.encryption
     }
 
-    /// Numbers per page.
-    pub fn size(&self) -> PageSize {
-        self.page_size
+    /// Whether a record matches the scope (status and creation time), as the platform decides.
+    pub fn matches(&self, record: &NumberRecord) -> bool {
+        self.matches_within(record, self.range)
     }
 
-    /// Whether a record matches the filter (status and creation time), as the platform decides.
-    pub fn matches(&self, record: &NumberRecord) -> bool {
+    /// [`Scope::matches`] with another creation-time range.
+    fn matches_within(&self, record: &NumberRecord, range: TimeRange) -> bool {
         (self.statuses.is_empty()
             || self
                 .statuses
                 .contains(CallStatus::from_wire(&record.status)))
-            && self.range.contains(record.created_at.datetime())
+            && range.contains(record.created_at.datetime())
+    }
+}
+
+impl From<Id> for Scope {
+    /// Every number of the task.
+    fn from(task: Id) -> Self {
+        Self::new(task)
+    }
+}
+
+/// Which numbers of a task to list, and how many per page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFilter {
+    scope: Scope,
+    page_size: PageSize,
+}
+
+impl ListFilter {
+    /// The numbers of a scope (or of a whole task), 15 per page.
+    pub fn new(scope: impl Into<Scope>) -> Self {
+        Self {
+            scope: scope.into(),
+            page_size: PageSize::DEFAULT,
+        }
+    }
+
+    /// Numbers per page.
+    #[must_use]
+    pub fn with_page_size(mut self, page_size: PageSize) -> Self {
+        self.page_size = page_size;
+        self
+    }
+
+    /// The same filter on a changed scope.
+    #[must_use]
+    pub fn map_scope(mut self, change: impl FnOnce(Scope) -> Scope) -> Self {
+        self.scope = change(self.scope);
+        self
+    }
+
+    /// Which numbers.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Numbers per page.
+    pub fn page_size(&self) -> PageSize {
+        self.page_size
+    }
+
+    /// Whether a record matches the filter (see [`Scope::matches`]).
+    pub fn matches(&self, record: &NumberRecord) -> bool {
+        self.scope.matches(record)
     }
 }
 
@@ -276,59 +197,44 @@ pub fn reset_floor() -> DateTime {
 /// The most phones one reset sends (the platform documents none; imports take 100-200 per call).
 pub const MAX_RESET_PHONES: usize = 500;
 
-/// Which numbers of a task to reset. Refuses to be sent without a filter unless built with
-/// [`ResetFilter::everything`].
+/// Which numbers of a task to reset: a [`Scope`], narrowed further by phones or a keyword.
+/// Refuses to be sent without a filter unless built with [`ResetFilter::everything`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetFilter {
-    task: Id,
-    statuses: StatusSet,
-    range: TimeRange,
+    scope: Scope,
     phones: Vec<String>,
     keyword: Option<String>,
-    sub_account: Option<Id>,
-    encryption: bool,
     all: bool,
 }
 
 impl ResetFilter {
-    /// A reset of a task's numbers; add filters before sending it.
-    pub fn new(task: Id) -> Self {
+    /// A reset of a scope's numbers (or of a task's: add filters before sending it).
+    pub fn new(scope: impl Into<Scope>) -> Self {
         Self {
-            task,
-            statuses: StatusSet::empty(),
-            range: TimeRange::unbounded(),
+            scope: scope.into(),
             phones: Vec::new(),
             keyword: None,
-            sub_account: None,
-            encryption: false,
             all: false,
         }
     }
 
     /// A reset of every number of the task, said explicitly.
-    pub fn everything(task: Id) -> Self {
+    pub fn everything(scope: impl Into<Scope>) -> Self {
         Self {
             all: true,
-            ..Self::new(task)
+            ..Self::new(scope)
         }
     }
 
-    /// Only numbers with these statuses.
+    /// The same reset on a changed scope.
     #[must_use]
-    pub fn statuses(mut self, statuses: StatusSet) -> Self {
-        self.statuses = statuses;
-        self
-    }
-
-    /// Only numbers created in this range.
-    #[must_use]
-    pub fn created(mut self, range: TimeRange) -> Self {
-        self.range = range;
+    pub fn map_scope(mut self, change: impl FnOnce(Scope) -> Scope) -> Self {
+        self.scope = change(self.scope);
         self
     }
 
     /// Only these phones (validated, deduplicated).
-    pub fn phones(mut self, phones: Vec<Phone>) -> Result<Self, FilterError> {
+    pub fn with_phones(mut self, phones: Vec<Phone>) -> Result<Self, FilterError> {
         if phones.len() > MAX_RESET_PHONES {
             return Err(FilterError::TooManyPhones {
                 count: phones.len(),
@@ -341,7 +247,7 @@ impl ResetFilter {
 
     /// Only these phones, as ciphertext (API encryption on): sent as they are, with
     /// `encryption: true`.
-    pub fn encrypted_phones(mut self, phones: Vec<String>) -> Result<Self, FilterError> {
+    pub fn with_encrypted_phones(mut self, phones: Vec<String>) -> Result<Self, FilterError> {
         if phones.len() > MAX_RESET_PHONES {
             return Err(FilterError::TooManyPhones {
                 count: phones.len(),
@@ -349,13 +255,12 @@ impl ResetFilter {
             });
         }
         self.phones = phones;
-        self.encryption = true;
-        Ok(self)
+        Ok(self.map_scope(|scope| scope.with_encryption(true)))
     }
 
     /// Only numbers containing these digits (the platform documents the keyword as a number;
     /// SQL wildcards are refused, since they would widen the reset beyond what a preview counts).
-    pub fn keyword(mut self, keyword: &str) -> Result<Self, FilterError> {
+    pub fn with_keyword(mut self, keyword: &str) -> Result<Self, FilterError> {
         let keyword = keyword.trim();
         if keyword.contains(['%', '_']) {
             return Err(FilterError::KeywordWildcard);
@@ -368,41 +273,19 @@ impl ResetFilter {
         Ok(self)
     }
 
-    /// Act on a sub-account's task.
-    #[must_use]
-    pub fn sub_account(mut self, sub_account: Option<Id>) -> Self {
-        self.sub_account = sub_account;
-        self
-    }
-
-    /// The task.
-    pub fn task(&self) -> &Id {
-        &self.task
-    }
-
-    /// The status filter.
-    pub fn status_set(&self) -> StatusSet {
-        self.statuses
-    }
-
-    /// The creation-time range.
-    pub fn range(&self) -> TimeRange {
-        self.range
+    /// Which numbers, before phones and keyword.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// The phones, as sent.
-    pub fn phone_list(&self) -> &[String] {
+    pub fn phones(&self) -> &[String] {
         &self.phones
     }
 
     /// The keyword.
-    pub fn keyword_text(&self) -> Option<&str> {
+    pub fn keyword(&self) -> Option<&str> {
         self.keyword.as_deref()
-    }
-
-    /// The sub-account, if any.
-    pub fn sub_account_id(&self) -> Option<&Id> {
-        self.sub_account.as_ref()
     }
 
     /// Whether `all` was said.
@@ -413,8 +296,9 @@ impl ResetFilter {
     /// Whether no filter narrows the reset: no filter at all, or one that selects every status
     /// and nothing else (a whole-task reset by another name).
     pub fn is_unfiltered(&self) -> bool {
-        (self.statuses.is_empty() || self.statuses == StatusSet::all())
-            && self.range.is_unbounded()
+        let statuses = self.scope.statuses;
+        (statuses.is_empty() || statuses == StatusSet::all())
+            && self.scope.range.is_unbounded()
             && self.phones.is_empty()
             && self.keyword.is_none()
     }
@@ -432,11 +316,7 @@ impl ResetFilter {
     /// The list filter that finds the same numbers on the platform, except phones and keyword,
     /// which the list endpoint does not take (see [`ResetFilter::matches`]).
     pub fn to_list_filter(&self) -> ListFilter {
-        ListFilter::new(self.task.clone())
-            .statuses(self.statuses)
-            .created(self.effective_range())
-            .sub_account(self.sub_account.clone())
-            .encryption(self.encryption)
+        ListFilter::new(self.scope.clone().with_range(self.effective_range()))
     }
 
     /// Whether listing alone can count this reset's numbers (no phones, no keyword).
@@ -444,10 +324,11 @@ impl ResetFilter {
         self.phones.is_empty() && self.keyword.is_none()
     }
 
-    /// Whether a record would be reset: every filter must hold (AND). Phones match exactly, the
-    /// keyword as a substring of the number.
+    /// Whether a record would be reset: every filter must hold (AND). Status and creation time
+    /// as sent (see [`ResetFilter::to_list_filter`]), phones exactly, the keyword as a
+    /// substring of the number.
     pub fn matches(&self, record: &NumberRecord) -> bool {
-        self.to_list_filter().matches(record)
+        self.scope.matches_within(record, self.effective_range())
             && (self.phones.is_empty() || self.phones.contains(&record.number))
             && self
                 .keyword
@@ -457,12 +338,7 @@ impl ResetFilter {
 
     /// The range as sent: an end without a start gets [`reset_floor`] as its start.
     fn effective_range(&self) -> TimeRange {
-        match (self.range.start(), self.range.end()) {
-            (None, Some(end)) => {
-                TimeRange::new(Some(reset_floor().min(end)), Some(end)).unwrap_or(self.range)
-            }
-            _ => self.range,
-        }
+        self.scope.range.with_start_floor(reset_floor())
     }
 
     /// The request body, after [`ResetFilter::check`].
@@ -474,9 +350,13 @@ impl ResetFilter {
             phones: self.phones.clone(),
             start_at: range.start().map(to_wire),
             end_at: range.end().map(to_wire),
-            status: self.statuses.to_wire(),
-            encryption: self.encryption.then_some(true),
-            sub_user_id: self.sub_account.as_ref().map(|id| id.as_str().to_string()),
+            status: self.scope.statuses.to_wire(),
+            encryption: self.scope.encryption.then_some(true),
+            sub_user_id: self
+                .scope
+                .sub_account
+                .as_ref()
+                .map(|id| id.as_str().to_string()),
         })
     }
 }
@@ -492,46 +372,31 @@ mod tests {
     }
 
     #[test]
-    fn ids_pages_and_sizes_are_validated() {
-        assert!(Id::task("").is_err());
-        assert!(Id::task("a/b").is_err());
-        assert_eq!(
-            Id::sub_account("x y").unwrap_err().to_string(),
-            "`x y` is not a valid sub-account id (1-64 letters, digits, `-` or `_`)"
-        );
-        assert_eq!(
-            PageNumber::new(0).unwrap_err().to_string(),
-            "page must be 1 or more, not 0"
-        );
-        assert_eq!(PageNumber::new(3).unwrap().get(), 3);
-        assert!(PageSize::new(1001).is_err());
-        assert!(PageSize::new(-1).is_err());
-        assert_eq!(PageSize::new(1000).unwrap().get(), 1000);
-    }
-
-    #[test]
     fn an_unfiltered_reset_is_refused_unless_all_is_said() {
         let err = ResetFilter::new(task()).to_request().unwrap_err();
         assert_eq!(err, FilterError::Unfiltered);
         let body = ResetFilter::everything(task()).to_request().unwrap();
         assert_eq!(serde_json::to_string(&body).unwrap(), "{}");
-        let err = ResetFilter::everything(task())
-            .statuses(StatusGroup::Retryable.statuses())
-            .check()
-            .unwrap_err();
+        let err = ResetFilter::everything(
+            Scope::new(task()).with_statuses(StatusGroup::Retryable.statuses()),
+        )
+        .check()
+        .unwrap_err();
         assert_eq!(err, FilterError::AllWithFilters);
     }
 
     #[test]
     fn reset_bodies_follow_the_platform() {
         let range = TimeRange::new(None, Some(date(2020, 7, 28).at(23, 59, 59, 0))).unwrap();
-        let filter = ResetFilter::new(task())
-            .statuses(StatusSet::parse_list("busy,no-answer").unwrap())
-            .created(range)
-            .phones(vec!["13934373090".parse().unwrap()])
-            .unwrap()
-            .keyword("139")
-            .unwrap();
+        let filter = ResetFilter::new(
+            Scope::new(task())
+                .with_statuses(StatusSet::parse_list("busy,no-answer").unwrap())
+                .with_range(range),
+        )
+        .with_phones(vec!["13934373090".parse().unwrap()])
+        .unwrap()
+        .with_keyword("139")
+        .unwrap();
         let body = serde_json::to_value(filter.to_request().unwrap()).unwrap();
         assert_eq!(
             body,
@@ -544,14 +409,14 @@ mod tests {
             })
         );
         assert!(!filter.countable_by_listing());
-        assert!(ResetFilter::new(task()).keyword(" ").is_err());
+        assert!(ResetFilter::new(task()).with_keyword(" ").is_err());
     }
 
     #[test]
     fn too_many_phones_are_refused() {
         let phones = vec!["13934373090".parse::<Phone>().unwrap(); MAX_RESET_PHONES + 1];
         assert!(matches!(
-            ResetFilter::new(task()).phones(phones),
+            ResetFilter::new(task()).with_phones(phones),
             Err(FilterError::TooManyPhones { .. })
         ));
     }

@@ -5,7 +5,9 @@
 //!   the named groups operations teams think in (`unreached`, `retryable`, `permanent`);
 //! - [`time`]: creation-time bounds in China time (`2020-07-28`, `today`, `7d`...);
 //! - [`phone`]: mainland phone validation and masking (`138****4148`);
-//! - [`filter`]: validated list and reset filters (an unfiltered reset needs `all`);
+//! - [`ids`]: validated task and sub-account ids, page numbers and page sizes;
+//! - [`filter`]: the [`Scope`] of a request, and validated list and reset filters built on it
+//!   (an unfiltered reset needs `all`);
 //! - [`client`]: typed errors, retries with backoff, concurrent in-order paging, counts and
 //!   per-status summaries;
 //! - [`config`]: settings from `AGENT_*` variables and a TOML file; [`config_file`]: the file,
@@ -14,8 +16,8 @@
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, ResetFilter, StatusSet};
-//! //! use futures::StreamExt;
+//! use agent_core::{AgentClient, ApiConfig, Id, ListFilter, PageNumber, ResetFilter, Scope, StatusSet};
+//! use futures::StreamExt;
 //!
 //! // A local simulator of the platform; `ApiConfig::from_env()` reads `AGENT_*` for the real one.
 //! let sim = agent_sim::start(agent_sim::SimConfig { size: 300, ..Default::default() }).await.unwrap();
@@ -23,15 +25,16 @@
 //! let task = Id::task(agent_sim::DEMO_TASK_ID).unwrap();
 //!
 //! // A page, the counts per status, and every number of a filter in order.
-//! let busy = ListFilter::new(task.clone()).statuses(StatusSet::parse_list("busy").unwrap());
-//! let page = client.numbers(&busy, PageNumber::FIRST).await.unwrap();
-//! let summary = client.summary(&busy).await.unwrap();
+//! let busy = Scope::new(task.clone()).with_statuses(StatusSet::parse_list("busy").unwrap());
+//! let busy_numbers = ListFilter::new(busy.clone());
+//! let page = client.numbers(&busy_numbers, PageNumber::FIRST).await.unwrap();
+//! let summary = client.summary(&busy_numbers).await.unwrap();
 //! assert_eq!(page.total, summary.total());
-//! let streamed = client.stream(&busy).count().await;
+//! let streamed = client.stream(&busy_numbers).count().await;
 //! assert_eq!(streamed as u64, page.total);
 //!
 //! // A reset: preview it, then send it; an unfiltered one is refused unless `everything`.
-//! let reset = ResetFilter::new(task.clone()).statuses(StatusSet::parse_list("busy").unwrap());
+//! let reset = ResetFilter::new(busy);
 //! assert_eq!(client.reset_preview(&reset).await.unwrap().total(), page.total);
 //! client.reset(&reset).await.unwrap();
 //! assert!(client.reset(&ResetFilter::new(task)).await.is_err());
@@ -44,6 +47,7 @@ pub mod config;
 pub mod config_file;
 pub mod error;
 pub mod filter;
+pub mod ids;
 pub mod phone;
 pub mod redact;
 pub mod retry;
@@ -55,7 +59,8 @@ pub use client::{AgentClient, ClientSettings, NumberStream, Page, ResetOutcome, 
 pub use config::ApiConfig;
 pub use config_file::{ConfigFile, ConfigFileError};
 pub use error::{Category, Error, Retry};
-pub use filter::{FilterError, Id, ListFilter, PageNumber, PageSize, ResetFilter};
+pub use filter::{FilterError, ListFilter, ResetFilter, Scope};
+pub use ids::{Id, IdError, PageError, PageNumber, PageSize};
 pub use phone::{Phone, mask_number};
 pub use redact::mask_phones_in;
 pub use retry::RetryPolicy;

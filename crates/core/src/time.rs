@@ -251,6 +251,19 @@ impl TimeRange {
         self.start.is_none() && self.end.is_none()
     }
 
+    /// The range with `floor` as its start when it has an end but no start (or the end itself,
+    /// when the end is earlier than `floor`, so that it never ends before it starts).
+    #[must_use]
+    pub fn with_start_floor(self, floor: DateTime) -> Self {
+        match (self.start, self.end) {
+            (None, Some(end)) => Self {
+                start: Some(floor.min(end)),
+                end: Some(end),
+            },
+            _ => self,
+        }
+    }
+
     /// Whether a time falls in the range (both ends inclusive).
     pub fn contains(&self, datetime: DateTime) -> bool {
         self.start.is_none_or(|s| datetime >= s) && self.end.is_none_or(|e| datetime <= e)

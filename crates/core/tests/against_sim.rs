@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use agent_core::{
     AgentClient, ApiConfig, CallStatus, Error, Id, ListFilter, PageNumber, PageSize, ResetFilter,
-    RetryPolicy, StatusSet, TimeRange,
+    RetryPolicy, Scope, StatusSet, TimeRange,
 };
 use agent_sim::{DEMO_TASK_ID, DEMO_USER_ID, Fault, SimConfig, SimHandle};
 use futures::StreamExt;
@@ -141,9 +141,8 @@ async fn pages_counts_and_summaries_match_the_data() {
     let (sim, client) = world(900).await;
     let all = sim.snapshot(DEMO_TASK_ID);
     let statuses = StatusSet::parse_list("busy,no-answer").unwrap();
-    let filter = ListFilter::new(demo())
-        .statuses(statuses)
-        .page_size(PageSize::new(25).unwrap());
+    let filter = ListFilter::new(Scope::new(demo()).with_statuses(statuses))
+        .with_page_size(PageSize::new(25).unwrap());
     let expected: Vec<_> = all.iter().filter(|r| filter.matches(r)).cloned().collect();
 
     let page = client
@@ -179,7 +178,7 @@ async fn pages_counts_and_summaries_match_the_data() {
     let mut times: Vec<_> = all.iter().map(|r| r.created_at.datetime()).collect();
     times.sort();
     let range = TimeRange::new(Some(times[100]), Some(times[400])).unwrap();
-    let in_range = ListFilter::new(demo()).created(range);
+    let in_range = ListFilter::new(Scope::new(demo()).with_range(range));
     assert_eq!(
         client.count(&in_range).await.unwrap(),
         all.iter().filter(|r| in_range.matches(r)).count() as u64
@@ -201,7 +200,9 @@ async fn resets_through_the_facade() {
         "an unfiltered reset is refused before any request"
     );
 
-    let busy = ResetFilter::new(demo()).statuses([CallStatus::Busy].into_iter().collect());
+    let busy = ResetFilter::new(
+        Scope::new(demo()).with_statuses([CallStatus::Busy].into_iter().collect()),
+    );
     let preview = client.reset_preview(&busy).await.unwrap();
     let n = sim
         .snapshot(DEMO_TASK_ID)
@@ -391,7 +392,9 @@ async fn a_reset_is_retried_only_when_it_surely_did_not_reach_the_server() {
     use tokio::time::Instant;
 
     let (sim, client) = world(100).await;
-    let busy = || ResetFilter::new(demo()).statuses([CallStatus::Busy].into_iter().collect());
+    let busy = || {
+        ResetFilter::new(Scope::new(demo()).with_statuses([CallStatus::Busy].into_iter().collect()))
+    };
 
     sim.inject(Fault::ServerError, 1);
     let before = sim.requests();
@@ -467,11 +470,11 @@ async fn a_reset_preview_by_phones_or_keyword_counts_locally() {
         .take(3)
         .collect();
     let phones = mobiles.iter().map(|r| r.number.parse().unwrap()).collect();
-    let filter = ResetFilter::new(demo()).phones(phones).unwrap();
+    let filter = ResetFilter::new(demo()).with_phones(phones).unwrap();
     let preview = client.reset_preview(&filter).await.unwrap();
     assert_eq!(preview.total(), 3);
     let keyword = &mobiles[0].number[..4];
-    let filter = ResetFilter::new(demo()).keyword(keyword).unwrap();
+    let filter = ResetFilter::new(demo()).with_keyword(keyword).unwrap();
     let expected = all.iter().filter(|r| r.number.contains(keyword)).count() as u64;
     assert_eq!(
         client.reset_preview(&filter).await.unwrap().total(),
