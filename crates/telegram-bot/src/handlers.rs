@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_chatops::{Caller, Engine, Lang, ReplyKind, Transport};
+use agent_chatops::{Caller, Engine, Notice, ReplyKind, Transport};
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -180,7 +180,6 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> Handl
     };
     let chat = query.message.as_ref().map(|m| m.chat().id);
     let caller = caller_for(&query.from, chat);
-    let lang = state.engine.lang_for(&caller);
     let reply = {
         let _permit = state.permits.acquire().await.ok();
         state.engine.press(&caller, data).await
@@ -213,21 +212,14 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> Handl
         }
         Err(err) => {
             state.log_error("editMessageText", &err);
-            let text = match &err {
-                RequestError::RetryAfter(secs) => match lang {
-                    Lang::En => format!(
-                        "Telegram asks to slow down: try again in {} s.",
-                        secs.seconds()
-                    ),
-                    Lang::Zh => format!("Telegram 要求放慢速度：请 {} 秒后再试。", secs.seconds()),
+            let notice = match &err {
+                RequestError::RetryAfter(secs) => Notice::SlowDown {
+                    service: "Telegram",
+                    seconds: u64::from(secs.seconds()),
                 },
-                _ => lang
-                    .pick(
-                        "Could not update the message; run the command again.",
-                        "无法更新该消息，请重新执行命令。",
-                    )
-                    .to_string(),
+                _ => Notice::NotUpdated,
             };
+            let text = render::alert_text(&state.engine.notice(Some(&caller), notice));
             // The press itself was handled (a reset may be done): say so too.
             let text = if reply.kind == ReplyKind::Done {
                 format!("{}\n{text}", reply.title)

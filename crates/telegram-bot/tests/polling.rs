@@ -425,7 +425,7 @@ async fn a_reset_can_be_cancelled_and_unconfirmed_ones_expire_on_the_timer() {
     assert!(edit.body.get("reply_markup").is_none());
     world.tg.answer_to(&cancel).await;
 
-    // A preview nobody confirms: once its time is up, the bot's timer sweeps it (audited as
+    // A preview nobody confirms: once its time is up, the engine's timer sweeps it (audited as
     // expired) without anyone pressing anything.
     world.tg.say(ALICE, ALICE.id, "/reset demo status:busy");
     let deadline = Instant::now() + WAIT;
