@@ -106,10 +106,20 @@ pub enum Presence {
 pub enum Completion {
     /// No help.
     None,
-    /// Suggestions from the engine as the user types (Discord's autocomplete).
-    Autocomplete,
+    /// Suggestions from the engine as the user types (Discord's autocomplete), by this
+    /// completer ([`crate::Engine::complete`]).
+    Autocomplete(Completer),
     /// A fixed list of values of a text option: `(value, label)`.
     Choices(&'static [(&'static str, Text)]),
+}
+
+/// What the engine suggests for an option as the user types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completer {
+    /// The configured task aliases (and ids).
+    Tasks,
+    /// Statuses and groups; the last item of a comma-separated list is completed.
+    Statuses,
 }
 
 /// One option, as every transport shows it.
@@ -145,7 +155,7 @@ impl OptionSpec {
 
     /// Whether the engine suggests values as the user types.
     pub const fn autocomplete(&self) -> bool {
-        matches!(self.completion, Completion::Autocomplete)
+        matches!(self.completion, Completion::Autocomplete(_))
     }
 
     /// The option in a usage line: `task:<task>`, `[status:<list>]`, `[all]`.
@@ -293,7 +303,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         kind: OptionKind::Text,
         presence: Presence::Defaulted,
         positional: true,
-        completion: Completion::Autocomplete,
+        completion: Completion::Autocomplete(Completer::Tasks),
         placeholder: Text::new("task", "任务"),
         description: Text::new("Task alias or id", "任务别名或 id"),
     },
@@ -305,7 +315,7 @@ pub const OPTIONS: &[OptionSpec] = &[
         kind: OptionKind::Text,
         presence: Presence::Optional,
         positional: false,
-        completion: Completion::Autocomplete,
+        completion: Completion::Autocomplete(Completer::Statuses),
         placeholder: Text::new("list", "状态列表"),
         description: Text::new(
             "Statuses or groups, comma-separated (busy,no-answer or retryable)",
@@ -489,13 +499,10 @@ impl OptionKey {
     }
 }
 
-/// The commands as a hint: `/numbers, /reset or /help`.
+/// The commands as a hint: `/numbers, /reset or /help` (in English; see
+/// [`crate::messages::command_hint`] for the other languages).
 pub fn command_hint() -> String {
-    let names: Vec<String> = CommandName::all().map(|c| c.to_string()).collect();
-    match names.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => names.concat(),
-    }
+    crate::messages::command_hint(Lang::En)
 }
 
 #[cfg(test)]

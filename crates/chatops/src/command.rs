@@ -15,6 +15,8 @@
 
 use crate::catalogue::OptionKind;
 pub use crate::catalogue::{CommandName, OptionKey};
+use crate::i18n::Lang;
+use crate::messages::Msg;
 
 /// A command with its options, as typed or as mapped from a transport's typed options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,17 +58,16 @@ impl Invocation {
     }
 }
 
-/// Input that is not a command; the message names the offending part.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Input that is not a command; the message names the offending part. Its words are the
+/// [messages table](crate::messages)'s ([`ParseError::message`]): `Display` is the English text,
+/// chat users read it in their language.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParseError {
     /// Nothing, or not a command.
-    #[error("not a command: `{0}`; try {hint}", hint = crate::catalogue::command_hint())]
     NotACommand(String),
     /// An unknown command.
-    #[error("unknown command `/{0}`; try {hint}", hint = crate::catalogue::command_hint())]
     UnknownCommand(String),
     /// An unknown option.
-    #[error("unknown option `{key}` for {command}; it takes {accepted}")]
     UnknownOption {
         /// The command.
         command: CommandName,
@@ -76,18 +77,45 @@ pub enum ParseError {
         accepted: String,
     },
     /// An option given twice.
-    #[error("option `{0}` is given twice")]
     Duplicate(&'static str),
     /// An option without a value.
-    #[error("option `{0}` needs a value, like {0}:…")]
     MissingValue(&'static str),
     /// A word that is neither an option nor the task.
-    #[error("unexpected `{0}`; options look like key:value")]
     Unexpected(String),
     /// A quote that is not closed.
-    #[error("a quote is not closed after `{0}`")]
     UnclosedQuote(String),
 }
+
+impl ParseError {
+    /// The error as a message of the table.
+    pub fn message(&self) -> Msg<'_> {
+        match self {
+            Self::NotACommand(typed) => Msg::NotACommand { typed },
+            Self::UnknownCommand(name) => Msg::UnknownCommand { name },
+            Self::UnknownOption {
+                command,
+                key,
+                accepted,
+            } => Msg::UnknownOption {
+                command: *command,
+                key,
+                accepted,
+            },
+            Self::Duplicate(key) => Msg::DuplicateOption { key },
+            Self::MissingValue(key) => Msg::MissingValue { key },
+            Self::Unexpected(word) => Msg::UnexpectedWord { word },
+            Self::UnclosedQuote(after) => Msg::UnclosedQuote { after },
+        }
+    }
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message().text(Lang::En))
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 /// Splits text into words; quotes (`"…"`, `'…'`, `“…”`) keep spaces inside a word.
 fn words(text: &str) -> Result<Vec<String>, ParseError> {

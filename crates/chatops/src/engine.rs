@@ -3,22 +3,25 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use agent_core::{AgentClient, CallStatus, ResetFilter, StatusGroup};
+use agent_core::{AgentClient, ResetFilter, StatusGroup};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::{TaskTracker, task_tracker::TaskTrackerToken};
 
 use crate::access::{Caller, Role, chat_key_covers};
 use crate::audit::{AuditEvent, AuditLog, AuditRecord};
+use crate::catalogue::{Completer, Completion};
 use crate::command::{self, CommandName, Invocation, OptionKey};
 use crate::config::EngineConfig;
 use crate::i18n::Lang;
+use crate::messages::Msg;
 use crate::outbound::Outbound;
-use crate::reply::{Reply, ReplyKind};
+use crate::reply::{Choice, Reply, ReplyKind};
 use crate::state::{PageStore, PendingReset, PendingResets, SummaryCache};
 use crate::token::{ActionToken, PageState, Signer};
 
@@ -27,6 +30,46 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// How long counts per status are reused while someone pages through the same filter.
 const SUMMARY_TTL: Duration = Duration::from_secs(30);
+
+/// How often the engine's sweeper forgets expired reset confirmations, auditing each as
+/// expired, unless [`Engine::sweep_every`] says otherwise.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// The shortest sweeping interval, in milliseconds.
+const MIN_SWEEP_MILLIS: u64 = 10;
+
+/// The most suggestions [`Engine::complete`] gives (Discord's limit).
+const MAX_CHOICES: usize = 25;
+
+/// What a transport has to tell a user that is not the engine's answer to a command: its own
+/// failure, an interaction it does not support, a stale registration, the chat service's
+/// limits. [`Engine::notice`] words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice<'a> {
+    /// The transport failed while answering (details in its log).
+    Internal,
+    /// An interaction the transport does not support.
+    Unsupported,
+    /// The chat service sent a command that is not registered any more.
+    StaleCommand(&'a str),
+    /// The chat service sent an option that is not registered any more.
+    StaleOption(&'a str),
+    /// The chat service asks to slow down for `seconds`.
+    SlowDown {
+        /// The chat service (`Telegram`).
+        service: &'a str,
+        /// How long to wait.
+        seconds: u64,
+    },
+    /// A message could not be updated.
+    NotUpdated,
+    /// A private answer could not be delivered privately (Telegram: the user never opened a
+    /// private chat with the bot); said where the command was typed.
+    OpenPrivateChat {
+        /// The bot's name (`@agent_ops_bot`).
+        bot: &'a str,
+    },
+}
 
 /// Time spent in one command, split between the engine and the platform.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -85,6 +128,9 @@ pub(crate) struct Inner {
     limiter: Option<DefaultKeyedRateLimiter<String>>,
     tracker: TaskTracker,
     closing: AtomicBool,
+    sweeper_started: AtomicBool,
+    stop_sweeper: CancellationToken,
+    sweep_every_ms: AtomicU64,
 }
 
 /// A random id for pending resets and stored pages, from the system's secure generator.
@@ -141,6 +187,11 @@ impl Engine {
                 limiter,
                 tracker: TaskTracker::new(),
                 closing: AtomicBool::new(false),
+                sweeper_started: AtomicBool::new(false),
+                stop_sweeper: CancellationToken::new(),
+                sweep_every_ms: AtomicU64::new(
+                    u64::try_from(SWEEP_EVERY.as_millis()).unwrap_or(u64::MAX),
+                ),
             }),
         }
     }
@@ -186,11 +237,8 @@ impl Engine {
                 let lang = self.lang_for(caller);
                 // What was typed is echoed in the error: mask every digit run of it.
                 self.outbound(caller).typed(text).reply(
-                    Reply::new(
-                        ReplyKind::Error,
-                        lang.pick("Cannot read that command", "无法识别该命令"),
-                    )
-                    .line(err.to_string()),
+                    Reply::new(ReplyKind::Error, Msg::CannotReadCommand.text(lang))
+                        .line(err.message().text(lang)),
                 )
             }
         }
@@ -313,23 +361,47 @@ impl Engine {
     /// not served, or the caller is over their rate. The token keeps shutdown waiting for the
     /// command.
     fn admit(&self, caller: &Caller, lang: Lang) -> Result<TaskTrackerToken, Box<Reply>> {
-        if self.inner.closing.load(Ordering::SeqCst) {
+        if let Some(refusal) = self.refusal(caller, lang) {
+            return Err(Box::new(refusal));
+        }
+        if let Some(limiter) = &self.inner.limiter
+            && limiter.check_key(&caller.identity()).is_err()
+        {
+            tracing::warn!(caller = %caller.identity(), "refused: rate limit");
+            let per_minute = self.inner.config.rate_limit_per_minute.unwrap_or_default();
             return Err(Box::new(
-                Reply::new(ReplyKind::Error, lang.pick("Shutting down", "正在停止服务")).line(
-                    lang.pick(
-                        "The bot is restarting: try again in a minute.",
-                        "机器人正在重启，请稍后再试。",
-                    ),
+                Reply::new(ReplyKind::Refused, Msg::TooManyRequests.text(lang)).line(
+                    Msg::RateLimited {
+                        per_minute: u64::from(per_minute),
+                    }
+                    .text(lang),
                 ),
             ));
         }
+        // Forget callers whose quota is full again, so the map stays small.
+        if let Some(limiter) = &self.inner.limiter
+            && limiter.len() > 10_000
+        {
+            limiter.retain_recent();
+        }
+        self.start_sweeper();
+        Ok(self.inner.tracker.token())
+    }
+
+    /// Why the caller may not be served at all, if so: the engine is shutting down, the caller
+    /// is anonymous, or their place is not served. (Not the rate: [`Engine::admit`] counts it.)
+    fn refusal(&self, caller: &Caller, lang: Lang) -> Option<Reply> {
+        if self.inner.closing.load(Ordering::SeqCst) {
+            return Some(
+                Reply::new(ReplyKind::Error, Msg::ShuttingDown.text(lang))
+                    .line(Msg::Restarting.text(lang)),
+            );
+        }
         if caller.anonymous {
-            return Err(Box::new(
-                Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(lang.pick(
-                    "Send commands as yourself, not anonymously or as a channel.",
-                    "请以个人身份发送命令，而不是匿名或以频道身份。",
-                )),
-            ));
+            return Some(
+                Reply::new(ReplyKind::Refused, Msg::NotAllowed.text(lang))
+                    .line(Msg::AnonymousSender.text(lang)),
+            );
         }
         if let Some(places) = self.inner.config.places.get(&caller.transport) {
             let served = match &caller.place {
@@ -341,47 +413,77 @@ impl Engine {
             };
             if !served {
                 tracing::warn!(caller = %caller.identity(), place = caller.place.as_deref().unwrap_or("direct"), "refused: place not served");
-                return Err(Box::new(
-                    Reply::new(ReplyKind::Refused, lang.pick("Not here", "此处不可用")).line(
-                        lang.pick(
-                            "This bot answers only in the places it was set up for.",
-                            "本机器人仅在配置的服务器或会话中使用。",
-                        ),
-                    ),
-                ));
+                return Some(
+                    Reply::new(ReplyKind::Refused, Msg::NotHere.text(lang))
+                        .line(Msg::PlaceNotServed.text(lang)),
+                );
             }
         }
-        if let Some(limiter) = &self.inner.limiter
-            && limiter.check_key(&caller.identity()).is_err()
-        {
-            tracing::warn!(caller = %caller.identity(), "refused: rate limit");
-            return Err(Box::new(
-                Reply::new(ReplyKind::Refused, lang.pick("Too many requests", "请求过于频繁"))
-                    .line(match lang {
-                        Lang::En => format!(
-                            "You may send {} commands or presses a minute: wait a little and try again.",
-                            self.inner.config.rate_limit_per_minute.unwrap_or_default()
-                        ),
-                        Lang::Zh => format!(
-                            "每分钟最多 {} 次命令或按钮操作，请稍后再试。",
-                            self.inner.config.rate_limit_per_minute.unwrap_or_default()
-                        ),
-                    }),
-            ));
-        }
-        // Forget callers whose quota is full again, so the map stays small.
-        if let Some(limiter) = &self.inner.limiter
-            && limiter.len() > 10_000
-        {
-            limiter.retain_recent();
-        }
-        Ok(self.inner.tracker.token())
+        None
     }
 
-    /// Stops taking commands, lets those in flight finish within `shutdown_grace`, and audits
-    /// every pending confirmation as expired. Every transport calls it on Ctrl-C or SIGTERM.
+    /// How often the sweeper forgets expired confirmations (see [`Engine::sweep_every`]).
+    fn sweep_interval(&self) -> Duration {
+        Duration::from_millis(self.inner.sweep_every_ms.load(Ordering::Relaxed))
+    }
+
+    /// Sweeps expired reset confirmations (auditing each as expired) every `every` instead of
+    /// every [`SWEEP_EVERY`]. Takes effect from the sweeper's next round.
+    #[must_use]
+    pub fn sweep_every(self, every: Duration) -> Self {
+        let millis = u64::try_from(every.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(MIN_SWEEP_MILLIS);
+        self.inner.sweep_every_ms.store(millis, Ordering::Relaxed);
+        self
+    }
+
+    /// Starts the sweeper of expired confirmations, once, on the runtime of the first command
+    /// (before it there is nothing to sweep). It runs on the engine's task tracker until
+    /// [`Engine::shutdown`], or until the last clone of the engine is dropped.
+    fn start_sweeper(&self) {
+        if self.inner.sweeper_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime here (a synchronous caller): the next command starts it.
+            self.inner.sweeper_started.store(false, Ordering::SeqCst);
+            return;
+        };
+        let engine = Arc::downgrade(&self.inner);
+        let stop = self.inner.stop_sweeper.clone();
+        self.inner.tracker.spawn_on(
+            async move {
+                loop {
+                    let Some(every) = engine
+                        .upgrade()
+                        .map(|inner| Engine { inner }.sweep_interval())
+                    else {
+                        return;
+                    };
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(every) => {}
+                    }
+                    let Some(inner) = engine.upgrade() else {
+                        return;
+                    };
+                    let expired = Engine { inner }.sweep_expired();
+                    if expired > 0 {
+                        tracing::info!(expired, "reset confirmations expired");
+                    }
+                }
+            },
+            &runtime,
+        );
+    }
+
+    /// Stops taking commands and the sweeper of expired confirmations, lets the commands in
+    /// flight finish within `shutdown_grace`, and audits every pending confirmation as expired.
+    /// Every transport calls it on Ctrl-C or SIGTERM.
     pub async fn shutdown(&self) -> Shutdown {
         self.inner.closing.store(true, Ordering::SeqCst);
+        self.inner.stop_sweeper.cancel();
         self.inner.tracker.close();
         let drained =
             tokio::time::timeout(self.inner.config.shutdown_grace, self.inner.tracker.wait())
@@ -416,14 +518,8 @@ impl Engine {
             Ok(token) => token,
             Err(err) => {
                 tracing::warn!(caller = %caller.identity(), %err, "refused an action");
-                return Reply::new(
-                    ReplyKind::Refused,
-                    lang.pick("Action refused", "操作被拒绝"),
-                )
-                .line(lang.pick(
-                    "This button was not made by this bot, or it was altered.",
-                    "该按钮不是本机器人生成的，或已被篡改。",
-                ));
+                return Reply::new(ReplyKind::Refused, Msg::ActionRefused.text(lang))
+                    .line(Msg::ForgedAction.text(lang));
             }
         };
         let mut upstream = Duration::ZERO;
@@ -431,11 +527,8 @@ impl Engine {
             ActionToken::Page(state) => self.page_press(caller, state, lang, &mut upstream).await,
             ActionToken::StoredPage(id) => match self.inner.pages.get(id, self.now()) {
                 Some(state) => self.page_press(caller, state, lang, &mut upstream).await,
-                None => Reply::new(
-                    ReplyKind::Error,
-                    lang.pick("This page has expired", "该页面已过期"),
-                )
-                .line(lang.pick("Run /numbers again.", "请重新执行 /numbers。")),
+                None => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
+                    .line(Msg::RunNumbersAgain.text(lang)),
             },
             ActionToken::Confirm(id) => self.confirm(caller, id, lang).await,
             ActionToken::Cancel(id) => self.cancel(caller, id, lang),
@@ -468,23 +561,12 @@ impl Engine {
             return None;
         }
         tracing::warn!(caller = %caller.identity(), needed = role.as_str(), "refused: not authorized");
-        let what = match role {
-            Role::Viewer => lang.pick("list numbers", "查看号码"),
-            Role::Operator => lang.pick("reset numbers", "重置号码"),
-        };
-        let text = match lang {
-            Lang::En => format!(
-                "You ({}) may not {what}: ask an admin for the {} role.",
-                caller.identity(),
-                role.as_str()
-            ),
-            Lang::Zh => format!(
-                "你（{}）没有{what}的权限，请联系管理员授予 {} 角色。",
-                caller.identity(),
-                role.as_str()
-            ),
-        };
-        Some(Reply::new(ReplyKind::Refused, lang.pick("Not allowed", "无权限")).line(text))
+        let text = Msg::MayNot {
+            identity: &caller.identity(),
+            role,
+        }
+        .text(lang);
+        Some(Reply::new(ReplyKind::Refused, Msg::NotAllowed.text(lang)).line(text))
     }
 
     /// What every command checks first: the role the catalogue says it needs, then the task it
@@ -523,15 +605,10 @@ impl Engine {
             {
                 Some((_, task)) => task.clone(),
                 None => {
-                    let known = self.task_aliases().join(", ");
-                    let text = match lang {
-                        Lang::En => {
-                            format!("Which task? Add task:<alias or id> (aliases: {known}).")
-                        }
-                        Lang::Zh => format!("请指定任务：task:<别名或 id>（别名：{known}）。"),
-                    };
+                    let aliases = self.task_aliases();
                     return Err(Box::new(
-                        Reply::new(ReplyKind::Error, lang.pick("No task", "缺少任务")).line(text),
+                        Reply::new(ReplyKind::Error, Msg::NoTask.text(lang))
+                            .line(Msg::WhichTask { aliases: &aliases }.text(lang)),
                     ));
                 }
             },
@@ -543,31 +620,24 @@ impl Engine {
             return Ok((id.clone(), alias.clone()));
         }
         if !config.any_task {
-            let known = self.task_aliases().join(", ");
-            let text = match lang {
-                Lang::En => format!(
-                    "This bot works on its configured tasks only ({known}); ask an admin to add an alias, or to set any_task = true."
-                ),
-                Lang::Zh => format!(
-                    "本机器人只处理已配置的任务（{known}）；请联系管理员添加别名，或设置 any_task = true。"
-                ),
-            };
+            let aliases = self.task_aliases();
             return Err(Box::new(
-                Reply::new(ReplyKind::Refused, lang.pick("Unknown task", "未知任务")).line(text),
+                Reply::new(ReplyKind::Refused, Msg::UnknownTask.text(lang))
+                    .line(Msg::OnlyConfiguredTasks { aliases: &aliases }.text(lang)),
             ));
         }
         match agent_core::Id::task(&wanted) {
             Ok(id) => Ok((id.as_str().to_string(), self.task_label(id.as_str()))),
             Err(_) => {
-                let known = self.task_aliases().join(", ");
-                let text = match lang {
-                    Lang::En => {
-                        format!("`{wanted}` is neither a task alias ({known}) nor a task id.")
-                    }
-                    Lang::Zh => format!("`{wanted}` 既不是任务别名（{known}），也不是任务 id。"),
-                };
+                let aliases = self.task_aliases();
                 Err(Box::new(
-                    Reply::new(ReplyKind::Error, lang.pick("Unknown task", "未知任务")).line(text),
+                    Reply::new(ReplyKind::Error, Msg::UnknownTask.text(lang)).line(
+                        Msg::NotATask {
+                            given: &wanted,
+                            aliases: &aliases,
+                        }
+                        .text(lang),
+                    ),
                 ))
             }
         }
@@ -586,14 +656,8 @@ impl Engine {
             return Ok(sub);
         }
         Err(Box::new(
-            Reply::new(
-                ReplyKind::Refused,
-                lang.pick("Unknown sub-account", "未知子账户"),
-            )
-            .line(lang.pick(
-                "This bot works on its configured sub-accounts only (chatops.sub_accounts).",
-                "本机器人只处理已配置的子账户（chatops.sub_accounts）。",
-            )),
+            Reply::new(ReplyKind::Refused, Msg::UnknownSub.text(lang))
+                .line(Msg::OnlyConfiguredSubs.text(lang)),
         ))
     }
 
@@ -613,30 +677,66 @@ impl Engine {
         self.inner.config.tasks.keys().cloned().collect()
     }
 
-    /// Task aliases starting with `prefix` (Discord's autocomplete): `(alias, task id)`. A
-    /// stranger (no role) gets none: task aliases are not for them.
-    pub fn complete_task(&self, caller: &Caller, prefix: &str) -> Vec<(String, String)> {
-        if self.inner.config.access.role_of(caller).is_none() {
+    /// Suggestions for the option named `option` (its catalogue name, as a transport with
+    /// typed options declared it) of `command`, as the caller types `partial`: at most 25,
+    /// `(label, value)`. The catalogue says which options complete and with what
+    /// ([`Completer`]); the caller needs the command's role (at least `viewer`) and a place the
+    /// engine serves, so a stranger learns nothing. Labels pass the outbound rule; values are
+    /// what the transport sends back, unchanged.
+    pub fn complete(
+        &self,
+        caller: &Caller,
+        command: CommandName,
+        option: &str,
+        partial: &str,
+    ) -> Vec<Choice> {
+        let Some(spec) = command
+            .spec()
+            .option_specs()
+            .find(|spec| spec.name == option)
+        else {
+            return Vec::new();
+        };
+        let Completion::Autocomplete(completer) = spec.completion else {
+            return Vec::new();
+        };
+        let lang = self.lang_for(caller);
+        let needed = command.role().unwrap_or(Role::Viewer);
+        if self.refusal(caller, lang).is_some() || !self.inner.config.access.allows(caller, needed)
+        {
             return Vec::new();
         }
+        let choices = match completer {
+            Completer::Tasks => self.complete_task(partial),
+            Completer::Statuses => self.complete_status(partial, lang),
+        };
+        let outbound = self.outbound(caller).typed(partial);
+        choices
+            .into_iter()
+            .take(MAX_CHOICES)
+            .map(|(label, value)| Choice {
+                label: outbound.text(&label),
+                value,
+            })
+            .collect()
+    }
+
+    /// Task aliases (or ids) starting with `prefix`: `(alias · id, alias)`.
+    fn complete_task(&self, prefix: &str) -> Vec<(String, String)> {
         let prefix = prefix.trim().to_lowercase();
         self.inner
             .config
             .tasks
             .iter()
             .filter(|(alias, id)| alias.starts_with(&prefix) || id.starts_with(&prefix))
-            .take(25)
-            .map(|(alias, id)| (alias.clone(), id.clone()))
+            .take(MAX_CHOICES)
+            .map(|(alias, id)| (format!("{alias} · {id}"), alias.clone()))
             .collect()
     }
 
-    /// Statuses and groups matching what is typed so far (Discord's autocomplete). The last
-    /// item of a comma-separated list is completed; `(label, value)`.
-    pub fn complete_status(&self, caller: &Caller, typed: &str) -> Vec<(String, String)> {
-        if self.inner.config.access.role_of(caller).is_none() {
-            return Vec::new();
-        }
-        let lang = self.lang_for(caller);
+    /// Statuses and groups matching what is typed so far. The last item of a comma-separated
+    /// list is completed; `(label, value)`.
+    fn complete_status(&self, typed: &str, lang: Lang) -> Vec<(String, String)> {
         let (done, last) = match typed.rfind(',') {
             Some(at) => (&typed[..=at], typed[at + 1..].trim()),
             None => ("", typed.trim()),
@@ -656,13 +756,47 @@ impl Engine {
             .filter(|(label, value)| {
                 last.is_empty() || value.starts_with(&last) || label.to_lowercase().contains(&last)
             })
-            .take(25)
+            .take(MAX_CHOICES)
             .map(|(label, value)| (format!("{done}{label}"), format!("{done}{value}")))
             .collect()
     }
 
+    /// A transport's own situation ([`Notice`]) as a reply to `caller` (or, without one, in
+    /// the configured language), worded from the [messages table](crate::messages) and through
+    /// the outbound rule like every reply.
+    pub fn notice(&self, caller: Option<&Caller>, notice: Notice<'_>) -> Reply {
+        let lang = caller.map_or(self.inner.config.language, |c| self.lang_for(c));
+        let reply = match notice {
+            Notice::Internal => Reply::new(ReplyKind::Error, Msg::InternalErrorTitle.text(lang))
+                .line(Msg::InternalError.text(lang)),
+            Notice::Unsupported => Reply::new(ReplyKind::Error, Msg::Unsupported.text(lang)),
+            Notice::StaleCommand(name) => {
+                Reply::new(ReplyKind::Error, Msg::UnknownCommandTitle.text(lang))
+                    .line(Msg::StaleCommand { name }.text(lang))
+            }
+            Notice::StaleOption(name) => {
+                Reply::new(ReplyKind::Error, Msg::UnknownCommandTitle.text(lang))
+                    .line(Msg::StaleOption { name }.text(lang))
+            }
+            Notice::SlowDown { service, seconds } => Reply::new(
+                ReplyKind::Error,
+                Msg::SlowDown { service, seconds }.text(lang),
+            ),
+            Notice::NotUpdated => Reply::new(ReplyKind::Error, Msg::NotUpdated.text(lang)),
+            Notice::OpenPrivateChat { bot } => {
+                let mut reply =
+                    Reply::new(ReplyKind::Info, Msg::OpenPrivateChat { bot }.text(lang));
+                // Said where the private answer could not be: it holds nothing private.
+                reply.private = false;
+                reply
+            }
+        };
+        Outbound::new(self.inner.config.mask_phones, caller).reply(reply)
+    }
+
     /// Forgets pending resets whose time is up, auditing each as expired; returns how many.
-    /// Runs at every command and press; transports may also call it on a timer.
+    /// Runs at every command and press, and on the engine's own timer (see
+    /// [`Engine::sweep_every`]).
     pub fn sweep_expired(&self) -> usize {
         let now = self.now();
         let expired = self.inner.pending.take_expired(now);
@@ -714,8 +848,8 @@ impl Engine {
         })
     }
 
-    /// The help reply: what the caller may do, for their eyes only. A stranger (no role) is
-    /// told only how to get access.
+    /// The help reply: what the caller may do, for their eyes only ([`Reply::private`]: it
+    /// names their role). A stranger (no role) is told only how to get access.
     pub fn help(&self, caller: &Caller) -> Reply {
         let lang = self.lang_for(caller);
         match self.admit(caller, lang) {
@@ -726,82 +860,37 @@ impl Engine {
 
     fn help_reply(&self, caller: &Caller) -> Reply {
         let lang = self.lang_for(caller);
+        let identity = caller.identity();
         let Some(role) = self.inner.config.access.role_of(caller) else {
-            let mut reply = Reply::new(
-                ReplyKind::Info,
-                lang.pick("agent-ops: no access yet", "agent-ops：尚未授权"),
-            )
-            .line(match lang {
-                Lang::En => format!(
-                    "You ({}) have no role here. Ask an admin to add `{}` to the viewers or operators of the bot's [chatops] settings.",
-                    caller.identity(),
-                    caller.identity()
-                ),
-                Lang::Zh => format!(
-                    "你（{}）尚无任何角色。请联系管理员将 `{}` 加入机器人 [chatops] 配置的 viewers 或 operators。",
-                    caller.identity(),
-                    caller.identity()
-                ),
-            });
+            let mut reply = Reply::new(ReplyKind::Info, Msg::NoAccessTitle.text(lang)).line(
+                Msg::NoRole {
+                    identity: &identity,
+                }
+                .text(lang),
+            );
             reply.private = true;
             return reply;
         };
-        let role = role.as_str();
         let aliases = self.task_aliases();
-        let groups: Vec<String> = StatusGroup::ALL
-            .iter()
-            .map(|g| format!("{} ({})", g.name(), g.description()))
-            .collect();
-        let statuses: Vec<String> = agent_core::status::ALL_STATUSES
-            .iter()
-            .map(|s: &CallStatus| format!("{} {} {}", s.code(), s.name_en(), s.label_zh()))
-            .collect();
-        let mut reply = Reply::new(
-            ReplyKind::Info,
-            lang.pick("agent-ops: what I understand", "agent-ops 使用说明"),
-        );
+        let mut reply = Reply::new(ReplyKind::Info, Msg::HelpTitle.text(lang));
         // The command lines come from the catalogue: a usage line, then what it does.
         let mut lines: Vec<String> = crate::catalogue::COMMANDS
             .iter()
             .flat_map(|spec| [spec.usage(lang), format!("    {}", spec.help.get(lang))])
             .collect();
-        lines.extend(match lang {
-            Lang::En => [
-                format!(
-                    "Tasks: {}",
-                    if aliases.is_empty() {
-                        "(no aliases; use task ids)".to_string()
-                    } else {
-                        aliases.join(", ")
-                    }
-                ),
-                format!("Statuses: {}", statuses.join(", ")),
-                format!("Groups: {}", groups.join("; ")),
-                format!("Times: {}", agent_core::time::ACCEPTED_TIMES),
-                format!("You are {} (role: {role}).", caller.identity()),
-            ],
-            Lang::Zh => [
-                format!(
-                    "任务：{}",
-                    if aliases.is_empty() {
-                        "（未配置别名，请使用任务 id）".to_string()
-                    } else {
-                        aliases.join("、")
-                    }
-                ),
-                format!("状态：{}", statuses.join("，")),
-                format!(
-                    "分组：{}",
-                    StatusGroup::ALL
-                        .iter()
-                        .map(|g| format!("{} {}", g.name(), g.name_zh()))
-                        .collect::<Vec<_>>()
-                        .join("，")
-                ),
-                format!("时间格式：{}", agent_core::time::ACCEPTED_TIMES),
-                format!("你是 {}（角色：{role}）。", caller.identity()),
-            ],
-        });
+        lines.extend(
+            [
+                Msg::HelpTasks { aliases: &aliases },
+                Msg::HelpStatuses,
+                Msg::HelpGroups,
+                Msg::HelpTimes,
+                Msg::HelpYouAre {
+                    identity: &identity,
+                    role,
+                },
+            ]
+            .map(|msg| msg.text(lang)),
+        );
         reply.lines = lines;
         // It names the caller's role: for their eyes only, in every transport.
         reply.private = true;

@@ -1,4 +1,5 @@
-//! Reply languages: English and Simplified Chinese.
+//! Reply languages: English and Simplified Chinese. The texts themselves are keyed in
+//! [`crate::messages`].
 
 use agent_core::{CallStatus, StatusGroup};
 
@@ -22,14 +23,6 @@ impl Lang {
             Some(Self::En)
         } else {
             None
-        }
-    }
-
-    /// Picks the text of this language.
-    pub fn pick<'a>(self, en: &'a str, zh: &'a str) -> &'a str {
-        match self {
-            Self::En => en,
-            Self::Zh => zh,
         }
     }
 

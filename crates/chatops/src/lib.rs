@@ -1,7 +1,10 @@
 //! The chat-ops engine: the behaviour of `/numbers`, `/reset` and `/help`, shared by every
 //! transport (terminal, Telegram, Discord). Transports turn what their users do into a
 //! [`Caller`] and a command line or [`Invocation`], hand it to the [`Engine`], and render the
-//! [`Reply`] it returns; a pressed button hands back its [`Action::data`] to [`Engine::press`].
+//! [`Reply`] it returns (privately when [`Reply::private`] says so); a pressed button hands back
+//! its [`Action::data`] to [`Engine::press`]. Suggestions as a user types come from
+//! [`Engine::complete`], a transport's own situations are worded by [`Engine::notice`], and the
+//! engine sweeps expired confirmations on its own timer until [`Engine::shutdown`].
 //!
 //! - [`catalogue`]: every command and option declared once, in English and Chinese, with the role
 //!   it needs; the grammar, `/help`, Telegram's menu and Discord's registration derive from it;
@@ -11,7 +14,9 @@
 //! - [`access`]: roles `viewer` and `operator` granted to transport identities;
 //! - [`audit`]: each reset requested, confirmed, cancelled, expired or failed, as a tracing event
 //!   and a JSON line;
-//! - [`config`]: the `[chatops]` settings; [`i18n`]: English and Chinese.
+//! - [`messages`]: every text the engine and the transports say to chat users, keyed, in English
+//!   and Chinese;
+//! - [`config`]: the `[chatops]` settings; [`i18n`]: the reply languages.
 
 pub mod access;
 pub mod audit;
@@ -20,6 +25,7 @@ pub mod command;
 pub mod config;
 mod engine;
 pub mod i18n;
+pub mod messages;
 mod numbers;
 pub mod outbound;
 pub mod reply;
@@ -32,7 +38,8 @@ pub use access::{Access, Caller, Role, Transport};
 pub use catalogue::{CommandSpec, OptionSpec};
 pub use command::{CommandName, Invocation, OptionKey, ParseError, parse};
 pub use config::{ChatopsSection, EngineConfig, Loaded, Places, SecretPolicy};
-pub use engine::{Clock, Engine, Progress, ProgressUpdate, Shutdown, Timings};
+pub use engine::{Clock, Engine, Notice, Progress, ProgressUpdate, SWEEP_EVERY, Shutdown, Timings};
 pub use i18n::Lang;
+pub use messages::{Msg, MsgKey};
 pub use outbound::Outbound;
-pub use reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};
+pub use reply::{Action, ActionStyle, Align, Choice, Reply, ReplyKind, Table};

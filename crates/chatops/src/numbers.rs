@@ -8,6 +8,7 @@ use crate::access::Caller;
 use crate::command::{Invocation, OptionKey};
 use crate::engine::{Engine, random_id};
 use crate::i18n::Lang;
+use crate::messages::Msg;
 use crate::reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};
 use crate::state::SummaryKey;
 use crate::text::{
@@ -62,7 +63,7 @@ impl Engine {
                 let value = invocation.get(OptionKey::Page).unwrap_or_default();
                 return bad_input(
                     "page",
-                    &format!("`{value}` is not a page number (1, 2, 3…)"),
+                    &Msg::NotAPageNumber { given: value }.text(lang),
                     lang,
                 );
             }
@@ -125,37 +126,33 @@ impl Engine {
         let range = filter.scope().range();
         let mut reply = Reply::new(
             ReplyKind::Page,
-            format!(
-                "{} {label} · {}",
-                lang.pick("Numbers of task", "任务号码"),
-                describe_filter(state.statuses, range, state.sub.as_deref(), lang)
-            ),
+            Msg::NumbersTitle {
+                task: &label,
+                filter: &describe_filter(state.statuses, range, state.sub.as_deref(), lang),
+            }
+            .text(lang),
         );
         if let Ok(summary) = &summary {
-            reply.summary = Some(format!(
-                "{}: {}",
-                lang.pick("By status", "按状态"),
-                describe_summary(summary, lang)
-            ));
+            reply.summary = Some(
+                Msg::ByStatus {
+                    counts: &describe_summary(summary, lang),
+                }
+                .text(lang),
+            );
         }
         if page.records.is_empty() {
-            reply.lines.push(
-                lang.pick("No numbers match.", "没有符合条件的号码。")
-                    .to_string(),
-            );
+            reply.lines.push(Msg::NoNumbersMatch.text(lang));
         } else {
             reply.table = Some(self.table(&page.records, lang));
         }
-        reply.footer = Some(match lang {
-            Lang::En => format!(
-                "{} numbers · page {}/{}",
-                page.total, page.page, page.last_page
-            ),
-            Lang::Zh => format!(
-                "共 {} 个号码 · 第 {}/{} 页",
-                page.total, page.page, page.last_page
-            ),
-        });
+        reply.footer = Some(
+            Msg::PageFooter {
+                total: page.total,
+                page: u64::from(page.page),
+                last: u64::from(page.last_page),
+            }
+            .text(lang),
+        );
         // The platform's numbers are untrusted: no arithmetic on them may overflow.
         let current = page.page;
         if current > 1 {
@@ -168,7 +165,7 @@ impl Engine {
             };
             reply
                 .actions
-                .extend(self.page_action(prev, lang.pick("◀ Prev", "◀ 上一页")));
+                .extend(self.page_action(prev, Msg::PrevPage.text(lang)));
         }
         if current < page.last_page {
             let next = PageState {
@@ -177,7 +174,7 @@ impl Engine {
             };
             reply
                 .actions
-                .extend(self.page_action(next, lang.pick("Next ▶", "下一页 ▶")));
+                .extend(self.page_action(next, Msg::NextPage.text(lang)));
         }
         reply
     }
@@ -220,11 +217,11 @@ impl Engine {
         let mask = self.config().mask_phones;
         Table {
             columns: vec![
-                (lang.pick("phone", "号码").to_string(), Align::Left),
-                (lang.pick("status", "状态").to_string(), Align::Left),
-                (lang.pick("city", "城市").to_string(), Align::Left),
-                (lang.pick("last call", "最近呼叫").to_string(), Align::Left),
-                (lang.pick("length", "时长").to_string(), Align::Right),
+                (Msg::ColumnPhone.text(lang), Align::Left),
+                (Msg::ColumnStatus.text(lang), Align::Left),
+                (Msg::ColumnCity.text(lang), Align::Left),
+                (Msg::ColumnLastCall.text(lang), Align::Left),
+                (Msg::ColumnLength.text(lang), Align::Right),
             ],
             rows: records
                 .iter()
@@ -252,7 +249,7 @@ impl Engine {
     }
 
     /// A paging button; a state too large for a token is kept here under an id.
-    fn page_action(&self, state: PageState, label: &str) -> Option<Action> {
+    fn page_action(&self, state: PageState, label: String) -> Option<Action> {
         let signer = &self.inner.signer;
         let data = match signer.sign(&ActionToken::Page(state.clone())) {
             Ok(data) => data,
@@ -271,7 +268,7 @@ impl Engine {
             }
         };
         Some(Action {
-            label: label.to_string(),
+            label,
             data,
             style: ActionStyle::Secondary,
         })

@@ -42,6 +42,15 @@ pub struct Action {
     pub style: ActionStyle,
 }
 
+/// A suggestion for an option as the user types it (Discord's autocomplete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// What the user sees.
+    pub label: String,
+    /// What the option is set to when it is picked.
+    pub value: String,
+}
+
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Align {
@@ -125,7 +134,9 @@ pub struct Reply {
     pub footer: Option<String>,
     /// Buttons.
     pub actions: Vec<Action>,
-    /// Only the caller should see it (errors and refusals; Discord's ephemeral replies).
+    /// Only the caller should see it: the engine decides (errors, refusals, `/help`, which
+    /// names the caller's role), every transport honours it (Discord: an ephemeral reply;
+    /// Telegram: the sender's private chat, or an alert for a press).
     pub private: bool,
 }
 

@@ -12,6 +12,7 @@ use crate::audit::AuditEvent;
 use crate::command::{CommandName, Invocation, OptionKey};
 use crate::engine::{Engine, Progress, ProgressUpdate, random_id};
 use crate::i18n::Lang;
+use crate::messages::Msg;
 use crate::reply::{Action, ActionStyle, Reply, ReplyKind};
 use crate::state::PendingReset;
 use crate::text::{bad_input, describe_reset, describe_summary, upstream_error};
@@ -48,14 +49,14 @@ impl Engine {
                 sink(ProgressUpdate {
                     done: scanned,
                     total,
-                    reply: Reply::new(
-                        ReplyKind::Info,
-                        lang.pick("Counting the numbers to reset…", "正在统计待重置的号码…"),
-                    )
-                    .line(match lang {
-                        Lang::En => format!("Task {label}: {scanned} of {total} numbers checked."),
-                        Lang::Zh => format!("任务 {label}：已检查 {scanned} / {total} 个号码。"),
-                    }),
+                    reply: Reply::new(ReplyKind::Info, Msg::Counting.text(lang)).line(
+                        Msg::CountingProgress {
+                            task: &label,
+                            scanned,
+                            total,
+                        }
+                        .text(lang),
+                    ),
                 });
             }
         };
@@ -69,29 +70,22 @@ impl Engine {
             Ok(Ok(preview)) => preview,
             Ok(Err(err)) => return upstream_error(&err, &label, lang),
             Err(_) => {
-                return Reply::new(
-                    ReplyKind::Error,
-                    lang.pick("The preview took too long", "预览超时"),
-                )
-                .line(match lang {
-                    Lang::En => format!(
-                        "Counting the numbers to reset did not finish within {} s, so nothing can be confirmed. Narrow the filter (status:, from:, to:) and try again.",
-                        deadline.as_secs()
-                    ),
-                    Lang::Zh => format!(
-                        "统计待重置号码未能在 {} 秒内完成，因此无法确认。请缩小筛选范围（status:、from:、to:）后重试。",
-                        deadline.as_secs()
-                    ),
-                });
+                return Reply::new(ReplyKind::Error, Msg::PreviewTooSlow.text(lang)).line(
+                    Msg::PreviewDeadline {
+                        seconds: deadline.as_secs(),
+                    }
+                    .text(lang),
+                );
             }
         };
         let described = describe_reset(&filter, lang, self.config().mask_phones);
         if preview.total() == 0 {
-            return Reply::new(ReplyKind::Done, lang.pick("Nothing to reset", "无需重置")).line(
-                match lang {
-                    Lang::En => format!("No number of task {label} matches {described}."),
-                    Lang::Zh => format!("任务 {label} 中没有符合 {described} 的号码。"),
-                },
+            return Reply::new(ReplyKind::Done, Msg::NothingToReset.text(lang)).line(
+                Msg::NoMatch {
+                    task: &label,
+                    filter: &described,
+                }
+                .text(lang),
             );
         }
 
@@ -124,51 +118,49 @@ impl Engine {
         let total = preview.total();
         let mut reply = Reply::new(
             ReplyKind::Preview,
-            match lang {
-                Lang::En => format!(
-                    "Reset preview · task {label}: {total} numbers would go back to waiting"
-                ),
-                Lang::Zh => format!("重置预览 · 任务 {label}：{total} 个号码将恢复为等待呼叫"),
-            },
+            Msg::PreviewTitle {
+                task: &label,
+                total,
+            }
+            .text(lang),
         );
-        reply.summary = Some(format!(
-            "{}: {}",
-            lang.pick("By status", "按状态"),
-            describe_summary(&preview, lang)
-        ));
+        reply.summary = Some(
+            Msg::ByStatus {
+                counts: &describe_summary(&preview, lang),
+            }
+            .text(lang),
+        );
         reply
             .lines
-            .push(format!("{}: {described}", lang.pick("Filter", "筛选条件")));
+            .push(Msg::FilterLine { filter: &described }.text(lang));
         let expires_at = expires
             .to_zoned(TimeZone::fixed(agent_core::time::CHINA_OFFSET))
             .strftime("%H:%M:%S");
         let minutes = ttl.as_secs().div_ceil(60);
-        reply.footer = Some(match lang {
-            Lang::En => format!(
-                "Only {} can confirm, within {minutes} min (until {expires_at} China time).",
-                caller.name
-            ),
-            Lang::Zh => format!(
-                "仅 {} 可在 {minutes} 分钟内（北京时间 {expires_at} 前）确认。",
-                caller.name
-            ),
-        });
+        reply.footer = Some(
+            Msg::ConfirmWithin {
+                name: &caller.name,
+                minutes,
+                until: &expires_at.to_string(),
+            }
+            .text(lang),
+        );
         let signer = &self.inner.signer;
         for (token, label, style) in [
             (
                 ActionToken::Confirm(id),
-                lang.pick("Confirm reset", "确认重置"),
+                Msg::ConfirmButton,
                 ActionStyle::Danger,
             ),
             (
                 ActionToken::Cancel(id),
-                lang.pick("Cancel", "取消"),
+                Msg::CancelButton,
                 ActionStyle::Secondary,
             ),
         ] {
             if let Ok(data) = signer.sign(&token) {
                 reply.actions.push(Action {
-                    label: label.to_string(),
+                    label: label.text(lang),
                     data,
                     style,
                 });
@@ -224,56 +216,41 @@ impl Engine {
         }
         match filter.check() {
             Ok(()) => Ok(filter),
-            Err(FilterError::Unfiltered) => Err(Box::new(Reply::new(ReplyKind::Refused, lang.pick("Reset refused", "拒绝重置")).line(
-                lang.pick(
-                    "Without a filter this would reset every number of the task. Add status:, phones:, keyword:, from: or to:, or say `all` to reset the whole task.",
-                    "不带筛选条件将重置该任务的全部号码。请添加 status:、phones:、keyword:、from: 或 to:，或明确写 all 以重置整个任务。",
-                ),
-            ))),
+            Err(FilterError::Unfiltered) => Err(Box::new(
+                Reply::new(ReplyKind::Refused, Msg::ResetRefused.text(lang))
+                    .line(Msg::Unfiltered.text(lang)),
+            )),
             Err(err) => Err(Box::new(bad_input("all", &err, lang))),
         }
     }
 
     pub(crate) async fn confirm(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
         let Some(pending) = self.inner.pending.peek(id) else {
-            return Reply::new(ReplyKind::Error, lang.pick("Nothing to confirm", "没有待确认的重置")).line(lang.pick(
-                "This reset was already confirmed, cancelled or expired; run /reset again if needed.",
-                "该重置已被确认、取消或已过期；如有需要请重新执行 /reset。",
-            ));
+            return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
+                .line(Msg::ConfirmGone.text(lang));
         };
         if !caller.same_person(&pending.requester) {
             tracing::warn!(caller = %caller.identity(), requester = %pending.requester.identity(), "refused: confirmation by someone else");
-            return Reply::new(
-                ReplyKind::Refused,
-                lang.pick("Not yours to confirm", "无法确认他人的重置"),
-            )
-            .line(match lang {
-                Lang::En => format!(
-                    "Only {}, who asked for this reset, can confirm it.",
-                    pending.requester.name
-                ),
-                Lang::Zh => format!("只有发起人 {} 可以确认此重置。", pending.requester.name),
-            });
+            return Reply::new(ReplyKind::Refused, Msg::NotYoursToConfirm.text(lang)).line(
+                Msg::OnlyRequesterConfirms {
+                    name: &pending.requester.name,
+                }
+                .text(lang),
+            );
         }
         if let Some(refusal) = self.refuse_unless(caller, CommandName::Reset, lang) {
             return refusal;
         }
         // Single use: whoever takes it runs it.
         let Some(pending) = self.inner.pending.take(id) else {
-            return Reply::new(
-                ReplyKind::Error,
-                lang.pick("Nothing to confirm", "没有待确认的重置"),
-            )
-            .line(lang.pick("This reset was already confirmed.", "该重置已被确认。"));
+            return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
+                .line(Msg::AlreadyConfirmed.text(lang));
         };
         if pending.expires <= self.now() {
             self.audit(AuditEvent::Expired, id, &pending.requester, &pending, None)
                 .ok();
-            return Reply::new(
-                ReplyKind::Error,
-                lang.pick("Confirmation expired", "确认已过期"),
-            )
-            .line(lang.pick("Run /reset again.", "请重新执行 /reset。"));
+            return Reply::new(ReplyKind::Error, Msg::ConfirmationExpired.text(lang))
+                .line(Msg::RunResetAgain.text(lang));
         }
         // Fail closed: no reset is sent unless its confirmation is on record.
         if self
@@ -300,30 +277,28 @@ impl Engine {
                 let total = pending.preview.total();
                 let mut reply = Reply::new(
                     ReplyKind::Done,
-                    match lang {
-                        Lang::En => format!(
-                            "Reset done by {}: task {label}, {total} numbers back to waiting",
-                            caller.name
-                        ),
-                        Lang::Zh => format!(
-                            "{} 已完成重置：任务 {label}，{total} 个号码恢复为等待呼叫",
-                            caller.name
-                        ),
-                    },
+                    Msg::ResetDone {
+                        by: &caller.name,
+                        task: &label,
+                        total,
+                    }
+                    .text(lang),
                 );
-                reply.summary = Some(format!(
-                    "{}: {}",
-                    lang.pick("By status before the reset", "重置前按状态"),
-                    describe_summary(&pending.preview, lang)
-                ));
+                reply.summary = Some(
+                    Msg::ByStatusBefore {
+                        counts: &describe_summary(&pending.preview, lang),
+                    }
+                    .text(lang),
+                );
                 reply
                     .lines
-                    .push(format!("{}: {described}", lang.pick("Filter", "筛选条件")));
-                reply.footer = Some(format!(
-                    "{}: {}",
-                    lang.pick("Platform", "平台"),
-                    outcome.message
-                ));
+                    .push(Msg::FilterLine { filter: &described }.text(lang));
+                reply.footer = Some(
+                    Msg::PlatformFooter {
+                        message: &outcome.message,
+                    }
+                    .text(lang),
+                );
                 reply
             }
             Err(err) => {
@@ -348,16 +323,11 @@ impl Engine {
                     Some(format!("{:?}; {reference}", err.category())),
                 )
                 .ok();
-                reply.title = lang.pick("Reset failed", "重置失败").to_string();
+                reply.title = Msg::ResetFailed.text(lang);
                 reply.private = false;
                 if unsure {
-                    reply.title = lang
-                        .pick("Reset outcome unknown", "重置结果未知")
-                        .to_string();
-                    reply.lines.push(lang.pick(
-                        "The reset may or may not have been applied: check with /numbers before trying again.",
-                        "无法确定重置是否已生效：请先用 /numbers 查看，再决定是否重试。",
-                    ).to_string());
+                    reply.title = Msg::ResetOutcomeUnknown.text(lang);
+                    reply.lines.push(Msg::ResetMaybeApplied.text(lang));
                 }
                 reply
             }
@@ -367,54 +337,31 @@ impl Engine {
     pub(crate) fn cancel(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
         let requester = self.inner.pending.peek(id).map(|p| p.requester);
         let Some(requester) = requester else {
-            return Reply::new(
-                ReplyKind::Error,
-                lang.pick("Nothing to cancel", "没有可取消的重置"),
-            )
-            .line(lang.pick(
-                "This reset was already confirmed, cancelled or expired.",
-                "该重置已被确认、取消或已过期。",
-            ));
+            return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang))
+                .line(Msg::CancelGone.text(lang));
         };
         if !caller.same_person(&requester) {
-            return Reply::new(
-                ReplyKind::Refused,
-                lang.pick("Not yours to cancel", "无法取消他人的重置"),
-            )
-            .line(match lang {
-                Lang::En => format!(
-                    "Only {}, who asked for this reset, can cancel it.",
-                    requester.name
-                ),
-                Lang::Zh => format!("只有发起人 {} 可以取消此重置。", requester.name),
-            });
+            return Reply::new(ReplyKind::Refused, Msg::NotYoursToCancel.text(lang)).line(
+                Msg::OnlyRequesterCancels {
+                    name: &requester.name,
+                }
+                .text(lang),
+            );
         }
         let Some(pending) = self.inner.pending.take(id) else {
-            return Reply::new(
-                ReplyKind::Error,
-                lang.pick("Nothing to cancel", "没有可取消的重置"),
-            );
+            return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang));
         };
         self.audit(AuditEvent::Cancelled, id, caller, &pending, None)
             .ok();
         Reply::new(
             ReplyKind::Done,
-            match lang {
-                Lang::En => format!("Reset cancelled by {}: nothing was changed", caller.name),
-                Lang::Zh => format!("{} 已取消重置：未做任何更改", caller.name),
-            },
+            Msg::ResetCancelled { by: &caller.name }.text(lang),
         )
     }
 }
 
 /// The reply when the audit log cannot be written: nothing is reset unless it is on record.
 fn audit_unavailable(lang: Lang) -> Reply {
-    Reply::new(
-        ReplyKind::Error,
-        lang.pick("Reset not possible now", "暂时无法重置"),
-    )
-    .line(lang.pick(
-        "The audit log cannot be written, and no reset is made without a record: nothing was changed. Ask an admin to check the audit file.",
-        "无法写入审计日志，而没有记录的重置一律不执行：未做任何更改。请联系管理员检查审计文件。",
-    ))
+    Reply::new(ReplyKind::Error, Msg::ResetNotPossible.text(lang))
+        .line(Msg::AuditUnavailable.text(lang))
 }

@@ -5,6 +5,7 @@ use agent_core::{Category, Error, ResetFilter, StatusSet, StatusSummary, TimeRan
 use jiff::civil::DateTime;
 
 use crate::i18n::Lang;
+use crate::messages::Msg;
 use crate::reply::{Reply, ReplyKind};
 
 /// `status=busy,no-answer from=2020-07-28 00:00:00 to=…` (or `all numbers`).
@@ -16,7 +17,7 @@ pub fn describe_filter(
 ) -> String {
     let parts = filter_parts(statuses, range, sub, lang);
     if parts.is_empty() {
-        lang.pick("all numbers", "全部号码").to_string()
+        Msg::AllNumbers.text(lang)
     } else {
         parts.join(" ")
     }
@@ -38,28 +39,31 @@ fn filter_parts(
             Some(group) => vec![lang.group(*group)],
             None => statuses.iter().map(|s| lang.status(s)).collect(),
         };
-        parts.push(format!(
-            "{}={}",
-            lang.pick("status", "状态"),
-            names.join(",")
-        ));
+        parts.push(
+            Msg::FilterStatus {
+                value: &names.join(","),
+            }
+            .text(lang),
+        );
     }
     if let Some(start) = range.start() {
-        parts.push(format!(
-            "{}={}",
-            lang.pick("from", "从"),
-            format_platform(start)
-        ));
+        parts.push(
+            Msg::FilterFrom {
+                value: &format_platform(start),
+            }
+            .text(lang),
+        );
     }
     if let Some(end) = range.end() {
-        parts.push(format!(
-            "{}={}",
-            lang.pick("to", "到"),
-            format_platform(end)
-        ));
+        parts.push(
+            Msg::FilterTo {
+                value: &format_platform(end),
+            }
+            .text(lang),
+        );
     }
     if let Some(sub) = sub {
-        parts.push(format!("{}={sub}", lang.pick("sub", "子账户")));
+        parts.push(Msg::FilterSub { value: sub }.text(lang));
     }
     parts
 }
@@ -67,9 +71,7 @@ fn filter_parts(
 /// A reset filter in words; phones masked unless `mask` is off.
 pub fn describe_reset(filter: &ResetFilter, lang: Lang, mask: bool) -> String {
     if filter.is_everything() {
-        return lang
-            .pick("all numbers of the task", "任务的全部号码")
-            .to_string();
+        return Msg::AllNumbersOfTask.text(lang);
     }
     let mut parts = filter_parts(
         filter.scope().statuses(),
@@ -83,14 +85,15 @@ pub fn describe_reset(filter: &ResetFilter, lang: Lang, mask: bool) -> String {
             .iter()
             .map(|p| if mask { mask_number(p) } else { p.clone() })
             .collect();
-        parts.push(format!(
-            "{}={}",
-            lang.pick("phones", "号码"),
-            phones.join(",")
-        ));
+        parts.push(
+            Msg::FilterPhones {
+                value: &phones.join(","),
+            }
+            .text(lang),
+        );
     }
     if let Some(keyword) = filter.keyword() {
-        parts.push(format!("{}={keyword}", lang.pick("keyword", "关键词")));
+        parts.push(Msg::FilterKeyword { value: keyword }.text(lang));
     }
     parts.join(" ")
 }
@@ -102,7 +105,7 @@ pub fn describe_summary(summary: &StatusSummary, lang: Lang) -> String {
         .map(|(status, n)| format!("{} {n}", lang.status(status)))
         .collect();
     if parts.is_empty() {
-        lang.pick("none", "无").to_string()
+        Msg::NoCounts.text(lang)
     } else {
         parts.join(" · ")
     }
@@ -139,58 +142,31 @@ pub fn upstream_error(err: &Error, task_label: &str, lang: Lang) -> Reply {
     let id = crate::engine::correlation_id();
     tracing::warn!(correlation = %id, category = ?err.category(), "the platform failed");
     tracing::debug!(correlation = %id, detail = %agent_core::mask_phones_in(&err.to_string(), &[]), "the platform failed: details");
-    let title = lang.pick("The platform could not do it", "平台未能完成请求");
-    let category = match (err.category(), lang) {
-        (Category::Unauthorized, Lang::En) => {
-            "The platform refused our token: ask an admin to check AGENT_API_TOKEN.".to_string()
-        }
-        (Category::Unauthorized, Lang::Zh) => {
-            "平台拒绝了我们的令牌，请联系管理员检查 AGENT_API_TOKEN。".to_string()
-        }
-        (Category::NotFound, Lang::En) => {
-            format!("Task {task_label} was not found for this account.")
-        }
-        (Category::NotFound, Lang::Zh) => format!("该账户下找不到任务 {task_label}。"),
-        (Category::RateLimited, Lang::En) => {
-            "The platform is busy (too many requests): try again in a minute.".to_string()
-        }
-        (Category::RateLimited, Lang::Zh) => "平台繁忙（请求过多），请稍后再试。".to_string(),
-        (Category::Unavailable, Lang::En) => {
-            "The platform failed on its side: try again in a moment.".to_string()
-        }
-        (Category::Unavailable, Lang::Zh) => "平台内部出错，请稍后再试。".to_string(),
-        (Category::Refused, Lang::En) => match err {
-            Error::Envelope { code, .. } => {
-                format!("The platform refused the request (code {code}).")
-            }
-            _ => "The platform refused the request.".to_string(),
+    let category = match err.category() {
+        Category::Unauthorized => Msg::PlatformUnauthorized,
+        Category::NotFound => Msg::TaskNotFound { task: task_label },
+        Category::RateLimited => Msg::PlatformBusy,
+        Category::Unavailable => Msg::PlatformUnavailable,
+        Category::Refused => match err {
+            Error::Envelope { code, .. } => Msg::PlatformRefusedCode { code: *code },
+            _ => Msg::PlatformRefused,
         },
-        (Category::Refused, Lang::Zh) => match err {
-            Error::Envelope { code, .. } => format!("平台拒绝了该请求（代码 {code}）。"),
-            _ => "平台拒绝了该请求。".to_string(),
-        },
-        (Category::Unreachable, Lang::En) => {
-            "The platform cannot be reached: try again in a moment.".to_string()
-        }
-        (Category::Unreachable, Lang::Zh) => "无法连接平台，请稍后再试。".to_string(),
-        (Category::Timeout, Lang::En) => {
-            "The platform did not answer in time: try again in a moment.".to_string()
-        }
-        (Category::Timeout, Lang::Zh) => "平台未及时响应，请稍后再试。".to_string(),
-        (Category::Unreadable, Lang::En) => "The platform's answer could not be read.".to_string(),
-        (Category::Unreadable, Lang::Zh) => "无法读取平台的响应。".to_string(),
-        (Category::Invalid, Lang::En) => "The request was not sent: it was invalid.".to_string(),
-        (Category::Invalid, Lang::Zh) => "请求无效，未发送。".to_string(),
+        Category::Unreachable => Msg::PlatformUnreachable,
+        Category::Timeout => Msg::PlatformTimeout,
+        Category::Unreadable => Msg::PlatformUnreadable,
+        Category::Invalid => Msg::RequestInvalid,
     };
-    let mut reply = Reply::new(ReplyKind::Error, title).line(category);
+    let mut reply =
+        Reply::new(ReplyKind::Error, Msg::PlatformFailed.text(lang)).line(category.text(lang));
     if let Some(message) = err.platform_message() {
-        reply = reply.line(format!(
-            "{}: {}",
-            lang.pick("The platform says", "平台消息"),
-            clip(&message, 300)
-        ));
+        reply = reply.line(
+            Msg::PlatformSays {
+                message: &clip(&message, 300),
+            }
+            .text(lang),
+        );
     }
-    reply.line(format!("{}: {id}", lang.pick("Reference", "参考编号")))
+    reply.line(Msg::Reference { id: &id }.text(lang))
 }
 
 /// At most `max` characters of `text`, with `…` when cut.
@@ -205,8 +181,7 @@ fn clip(text: &str, max: usize) -> String {
 
 /// The reply for input that cannot be used; names the option.
 pub fn bad_input(option: &str, err: &dyn std::fmt::Display, lang: Lang) -> Reply {
-    Reply::new(ReplyKind::Error, lang.pick("Bad input", "输入有误"))
-        .line(format!("{option}: {err}"))
+    Reply::new(ReplyKind::Error, Msg::BadInput.text(lang)).line(format!("{option}: {err}"))
 }
 
 #[cfg(test)]

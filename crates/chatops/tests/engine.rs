@@ -5,7 +5,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use agent_chatops::{ActionStyle, Caller, Engine, EngineConfig, Reply, ReplyKind, Transport};
+use agent_chatops::{
+    ActionStyle, Caller, CommandName, Engine, EngineConfig, Reply, ReplyKind, Transport,
+};
 use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
@@ -517,6 +519,40 @@ async fn pending_resets_nobody_presses_expire_on_the_next_sweep() {
 }
 
 #[tokio::test]
+async fn the_engines_own_timer_sweeps_until_shutdown() {
+    let world = World::new().await;
+    let engine = world
+        .engine
+        .clone()
+        .sweep_every(std::time::Duration::from_millis(20));
+    let _preview = world
+        .say(&shell("alice"), "/reset task:demo status:busy")
+        .await;
+    assert_eq!(engine.pending_resets(), 1);
+    // Nobody presses, nobody types: the engine's timer forgets it once its time is up.
+    world.clock_offset.store(500, Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while engine.pending_resets() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sweeper never ran"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let events: Vec<String> = world
+        .audit()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(events, ["requested", "expired"]);
+    // Shutdown stops the sweeper: it does not keep the engine from draining.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), engine.shutdown())
+        .await
+        .unwrap();
+    assert!(stopped.drained);
+}
+
+#[tokio::test]
 async fn tampered_and_forged_actions_are_refused() {
     let world = World::new().await;
     let alice = shell("alice");
@@ -1003,9 +1039,61 @@ async fn a_stranger_is_told_only_how_to_get_access() {
         "no task alias for strangers: {text}"
     );
     assert!(!text.contains("/reset"), "{text}");
-    assert!(world.engine.complete_task(&stranger, "").is_empty());
-    assert!(world.engine.complete_status(&stranger, "").is_empty());
-    assert!(!world.engine.complete_task(&shell("victor"), "").is_empty());
+    let complete = |caller: &Caller, option: &str| {
+        world
+            .engine
+            .complete(caller, CommandName::Numbers, option, "")
+    };
+    assert!(complete(&stranger, "task").is_empty());
+    assert!(complete(&stranger, "status").is_empty());
+    assert!(!complete(&shell("victor"), "task").is_empty());
+}
+
+#[tokio::test]
+async fn completions_follow_the_catalogue_and_the_commands_role() {
+    let world = World::new().await;
+    let (victor, alice) = (shell("victor"), shell("alice"));
+    // Which options complete, and with what, is the catalogue's word.
+    let tasks = world
+        .engine
+        .complete(&alice, CommandName::Reset, "task", "de");
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0].value, "demo");
+    assert!(tasks[0].label.starts_with("demo · "), "{tasks:?}");
+    let statuses = world
+        .engine
+        .complete(&alice, CommandName::Numbers, "status", "retryable,bu");
+    assert!(
+        statuses.iter().any(|c| c.value == "retryable,busy"),
+        "{statuses:?}"
+    );
+    for (command, option) in [
+        (CommandName::Numbers, "page"),
+        (CommandName::Numbers, "phones"),
+        (CommandName::Numbers, "Task"),
+        (CommandName::Help, "task"),
+    ] {
+        assert!(
+            world
+                .engine
+                .complete(&alice, command, option, "")
+                .is_empty(),
+            "{command} {option}"
+        );
+    }
+    // A viewer completes what they may run, not /reset.
+    assert!(
+        !world
+            .engine
+            .complete(&victor, CommandName::Numbers, "task", "")
+            .is_empty()
+    );
+    assert!(
+        world
+            .engine
+            .complete(&victor, CommandName::Reset, "task", "")
+            .is_empty()
+    );
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use agent_chatops::{Caller, CommandName, Engine, Lang, Reply, ReplyKind, Transport};
+use agent_chatops::{Caller, Engine, Notice, Reply, Transport};
 use serenity::builder::{
     AutocompleteChoice, CreateAutocompleteResponse, CreateInteractionResponse,
     CreateInteractionResponseMessage,
@@ -20,13 +20,17 @@ use serenity::model::id::GuildId;
 use serenity::model::user::User;
 use tokio::task::JoinHandle;
 
-use crate::commands::invocation_of;
+use crate::commands::{MapError, command_name, invocation_of};
 use crate::render::{clip, render};
 
 /// How long after the first answer the interaction token stays usable (Discord: 15 minutes).
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(14 * 60);
 /// Attempts at each follow-up call (the edit may race the first answer in HTTP mode).
 const ATTEMPTS: u32 = 3;
+/// Characters of an autocomplete choice's name and value.
+const CHOICE_LIMIT: usize = 100;
+/// Autocomplete choices per answer.
+const CHOICES_LIMIT: usize = 25;
 
 /// What went wrong talking to Discord.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +63,8 @@ pub enum Target {
 pub struct Pending {
     token: String,
     target: Target,
-    lang: Lang,
+    /// What to say if the engine's task fails.
+    failed: Reply,
     work: JoinHandle<Reply>,
     /// The engine's progress of long work, shown by editing the deferred response.
     progress: Option<tokio::sync::mpsc::UnboundedReceiver<Reply>>,
@@ -140,24 +145,6 @@ pub fn deferral(target: Target) -> CreateInteractionResponse {
     }
 }
 
-fn internal_error(lang: Lang) -> Reply {
-    Reply::new(
-        ReplyKind::Error,
-        lang.pick("Something went wrong", "出错了"),
-    )
-    .line(lang.pick(
-        "The bot failed while answering; the details are in its log.",
-        "机器人处理时出错，详情见日志。",
-    ))
-}
-
-fn unsupported(lang: Lang) -> CreateInteractionResponse {
-    first_answer(
-        &Reply::new(ReplyKind::Error, lang.pick("Not supported", "不支持的操作")),
-        Target::Command,
-    )
-}
-
 /// The transport: the engine and how long to wait before deferring.
 #[derive(Debug, Clone)]
 pub struct Bot {
@@ -194,10 +181,17 @@ impl Bot {
                     modal.channel_id,
                     &modal.locale,
                 );
-                Response::now(unsupported(self.engine.lang_for(&caller)))
+                Response::now(self.unsupported(Some(&caller)))
             }
-            _ => Response::now(unsupported(self.engine.config().language)),
+            _ => Response::now(self.unsupported(None)),
         }
+    }
+
+    fn unsupported(&self, caller: Option<&Caller>) -> CreateInteractionResponse {
+        first_answer(
+            &self.engine.notice(caller, Notice::Unsupported),
+            Target::Command,
+        )
     }
 
     /// Gateway mode: answers through `http` (`POST /interactions/{id}/{token}/callback`), then
@@ -229,26 +223,21 @@ impl Bot {
             command.channel_id,
             &command.locale,
         );
-        let lang = self.engine.lang_for(&caller);
         let invocation = match invocation_of(&command.data) {
             Ok(invocation) => invocation,
             Err(err) => {
                 let outbound = self.engine.outbound(&caller);
                 tracing::warn!(err = %outbound.text(&err.to_string()), "a command the bot cannot map");
-                let reply = outbound.reply(
-                    Reply::new(ReplyKind::Error, lang.pick("Unknown command", "未知命令"))
-                        .line(err.to_string()),
-                );
+                let notice = match &err {
+                    MapError::UnknownCommand(name) => Notice::StaleCommand(name),
+                    MapError::UnknownOption(name) => Notice::StaleOption(name),
+                };
+                let reply = self.engine.notice(Some(&caller), notice);
                 return Response::now(first_answer(&reply, Target::Command));
             }
         };
         tracing::info!(caller = %caller.identity(), command = %invocation.name, "command");
-        if invocation.name == CommandName::Help {
-            let mut reply = self.engine.help(&caller);
-            // It names the caller's role: for their eyes only.
-            reply.private = true;
-            return Response::now(first_answer(&reply, Target::Command));
-        }
+        let failed = self.engine.notice(Some(&caller), Notice::Internal);
         let engine = self.engine.clone();
         let (progress_tx, progress) = tokio::sync::mpsc::unbounded_channel();
         let sink: agent_chatops::Progress = std::sync::Arc::new(move |update| {
@@ -260,7 +249,7 @@ impl Bot {
                 async move { engine.handle_with_progress(&caller, invocation, sink).await },
             );
         let mut response = self
-            .within_budget(work, Target::Command, &command.token, lang)
+            .within_budget(work, Target::Command, &command.token, failed)
             .await;
         if let Some(pending) = &mut response.pending {
             pending.progress = Some(progress);
@@ -276,16 +265,16 @@ impl Bot {
             component.channel_id,
             &component.locale,
         );
-        let lang = self.engine.lang_for(&caller);
         if !matches!(component.data.kind, ComponentInteractionDataKind::Button) {
-            return Response::now(unsupported(lang));
+            return Response::now(self.unsupported(Some(&caller)));
         }
         tracing::info!(caller = %caller.identity(), "button pressed");
+        let failed = self.engine.notice(Some(&caller), Notice::Internal);
         let engine = self.engine.clone();
         let data = component.data.custom_id.clone();
         // The engine checks the signature, the caller's role, and who may confirm.
         let work = tokio::spawn(async move { engine.press(&caller, &data).await });
-        self.within_budget(work, Target::Component, &component.token, lang)
+        self.within_budget(work, Target::Component, &component.token, failed)
             .await
     }
 
@@ -294,13 +283,13 @@ impl Bot {
         mut work: JoinHandle<Reply>,
         target: Target,
         token: &str,
-        lang: Lang,
+        failed: Reply,
     ) -> Response {
         match tokio::time::timeout(self.defer_after, &mut work).await {
             Ok(Ok(reply)) => Response::now(first_answer(&reply, target)),
             Ok(Err(err)) => {
                 tracing::error!(%err, "the engine task failed");
-                Response::now(first_answer(&internal_error(lang), Target::Command))
+                Response::now(first_answer(&failed, Target::Command))
             }
             Err(_) => {
                 tracing::info!(budget = ?self.defer_after, ?target, "slow: deferring");
@@ -309,7 +298,7 @@ impl Bot {
                     pending: Some(Pending {
                         token: token.to_string(),
                         target,
-                        lang,
+                        failed,
                         work,
                         progress: None,
                     }),
@@ -318,6 +307,8 @@ impl Bot {
         }
     }
 
+    /// Suggestions for the focused option: the engine checks the caller and picks the
+    /// completer from the catalogue; this keeps what Discord accepts.
     fn autocomplete(&self, command: &CommandInteraction) -> CreateInteractionResponse {
         let caller = caller_of(
             &command.user,
@@ -326,25 +317,24 @@ impl Bot {
             command.channel_id,
             &command.locale,
         );
-        let mut choices = Vec::new();
-        if let Some(focused) = command.data.autocomplete() {
-            let options = match focused.name {
-                "task" => self
-                    .engine
-                    .complete_task(&caller, focused.value)
-                    .into_iter()
-                    .map(|(alias, id)| (format!("{alias} · {id}"), alias))
-                    .collect(),
-                "status" => self.engine.complete_status(&caller, focused.value),
-                _ => Vec::new(),
-            };
-            choices = options
+        let choices = match (
+            command_name(&command.data.name),
+            command.data.autocomplete(),
+        ) {
+            (Some(name), Some(focused)) => self
+                .engine
+                .complete(&caller, name, focused.name, focused.value)
                 .into_iter()
-                .filter(|(_, value)| !value.is_empty() && value.chars().count() <= 100)
-                .take(25)
-                .map(|(label, value)| AutocompleteChoice::new(clip(&label, 100), value))
-                .collect();
-        }
+                .filter(|choice| {
+                    !choice.value.is_empty() && choice.value.chars().count() <= CHOICE_LIMIT
+                })
+                .take(CHOICES_LIMIT)
+                .map(|choice| {
+                    AutocompleteChoice::new(clip(&choice.label, CHOICE_LIMIT), choice.value)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         CreateInteractionResponse::Autocomplete(
             CreateAutocompleteResponse::new().set_choices(choices),
         )
@@ -404,7 +394,7 @@ impl Pending {
             Ok(Ok(reply)) => reply,
             Ok(Err(err)) => {
                 tracing::error!(%err, "the engine task failed");
-                internal_error(self.lang)
+                self.failed
             }
             Err(_) => return Err(BotError::Expired(TOKEN_LIFETIME)),
         };

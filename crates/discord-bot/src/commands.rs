@@ -3,7 +3,7 @@
 //! [`Invocation`].
 
 use agent_chatops::catalogue::{COMMANDS, CommandSpec, Completion, OptionKind, OptionSpec};
-use agent_chatops::{CommandName, Invocation};
+use agent_chatops::{CommandName, Invocation, Lang, Msg};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 use serenity::http::Http;
 use serenity::model::application::{
@@ -30,7 +30,7 @@ fn option(spec: &OptionSpec) -> CreateCommandOption {
     }
     match spec.completion {
         Completion::None => {}
-        Completion::Autocomplete => option = option.set_autocomplete(true),
+        Completion::Autocomplete(_) => option = option.set_autocomplete(true),
         Completion::Choices(choices) => {
             for (value, label) in choices {
                 option = option.add_string_choice_localized(label.en, *value, [(ZH, label.zh)]);
@@ -74,18 +74,29 @@ pub async fn register(http: &Http, registration: Registration) -> Result<usize, 
     Ok(registered.len())
 }
 
-/// A command Discord sent that the bot cannot map (a stale registration).
+/// A command Discord sent that the bot cannot map (a stale registration). Its words are the
+/// engine's ([`Msg::StaleCommand`], [`Msg::StaleOption`]), in English here; users read them in
+/// their language through [`agent_chatops::Engine::notice`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MapError {
     /// The command is not ours.
-    #[error("unknown command `/{0}`: the registered commands are out of date")]
+    #[error("{}", stale_command(.0))]
     UnknownCommand(String),
     /// An option is not ours, or has an unexpected type.
-    #[error("unexpected option `{0}`: the registered commands are out of date")]
+    #[error("{}", stale_option(.0))]
     UnknownOption(String),
 }
 
-fn command_name(name: &str) -> Option<CommandName> {
+fn stale_command(name: &str) -> String {
+    Msg::StaleCommand { name }.text(Lang::En)
+}
+
+fn stale_option(name: &str) -> String {
+    Msg::StaleOption { name }.text(Lang::En)
+}
+
+/// The catalogue's command registered as `name`.
+pub fn command_name(name: &str) -> Option<CommandName> {
     CommandName::all().find(|c| c.as_str() == name)
 }
 

@@ -16,9 +16,6 @@ pub mod gateway;
 pub mod render;
 pub mod settings;
 
-use std::time::Duration;
-
-use agent_chatops::Engine;
 use secrecy::ExposeSecret;
 use serenity::http::{Http, HttpBuilder};
 
@@ -36,19 +33,4 @@ pub fn rest_client(settings: &DiscordSettings) -> Http {
         builder = builder.application_id(id);
     }
     builder.build()
-}
-
-/// Forgets expired reset confirmations every `every` (the engine also sweeps on each command).
-pub fn spawn_sweeper(engine: Engine, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let expired = engine.sweep_expired();
-            if expired > 0 {
-                tracing::info!(expired, "expired reset confirmations forgotten");
-            }
-        }
-    })
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use agent_chatops::Engine;
 use agent_core::AgentClient;
@@ -87,7 +86,6 @@ async fn run(args: Args) -> Result<(), Failure> {
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     let engine = Engine::new(client, settings.engine.clone());
     let bot = Bot::new(engine.clone(), settings.discord.defer_after);
-    let sweeper = discord_bot::spawn_sweeper(engine.clone(), Duration::from_secs(30));
     // Ctrl-C or SIGTERM: the engine refuses new commands, lets those in flight finish within
     // its grace period and audits pending confirmations as expired; then the transport stops.
     let stop = async move {
@@ -130,7 +128,6 @@ async fn run(args: Args) -> Result<(), Failure> {
                 .context("the HTTP endpoint stopped")?;
         }
     }
-    sweeper.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -626,7 +626,8 @@ async fn the_sweeper_forgets_expired_confirmations_on_its_own() {
             ))
             .unwrap()
     });
-    let engine = engine_with_clock(&sim, clock);
+    // The engine's own sweeper, quick for the test; the bot starts none.
+    let engine = engine_with_clock(&sim, clock).sweep_every(Duration::from_millis(20));
     let bot = discord_bot::Bot::new(engine.clone(), Duration::from_secs(2));
     let interaction: serenity::model::application::Interaction = serde_json::from_value(command(
         &alice(),
@@ -648,7 +649,6 @@ async fn the_sweeper_forgets_expired_confirmations_on_its_own() {
     // Past the confirmation's lifetime, the sweeper (not a command) forgets it.
     offset.store(3600, Ordering::SeqCst);
     assert_eq!(engine.pending_resets(), 1);
-    let sweeper = discord_bot::spawn_sweeper(engine.clone(), Duration::from_millis(20));
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while engine.pending_resets() > 0 {
         assert!(
@@ -657,7 +657,6 @@ async fn the_sweeper_forgets_expired_confirmations_on_its_own() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    sweeper.abort();
     assert_eq!(engine.sweep_expired(), 0, "already swept");
     let confirm = button(&preview, "Confirm");
     let pressed: serenity::model::application::Interaction =

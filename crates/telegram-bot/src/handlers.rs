@@ -1,12 +1,14 @@
 //! The update handlers: a command message becomes `engine.handle_text`, a button press becomes
 //! `engine.press` (authorization, the HMAC and the confirmation rules are the engine's), and the
-//! reply becomes a message, an edit of the pressed message, or a callback answer.
+//! reply becomes a message, an edit of the pressed message, or a callback answer. A reply the
+//! engine made private goes to the sender alone: an alert for a press, their private chat for a
+//! command typed in a group.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_chatops::{Caller, Engine, Lang, ReplyKind, Transport};
+use agent_chatops::{Caller, Engine, Notice, Reply, ReplyKind, Transport};
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
@@ -87,7 +89,13 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
     let Some(text) = msg.text() else {
         return Ok(());
     };
-    let Some(from) = msg.from.as_ref().filter(|from| !from.is_bot) else {
+    // Other bots are not served. A message on behalf of a group or channel (an anonymous admin)
+    // comes from one of Telegram's bot accounts: it goes to the engine, which refuses it.
+    let Some(from) = msg
+        .from
+        .as_ref()
+        .filter(|from| !from.is_bot || msg.sender_chat.is_some())
+    else {
         return Ok(());
     };
     if commands::route(text, me.user.username.as_deref(), msg.chat.is_private()) == Route::Ignore {
@@ -151,12 +159,28 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
         kind = ?reply.kind,
         "answered a command"
     );
-    let mut request = bot
-        .send_message(msg.chat.id, render::html(&reply))
-        .parse_mode(ParseMode::Html);
-    if let Some(keyboard) = render::keyboard(&reply.actions) {
-        request = request.reply_markup(keyboard);
+    let mut reply = reply;
+    // (An anonymous sender has no private chat: they are answered where they wrote.)
+    if reply.private && !msg.chat.is_private() && !caller.anonymous {
+        // Telegram has no message that only one member of a group sees: an answer the engine
+        // made private goes to the sender's private chat. When the bot may not write there
+        // (they never started it), the group is told how to get it, without the answer.
+        match message(&bot, ChatId::from(from.id), &reply).await {
+            Ok(_) => return Ok(()),
+            Err(err) => {
+                state.log_error("sendMessage to a private chat", &err);
+                let name = me
+                    .user
+                    .username
+                    .as_deref()
+                    .map_or_else(|| me.user.first_name.clone(), |name| format!("@{name}"));
+                reply = state
+                    .engine
+                    .notice(Some(&caller), Notice::OpenPrivateChat { bot: &name });
+            }
+        }
     }
+    let mut request = message(&bot, msg.chat.id, &reply);
     if !msg.chat.is_private() {
         // In a group, say whom this answers.
         request =
@@ -180,7 +204,6 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> Handl
     };
     let chat = query.message.as_ref().map(|m| m.chat().id);
     let caller = caller_for(&query.from, chat);
-    let lang = state.engine.lang_for(&caller);
     let reply = {
         let _permit = state.permits.acquire().await.ok();
         state.engine.press(&caller, data).await
@@ -213,21 +236,14 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> Handl
         }
         Err(err) => {
             state.log_error("editMessageText", &err);
-            let text = match &err {
-                RequestError::RetryAfter(secs) => match lang {
-                    Lang::En => format!(
-                        "Telegram asks to slow down: try again in {} s.",
-                        secs.seconds()
-                    ),
-                    Lang::Zh => format!("Telegram 要求放慢速度：请 {} 秒后再试。", secs.seconds()),
+            let notice = match &err {
+                RequestError::RetryAfter(secs) => Notice::SlowDown {
+                    service: "Telegram",
+                    seconds: u64::from(secs.seconds()),
                 },
-                _ => lang
-                    .pick(
-                        "Could not update the message; run the command again.",
-                        "无法更新该消息，请重新执行命令。",
-                    )
-                    .to_string(),
+                _ => Notice::NotUpdated,
             };
+            let text = render::alert_text(&state.engine.notice(Some(&caller), notice));
             // The press itself was handled (a reset may be done): say so too.
             let text = if reply.kind == ReplyKind::Done {
                 format!("{}\n{text}", reply.title)
@@ -245,6 +261,17 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> Handl
         }
     }
     Ok(())
+}
+
+/// A reply as a message to `chat`: HTML, with its actions as an inline keyboard.
+fn message(bot: &TgBot, chat: ChatId, reply: &Reply) -> <TgBot as Requester>::SendMessage {
+    let request = bot
+        .send_message(chat, render::html(reply))
+        .parse_mode(ParseMode::Html);
+    match render::keyboard(&reply.actions) {
+        Some(keyboard) => request.reply_markup(keyboard),
+        None => request,
+    }
 }
 
 /// Answers a callback query (stops the client's spinner); `text` as a toast, or an alert.

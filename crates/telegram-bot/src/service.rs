@@ -1,5 +1,5 @@
 //! Running the bot: the dispatcher over the handlers, long polling or a webhook server, the
-//! command menu, the sweeper of expired confirmations, and a graceful stop.
+//! command menu, and a graceful stop. (Expired confirmations are swept by the engine itself.)
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -28,9 +28,6 @@ use crate::settings::{TelegramSettings, WebhookSettings, valid_webhook_secret};
 
 /// The header Telegram sends the webhook's secret token in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
-
-/// How often expired reset confirmations are swept (and audited as expired).
-pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// Why the bot could not start or run. Messages never contain the token.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +84,6 @@ pub struct Service {
     api_url: Option<Url>,
     poll_timeout: Duration,
     register_commands: bool,
-    sweep_every: Duration,
 }
 
 impl std::fmt::Debug for Service {
@@ -125,15 +121,7 @@ impl Service {
             api_url: settings.api_url.clone(),
             poll_timeout: settings.poll_timeout,
             register_commands: settings.register_commands,
-            sweep_every: SWEEP_EVERY,
         }
-    }
-
-    /// Sweeps expired reset confirmations this often instead of every [`SWEEP_EVERY`].
-    #[must_use]
-    pub fn sweep_every(mut self, every: Duration) -> Self {
-        self.sweep_every = every.max(Duration::from_millis(10));
-        self
     }
 
     /// Stops the bot: no new updates are taken, the ones in flight are finished, then `run_*`
@@ -172,38 +160,19 @@ impl Service {
         Ok(())
     }
 
-    /// Dispatches the listener's updates until it stops, sweeping expired confirmations
-    /// meanwhile. The dispatcher's one call of its own, `getMe`, is what can fail here.
+    /// Dispatches the listener's updates until it stops. The dispatcher's one call of its own,
+    /// `getMe`, is what can fail here.
     async fn dispatch<L, E>(&mut self, listener: L, on_error: Arc<E>) -> Result<(), RunError>
     where
         L: UpdateListener + Send,
         L::Err: std::fmt::Debug,
         E: ErrorHandler<L::Err> + Send + Sync,
     {
-        let sweeper = self.spawn_sweeper();
         let result = self
             .dispatcher
             .try_dispatch_with_listener(listener, on_error)
             .await;
-        sweeper.abort();
         result.map_err(|e| self.telegram_error("getMe", &e))
-    }
-
-    fn spawn_sweeper(&self) -> tokio::task::JoinHandle<()> {
-        let engine = self.state.engine.clone();
-        let every = self.sweep_every;
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                let expired = engine.sweep_expired();
-                if expired > 0 {
-                    tracing::info!(expired, "reset confirmations expired");
-                }
-            }
-        })
     }
 
     /// Runs with long polling until shut down (any webhook is deleted first: Telegram allows

@@ -425,7 +425,7 @@ async fn a_reset_can_be_cancelled_and_unconfirmed_ones_expire_on_the_timer() {
     assert!(edit.body.get("reply_markup").is_none());
     world.tg.answer_to(&cancel).await;
 
-    // A preview nobody confirms: once its time is up, the bot's timer sweeps it (audited as
+    // A preview nobody confirms: once its time is up, the engine's timer sweeps it (audited as
     // expired) without anyone pressing anything.
     world.tg.say(ALICE, ALICE.id, "/reset demo status:busy");
     let deadline = Instant::now() + WAIT;
@@ -450,5 +450,62 @@ async fn a_reset_can_be_cancelled_and_unconfirmed_ones_expire_on_the_timer() {
         ["requested", "cancelled", "requested", "expired"]
     );
     assert_eq!(world.count(BUSY), busy);
+    world.stop().await;
+}
+
+#[tokio::test]
+async fn a_private_answer_in_a_group_goes_to_the_senders_private_chat() {
+    let mut world = World::polling().await;
+    // Victor's grant is the group's; /help names his role, so the engine makes it private.
+    world
+        .tg
+        .say(VICTOR, OPS_GROUP, &format!("/help@{BOT_NAME}"));
+    let help = world.sent(VICTOR.id, "agent-ops 使用说明").await;
+    let text = help.body["text"].as_str().unwrap();
+    assert!(text.contains("（角色：viewer）"), "{text}");
+    assert!(help.body.get("reply_parameters").is_none(), "{}", help.body);
+
+    // Someone who never opened a private chat with the bot: the group is told how to get the
+    // answer, without it.
+    world.tg.script(
+        "sendMessage",
+        vec![serde_json::json!({
+            "ok": false,
+            "error_code": 403,
+            "description": "Forbidden: bot can't initiate conversation with a user"
+        })],
+    );
+    world.tg.say(VICTOR, OPS_GROUP, "/help");
+    let pointer = world.sent(OPS_GROUP, &format!("@{BOT_NAME}")).await;
+    let text = pointer.body["text"].as_str().unwrap();
+    assert!(!text.contains("角色"), "{text}");
+    assert!(pointer.body["reply_parameters"]["message_id"].is_i64());
+    world.stop().await;
+    let group_messages: Vec<_> = world
+        .tg
+        .calls_of("sendMessage")
+        .into_iter()
+        .filter(|c| c.body["chat_id"] == OPS_GROUP)
+        .collect();
+    assert_eq!(group_messages.len(), 1, "{group_messages:#?}");
+}
+
+#[tokio::test]
+async fn anonymous_admins_are_refused_by_the_engine_where_they_wrote() {
+    let mut world = World::polling().await;
+    let mut update =
+        world
+            .tg
+            .message_update(VICTOR, OPS_GROUP, &format!("/numbers@{BOT_NAME} demo"));
+    // What Telegram sends for an anonymous admin: its own bot account, on behalf of the group.
+    update["message"]["from"] = serde_json::json!({
+        "id": 1_087_968_824_i64, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"
+    });
+    update["message"]["sender_chat"] =
+        serde_json::json!({"id": OPS_GROUP, "type": "supergroup", "title": "Ops room"});
+    world.tg.push_update(update);
+    let refused = world.sent(OPS_GROUP, "Not allowed").await;
+    let text = refused.body["text"].as_str().unwrap();
+    assert!(text.contains("not anonymously"), "{text}");
     world.stop().await;
 }

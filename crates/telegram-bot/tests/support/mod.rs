@@ -566,9 +566,10 @@ fn engine(settings: &Settings, offset: &Arc<AtomicI64>) -> Engine {
         settings.engine.clone(),
         clock,
     )
+    .sweep_every(TEST_SWEEP)
 }
 
-/// How often the tests' bots sweep expired confirmations.
+/// How often the tests' engines sweep expired confirmations.
 pub const TEST_SWEEP: Duration = Duration::from_millis(50);
 
 impl World {
@@ -613,8 +614,7 @@ impl World {
             Limits::default(),
         )
         .unwrap();
-        let service = Service::new(bot, engine.clone(), &settings.telegram, settings.redactor())
-            .sweep_every(TEST_SWEEP);
+        let service = Service::new(bot, engine.clone(), &settings.telegram, settings.redactor());
         let stop = service.shutdown_token();
         let (run, webhook) = match settings.telegram.mode.clone() {
             telegram_bot::Mode::Polling => {
