@@ -238,21 +238,8 @@ impl EngineConfig {
                     key: &str,
                     value: Option<u64>,
                     default: u64,
-                    range: std::ops::RangeInclusive<u64>| match value {
-            None => Duration::from_secs(default),
-            Some(secs) if range.contains(&secs) => Duration::from_secs(secs),
-            Some(secs) => {
-                layers.invalid(
-                    problems,
-                    key,
-                    format!(
-                        "{secs} is not between {} and {}",
-                        range.start(),
-                        range.end()
-                    ),
-                );
-                Duration::from_secs(default)
-            }
+                    range: std::ops::RangeInclusive<u64>| {
+            Duration::from_secs(layers.within(problems, key, value, range, default))
         };
         let confirm_ttl = secs(
             problems,

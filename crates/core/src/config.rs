@@ -27,8 +27,6 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use std::fmt;
-
 use crate::config_file::ConfigFile;
 use crate::ids::{Id, PageSize};
 use crate::retry::RetryPolicy;
@@ -170,29 +168,6 @@ fn seconds(
     }
 }
 
-/// `value` when in `range`, else the default and a problem.
-fn within<T: PartialOrd + Copy + fmt::Display>(
-    layers: &Layers,
-    problems: &mut Problems,
-    key: &str,
-    value: Option<T>,
-    range: std::ops::RangeInclusive<T>,
-    default: T,
-) -> T {
-    match value {
-        None => default,
-        Some(v) if range.contains(&v) => v,
-        Some(v) => {
-            layers.invalid(
-                problems,
-                key,
-                format!("{v} is not between {} and {}", range.start(), range.end()),
-            );
-            default
-        }
-    }
-}
-
 impl ApiConfig {
     /// The settings of the layered `[api]` table; every problem is added to `problems` (and
     /// `None` returned when there is one).
@@ -250,8 +225,7 @@ impl ApiConfig {
         };
 
         let defaults = ClientSettings::default();
-        let concurrency = within(
-            layers,
+        let concurrency = layers.within(
             problems,
             "api.concurrency",
             file.concurrency,
@@ -285,8 +259,7 @@ impl ApiConfig {
         };
         let retry_defaults = RetryPolicy::default();
         let retry = RetryPolicy {
-            max_attempts: within(
-                layers,
+            max_attempts: layers.within(
                 problems,
                 "api.retry.max_attempts",
                 file.retry.max_attempts,

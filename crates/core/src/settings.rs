@@ -328,6 +328,30 @@ impl Layers {
         }
     }
 
+    /// `value` when it lies in `range`, else `default` and a problem for `key` (a setting
+    /// that is not given is `default` silently).
+    pub fn within<T: PartialOrd + Copy + fmt::Display>(
+        &self,
+        problems: &mut Problems,
+        key: &str,
+        value: Option<T>,
+        range: std::ops::RangeInclusive<T>,
+        default: T,
+    ) -> T {
+        match value {
+            None => default,
+            Some(v) if range.contains(&v) => v,
+            Some(v) => {
+                self.invalid(
+                    problems,
+                    key,
+                    format!("{v} is not between {} and {}", range.start(), range.end()),
+                );
+                default
+            }
+        }
+    }
+
     /// The table `name` as its owner's type (defaults when absent); a bad key or value is added
     /// to `problems` (named by its variable or file key and line, never its value) and the
     /// defaults are returned.

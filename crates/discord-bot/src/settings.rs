@@ -331,30 +331,21 @@ impl DiscordSettings {
         if !path.starts_with('/') || path.contains(char::is_whitespace) {
             layers.invalid(problems, "discord.path", "must start with /");
         }
-        let defer_after = match discord.defer_after_ms {
-            None => Duration::from_millis(2000),
-            Some(ms) if (100..=2500).contains(&ms) => Duration::from_millis(ms),
-            Some(ms) => {
-                layers.invalid(
-                    problems,
-                    "discord.defer_after_ms",
-                    format!("{ms} is not between 100 and 2500 (Discord waits 3 s)"),
-                );
-                Duration::from_millis(2000)
-            }
-        };
-        let max_request_age = match discord.max_request_age_secs {
-            None => Duration::from_secs(300),
-            Some(secs) if (5..=3600).contains(&secs) => Duration::from_secs(secs),
-            Some(secs) => {
-                layers.invalid(
-                    problems,
-                    "discord.max_request_age_secs",
-                    format!("{secs} is not between 5 and 3600"),
-                );
-                Duration::from_secs(300)
-            }
-        };
+        // Discord waits 3 s for the first answer.
+        let defer_after = Duration::from_millis(layers.within(
+            problems,
+            "discord.defer_after_ms",
+            discord.defer_after_ms,
+            100..=2500,
+            2000,
+        ));
+        let max_request_age = Duration::from_secs(layers.within(
+            problems,
+            "discord.max_request_age_secs",
+            discord.max_request_age_secs,
+            5..=3600,
+            300,
+        ));
         if problems.len() > before {
             return None;
         }

@@ -330,3 +330,28 @@ fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
         "{stderr}"
     );
 }
+
+/// A config file that points at the platform but leaves out the token and the account, with a
+/// bad language: all three are named in one error, each by its variable or its file key.
+#[test]
+fn a_config_missing_three_settings_names_all_three_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ops.toml");
+    std::fs::write(
+        &config,
+        "[api]\nbase_url = \"http://127.0.0.1:9\"\n[chatops]\nlanguage = \"fr\"\n",
+    )
+    .unwrap();
+    let output = run(shell().arg("--config").arg(&config).arg("/help"), "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("3 settings need attention"), "{stderr}");
+    for named in [
+        "AGENT_API_TOKEN (or `api.token` in the config file)",
+        "AGENT_USER_ID (or `api.user_id` in the config file)",
+        "line 4, key `chatops.language`",
+    ] {
+        assert!(stderr.contains(named), "{named}: {stderr}");
+    }
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

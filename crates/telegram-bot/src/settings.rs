@@ -299,30 +299,20 @@ impl TelegramSettings {
                 }
             }
         };
-        let poll_timeout = match section.poll_timeout_secs {
-            None => Duration::from_secs(10),
-            Some(secs) if (1..=15).contains(&secs) => Duration::from_secs(secs),
-            Some(secs) => {
-                layers.invalid(
-                    problems,
-                    "telegram.poll_timeout_secs",
-                    format!("{secs} is not between 1 and 15"),
-                );
-                Duration::from_secs(10)
-            }
-        };
-        let max_concurrent = match section.max_concurrent {
-            None => 16,
-            Some(n) if (1..=256).contains(&n) => n,
-            Some(n) => {
-                layers.invalid(
-                    problems,
-                    "telegram.max_concurrent",
-                    format!("{n} is not between 1 and 256"),
-                );
-                16
-            }
-        };
+        let poll_timeout = Duration::from_secs(layers.within(
+            problems,
+            "telegram.poll_timeout_secs",
+            section.poll_timeout_secs,
+            1..=15,
+            10,
+        ));
+        let max_concurrent = layers.within(
+            problems,
+            "telegram.max_concurrent",
+            section.max_concurrent,
+            1..=256,
+            16,
+        );
         if problems.len() > before {
             return None;
         }
