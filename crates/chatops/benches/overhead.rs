@@ -44,7 +44,7 @@ fn main() {
         .unwrap();
     let api = ApiConfig::from_lookup(sim.env()).unwrap();
     let toml = format!(
-        "[chatops]\nsecret = \"bench-secret-0123456789\"\noperators = [\"shell:bench\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
+        "[chatops]\nsecret = \"bench-secret-0123456789\"\noperators = [\"shell:bench\"]\n# the bench sends thousands of commands as one caller\nrate_limit_per_minute = 0\n[chatops.tasks]\ndemo = \"{}\"\n",
         agent_sim::DEMO_TASK_ID
     );
     let config = EngineConfig::from_text(&toml).unwrap();

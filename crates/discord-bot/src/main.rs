@@ -66,7 +66,7 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Settings(err)) => {
                 eprintln!(
-                    "discord-bot: {err}\n(`discord-bot --help` lists every setting and its variable)"
+                    "discord-bot: {err} (`discord-bot --help` lists every setting and its variable)"
                 );
                 ExitCode::from(2)
             }

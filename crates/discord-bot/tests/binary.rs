@@ -15,11 +15,18 @@ fn without_configuration_it_names_what_to_set_and_fails() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        stderr.starts_with(
-            "discord-bot: missing settings: DISCORD_TOKEN, AGENT_API_TOKEN, AGENT_USER_ID, AGENT_OPS_ACTION_SECRET ("
-        ),
+        stderr.starts_with("discord-bot: 4 settings need attention: "),
         "{stderr}"
     );
+    // Every missing setting at once, by variable and file key.
+    for named in [
+        "AGENT_API_TOKEN (or `api.token` in the config file)",
+        "AGENT_USER_ID (or `api.user_id` in the config file)",
+        "AGENT_OPS_ACTION_SECRET (or `chatops.secret` in the config file)",
+        "DISCORD_TOKEN (or `discord.token` in the config file)",
+    ] {
+        assert!(stderr.contains(named), "{named}: {stderr}");
+    }
     assert!(output.stdout.is_empty());
 
     let output = Command::new(BIN)
@@ -31,11 +38,19 @@ fn without_configuration_it_names_what_to_set_and_fails() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        stderr.starts_with(
-            "discord-bot: missing settings: DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY, AGENT_API_TOKEN"
-        ),
+        stderr.starts_with("discord-bot: 5 settings need attention: "),
         "{stderr}"
     );
+    for named in [
+        "DISCORD_APPLICATION_ID",
+        "DISCORD_PUBLIC_KEY",
+        "AGENT_API_TOKEN",
+    ] {
+        assert!(
+            stderr.contains(&format!("missing setting {named}")),
+            "{stderr}"
+        );
+    }
 
     let output = Command::new(BIN)
         .env_clear()

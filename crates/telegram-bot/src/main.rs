@@ -65,7 +65,7 @@ fn main() -> ExitCode {
             Ok(settings) => settings,
             Err(err) => {
                 eprintln!(
-                    "error: {err}\n(`telegram-bot --help` lists every setting and its variable)"
+                    "error: {err} (`telegram-bot --help` lists every setting and its variable)"
                 );
                 return ExitCode::from(2);
             }

@@ -30,15 +30,17 @@ fn without_a_token_it_says_what_to_set_and_fails() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(
-        stderr.starts_with("error: missing TELEGRAM_BOT_TOKEN (the bot's token from @BotFather)"),
+        stderr.starts_with("error: 4 settings need attention: "),
         "{stderr}"
     );
-    for name in [
-        "AGENT_API_TOKEN",
-        "AGENT_USER_ID",
-        "AGENT_OPS_ACTION_SECRET",
+    // Every missing setting at once, by variable and file key.
+    for named in [
+        "AGENT_API_TOKEN (or `api.token` in the config file)",
+        "AGENT_USER_ID (or `api.user_id` in the config file)",
+        "AGENT_OPS_ACTION_SECRET (or `chatops.secret` in the config file)",
+        "TELEGRAM_BOT_TOKEN (or `telegram.token` in the config file): the bot's token from @BotFather",
     ] {
-        assert!(stderr.contains(name), "{name}: {stderr}");
+        assert!(stderr.contains(named), "{named}: {stderr}");
     }
     assert!(!stderr.contains("panicked"));
     assert!(out.stdout.is_empty());
@@ -56,7 +58,7 @@ fn without_a_token_it_says_what_to_set_and_fails() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(
         stderr.trim_end(),
-        "error: missing TELEGRAM_BOT_TOKEN (the bot's token from @BotFather); set it in the environment (or in the config file given by --config or AGENT_OPS_CONFIG); see telegram-bot --help"
+        "error: missing setting TELEGRAM_BOT_TOKEN (or `telegram.token` in the config file): the bot's token from @BotFather (required; never logged) (`telegram-bot --help` lists every setting and its variable)"
     );
 }
 
