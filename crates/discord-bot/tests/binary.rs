@@ -74,6 +74,18 @@ fn help_lists_the_settings() {
         .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
+    // Every variable the settings declare (the platform's, the engine's, the bot's), with its
+    // file key: the list is derived from the declarations.
+    for setting in agent_chatops::config::declared(discord_bot::settings::SETTINGS)
+        .iter()
+        .flat_map(|declared| declared.iter())
+    {
+        assert!(
+            stdout.contains(setting.env) && stdout.contains(&format!("[{}]", setting.key)),
+            "{}: {stdout}",
+            setting.env
+        );
+    }
     for needle in [
         "--http",
         "--listen",

@@ -9,12 +9,26 @@ use agent_shell::session::{Outcome, Session};
 use agent_shell::setup::{Sources, acting_user, caller, prepare};
 use clap::Parser;
 
+/// The `--help` epilogue: examples, then the variables from their declarations.
+fn after_help() -> String {
+    format!(
+        "Examples:
+  agent-shell                                   interactive, on the simulator
+  agent-shell '/numbers task:demo status:busy'  one command, for scripts
+  AGENT_OPS_USER=viewer agent-shell             act as a viewer
+
+Without any AGENT_API_* or AGENT_USER_ID setting, the built-in simulator stands in for the platform.
+{}  AGENT_OPS_USER           act as this user (as --as)",
+        agent_chatops::config::help(&[])
+    )
+}
+
 #[derive(Parser)]
 #[command(
     name = "agent-shell",
     version,
     about = "agent-ops in a terminal: /numbers and /reset, on the built-in simulator unless AGENT_* points at the platform",
-    after_help = "Examples:\n  agent-shell                                   interactive, on the simulator\n  agent-shell '/numbers task:demo status:busy'  one command, for scripts\n  AGENT_OPS_USER=viewer agent-shell             act as a viewer\n\nPlatform: set AGENT_API_BASE_URL, AGENT_API_TOKEN, AGENT_USER_ID (and AGENT_SUB_USER_ID)."
+    after_help = after_help()
 )]
 struct Args {
     /// One command to run instead of a session, e.g. '/numbers task:demo status:busy'.

@@ -161,6 +161,17 @@ fn help_is_there() {
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("AGENT_OPS_USER=viewer"), "{text}");
+    // Every variable the settings declare, with its file key.
+    for setting in agent_core::config::SETTINGS
+        .iter()
+        .chain(agent_chatops::config::SETTINGS)
+    {
+        assert!(
+            text.contains(setting.env) && text.contains(&format!("[{}]", setting.key)),
+            "{}: {text}",
+            setting.env
+        );
+    }
 }
 
 #[test]

@@ -67,6 +67,18 @@ fn help_lists_the_settings() {
     let out = run(&["--help"], &[]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
+    // Every variable the settings declare (the platform's, the engine's, the bot's), with its
+    // file key: the list is derived from the declarations.
+    for setting in agent_chatops::config::declared(telegram_bot::settings::SETTINGS)
+        .iter()
+        .flat_map(|declared| declared.iter())
+    {
+        assert!(
+            stdout.contains(setting.env) && stdout.contains(&format!("[{}]", setting.key)),
+            "{}: {stdout}",
+            setting.env
+        );
+    }
     for needle in [
         "--webhook-url",
         "--listen",

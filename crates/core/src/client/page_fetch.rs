@@ -61,12 +61,17 @@ impl PageFetch {
         let (cancel, cancelled) = oneshot::channel::<()>();
         let task = tokio::task::spawn_blocking(move || {
             runtime.block_on(async move {
+                // Cancellation first, on every poll: a thread of the blocking pool may be
+                // scheduled late on a busy machine, and by then the fetch may be ready to send
+                // its request too (its permit freed); an unbiased choice would send it half of
+                // the time, after the stream was dropped.
                 tokio::select! {
-                    page = fetch => page,
+                    biased;
                     _ = cancelled => Err(Error::Transport {
                         message: "the page fetch was cancelled".to_string(),
                         connect: false,
                     }),
+                    page = fetch => page,
                 }
             })
         });
