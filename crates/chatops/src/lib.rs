@@ -42,4 +42,7 @@ pub use engine::{Clock, Engine, Notice, Progress, ProgressUpdate, SWEEP_EVERY, S
 pub use i18n::Lang;
 pub use messages::{Msg, MsgKey};
 pub use outbound::Outbound;
-pub use reply::{Action, ActionStyle, Align, Choice, Reply, ReplyKind, Table};
+pub use reply::{
+    Action, ActionStyle, Align, Attachment, AttachmentData, AttachmentKind, Choice, Reply,
+    ReplyKind, Table,
+};

@@ -101,6 +101,9 @@ impl Outbound {
         for action in &mut reply.actions {
             action.label = self.text(&action.label);
         }
+        for attachment in &mut reply.attachments {
+            attachment.name = self.text(&attachment.name);
+        }
         reply
     }
 }

@@ -1,6 +1,8 @@
 //! Replies as a transport-neutral model (title, summary, table, lines, footer, actions), and the
 //! plain-text rendering every transport starts from.
 
+use std::sync::Arc;
+
 use unicode_width::UnicodeWidthStr;
 
 /// What kind of answer a reply is; transports may style them differently.
@@ -117,6 +119,75 @@ impl Table {
     }
 }
 
+/// How a transport shows an [`Attachment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// A picture shown in the conversation (Telegram `sendPhoto`, a Discord embed's image);
+    /// a transport that shows no images (the terminal) writes it as a file.
+    Image,
+    /// A file to download (Telegram `sendDocument`, a Discord attachment, a file on disk).
+    Document,
+}
+
+/// Where an attachment's bytes are.
+#[derive(Debug, Clone)]
+pub enum AttachmentData {
+    /// Small content held in memory (a chart).
+    Bytes(Arc<[u8]>),
+    /// A temporary file (an export), deleted when the last clone of the reply is dropped.
+    File(Arc<tempfile::TempPath>),
+}
+
+impl AttachmentData {
+    /// The content's size in bytes (0 when a file cannot be read).
+    pub fn len(&self) -> u64 {
+        match self {
+            Self::Bytes(bytes) => bytes.len() as u64,
+            Self::File(path) => std::fs::metadata(&**path).map_or(0, |m| m.len()),
+        }
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole content (a transport's upload reads it once).
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Self::Bytes(bytes) => Ok(bytes.to_vec()),
+            Self::File(path) => std::fs::read(&**path),
+        }
+    }
+}
+
+impl PartialEq for AttachmentData {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Bytes(a), Self::Bytes(b)) => a == b,
+            (Self::File(a), Self::File(b)) => a.as_os_str() == b.as_os_str(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for AttachmentData {}
+
+/// A file that goes with a reply: an export, a chart. Its name passes the outbound rule like
+/// every text; its content is made by the engine under the same rule (phones masked unless
+/// configured otherwise).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The file name the user sees (`demo-busy-20261202-1030.csv`).
+    pub name: String,
+    /// Its media type (`text/csv`, `image/png`).
+    pub media_type: &'static str,
+    /// How it is shown.
+    pub kind: AttachmentKind,
+    /// The content.
+    pub data: AttachmentData,
+}
+
 /// An answer of the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -138,6 +209,8 @@ pub struct Reply {
     /// names the caller's role), every transport honours it (Discord: an ephemeral reply;
     /// Telegram: the sender's private chat, or an alert for a press).
     pub private: bool,
+    /// Files that go with it (an export's parts, a chart), in order.
+    pub attachments: Vec<Attachment>,
 }
 
 impl Reply {
@@ -152,6 +225,7 @@ impl Reply {
             footer: None,
             actions: Vec::new(),
             private: matches!(kind, ReplyKind::Refused | ReplyKind::Error),
+            attachments: Vec::new(),
         }
     }
 
