@@ -90,13 +90,16 @@ impl Caller {
     }
 }
 
-/// What a caller may do. An operator may do everything a viewer may.
+/// What a caller may do. An operator may do everything a viewer may. [`Role::Exporter`] is
+/// not a rank but a grant beside them: who may take a task's numbers away as a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     /// May list numbers.
     Viewer,
     /// May also reset numbers.
     Operator,
+    /// May export numbers as a file: the `exporters` grants when configured, else operators.
+    Exporter,
 }
 
 impl Role {
@@ -105,6 +108,7 @@ impl Role {
         match self {
             Self::Viewer => "viewer",
             Self::Operator => "operator",
+            Self::Exporter => "exporter",
         }
     }
 }
@@ -166,6 +170,8 @@ impl Grant {
 pub struct Access {
     operators: Vec<Grant>,
     viewers: Vec<Grant>,
+    /// `None`: operators are the exporters.
+    exporters: Option<Vec<Grant>>,
 }
 
 impl Access {
@@ -179,10 +185,22 @@ impl Access {
         Ok(Self {
             operators: parse(operators)?,
             viewers: parse(viewers)?,
+            exporters: None,
         })
     }
 
-    /// The caller's role, if any.
+    /// Who may export, instead of the operators.
+    pub fn with_exporters<S: AsRef<str>>(mut self, exporters: &[S]) -> Result<Self, GrantError> {
+        self.exporters = Some(
+            exporters
+                .iter()
+                .map(|g| Grant::parse(g.as_ref()))
+                .collect::<Result<Vec<_>, _>>()?,
+        );
+        Ok(self)
+    }
+
+    /// The caller's rank, if any: [`Role::Operator`] or [`Role::Viewer`].
     pub fn role_of(&self, caller: &Caller) -> Option<Role> {
         if self.operators.iter().any(|g| g.covers(caller)) {
             Some(Role::Operator)
@@ -193,9 +211,14 @@ impl Access {
         }
     }
 
-    /// Whether the caller holds at least `role`.
+    /// Whether the caller holds at least `role` (for [`Role::Exporter`]: an exporters' grant,
+    /// or, when none is configured, the operator role).
     pub fn allows(&self, caller: &Caller, role: Role) -> bool {
-        self.role_of(caller).is_some_and(|r| r >= role)
+        match (role, &self.exporters) {
+            (Role::Exporter, Some(exporters)) => exporters.iter().any(|g| g.covers(caller)),
+            (Role::Exporter, None) => self.role_of(caller) == Some(Role::Operator),
+            _ => self.role_of(caller).is_some_and(|r| r >= role),
+        }
     }
 }
 
@@ -247,6 +270,13 @@ mod tests {
         );
         assert!(access.allows(&discord("1", &["ops"]), Role::Viewer));
         assert!(!access.allows(&discord("1", &[]), Role::Operator));
+        // Operators export unless exporters are configured; then only they do.
+        assert!(access.allows(&discord("1", &["ops"]), Role::Exporter));
+        assert!(!access.allows(&discord("1", &[]), Role::Exporter));
+        let access = access.with_exporters(&["discord:user:1"]).unwrap();
+        assert!(access.allows(&discord("1", &[]), Role::Exporter));
+        assert!(!access.allows(&discord("2", &["ops"]), Role::Exporter));
+        assert!(access.with_exporters(&["nope"]).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The audit trail of resets: a structured `tracing` event and a JSON line appended to a file, for
+//! The audit trail of resets and exports: a structured `tracing` event and a JSON line appended to a file, for
 //! each reset requested, confirmed (before it is sent), done, failed, of unknown outcome,
 //! cancelled or expired. Never the token; phones masked unless configured otherwise (the engine
 //! passes every field through its outbound rule).
@@ -32,6 +32,9 @@ pub enum AuditEvent {
     Expired,
     /// Confirmed, but the platform failed or refused.
     Failed,
+    /// Numbers exported as a file (`matched`: the rows; `outcome`: the format and whether the
+    /// phones were masked), written before the file is delivered.
+    Exported,
 }
 
 /// One line of the audit log.
@@ -90,7 +93,7 @@ impl AuditLog {
             filter = %record.filter,
             matched = record.matched,
             outcome = record.outcome.as_deref().unwrap_or("-"),
-            "reset {:?}",
+            "{:?}",
             record.event
         );
         let Some(path) = &self.path else {

@@ -48,6 +48,8 @@ pub enum CommandName {
     Numbers,
     /// Reset numbers, after a preview and a confirmation.
     Reset,
+    /// A task's numbers as a file (CSV or Excel).
+    Export,
     /// What the bot understands.
     Help,
 }
@@ -73,6 +75,8 @@ pub enum OptionKey {
     Keyword,
     /// `all` — reset the whole task (a flag, no value).
     All,
+    /// `format:` — an export's file format.
+    Format,
 }
 
 /// What an option's value is.
@@ -278,6 +282,30 @@ pub const COMMANDS: &[CommandSpec] = &[
         role: Some(Role::Operator),
     },
     CommandSpec {
+        name: CommandName::Export,
+        slash: "export",
+        aliases: &["csv", "xlsx"],
+        name_zh: "导出",
+        summary: Text::new(
+            "A task's numbers as a CSV or Excel file",
+            "将任务号码导出为 CSV 或 Excel 文件",
+        ),
+        help: Text::new(
+            "every number of the filter as a file (csv or xlsx), with progress and a Cancel button",
+            "将筛选出的全部号码导出为文件（csv 或 xlsx），显示进度，可取消",
+        ),
+        example: Some("/export task:demo status:retryable format:csv"),
+        options: &[
+            OptionKey::Task,
+            OptionKey::Status,
+            OptionKey::From,
+            OptionKey::To,
+            OptionKey::Sub,
+            OptionKey::Format,
+        ],
+        role: Some(Role::Exporter),
+    },
+    CommandSpec {
         name: CommandName::Help,
         slash: "help",
         aliases: &["start", "?"],
@@ -418,6 +446,33 @@ pub const OPTIONS: &[OptionSpec] = &[
             "重置整个任务（不带其他筛选条件时必须选择）",
         ),
     },
+    OptionSpec {
+        key: OptionKey::Format,
+        name: "format",
+        aliases: &["f"],
+        name_zh: "格式",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::Choices(&[
+            (
+                "csv",
+                Text::new(
+                    "CSV (UTF-8, opens in Excel)",
+                    "CSV（UTF-8，可用 Excel 打开）",
+                ),
+            ),
+            (
+                "xlsx",
+                Text::new("Excel workbook (.xlsx)", "Excel 工作簿（.xlsx）"),
+            ),
+        ]),
+        placeholder: Text::new("csv|xlsx", "csv|xlsx"),
+        description: Text::new(
+            "File format: csv (default) or xlsx",
+            "文件格式：csv（默认）或 xlsx",
+        ),
+    },
 ];
 
 // Each entry sits at the index of its variant, so `spec()` is a plain lookup.
@@ -433,7 +488,7 @@ const _: () = {
         i += 1;
     }
     assert!(COMMANDS.len() == CommandName::Help as usize + 1);
-    assert!(OPTIONS.len() == OptionKey::All as usize + 1);
+    assert!(OPTIONS.len() == OptionKey::Format as usize + 1);
 };
 
 impl CommandName {
@@ -553,7 +608,7 @@ mod tests {
         }
         assert_eq!(CommandName::parse("ls"), Some(CommandName::Numbers));
         assert_eq!(OptionKey::parse("start_at"), Some(OptionKey::From));
-        assert_eq!(command_hint(), "/numbers, /reset or /help");
+        assert_eq!(command_hint(), "/numbers, /reset, /export or /help");
     }
 
     #[test]

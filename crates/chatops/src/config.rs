@@ -16,6 +16,9 @@
 //! rate_limit_per_minute = 30 # commands and presses per caller (0: no limit)
 //! preview_deadline_secs = 60 # a preview that scans the task gives up after this
 //! shutdown_grace_secs = 10   # on SIGTERM, how long commands in flight may finish
+//! exporters = ["telegram:user:42"] # who may /export (default: the operators)
+//! export_full_phones = false # exports keep whole phones (said in the audit line)
+//! export_dir = "/var/tmp"    # where exports are written while they run (default: the system's temp)
 //!
 //! [chatops.tasks]            # aliases, so nobody types UUIDs
 //! demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
@@ -73,6 +76,14 @@ pub struct EngineConfig {
     pub page_store_cap: usize,
     /// The most filters whose counts are cached (the oldest go first).
     pub summary_cache_cap: usize,
+    /// Whether exports keep whole phones (only exporters export; the audit line says so).
+    pub export_full_phones: bool,
+    /// Where exports are written while they run (`None`: the system's temporary folder).
+    pub export_dir: Option<PathBuf>,
+    /// The largest file the transport can deliver (set by the transport from its own settings:
+    /// Telegram 50 MiB, Discord 10 MiB); `None`: no limit (the terminal). Larger CSV exports
+    /// are gzipped or split.
+    pub upload_limit: Option<u64>,
     /// Where each transport may be used (set by the transport from its own settings, e.g.
     /// Discord's guild); a transport without an entry may be used anywhere.
     pub places: BTreeMap<crate::access::Transport, Places>,
@@ -127,6 +138,12 @@ pub struct ChatopsSection {
     pub preview_deadline_secs: Option<u64>,
     /// See [`EngineConfig::shutdown_grace`].
     pub shutdown_grace_secs: Option<u64>,
+    /// Exporters' grants; the operators when not set.
+    pub exporters: Option<Vec<String>>,
+    /// See [`EngineConfig::export_full_phones`].
+    pub export_full_phones: Option<bool>,
+    /// See [`EngineConfig::export_dir`].
+    pub export_dir: Option<PathBuf>,
 }
 
 /// `AGENT_OPS_ACTION_SECRET`: the key that signs buttons.
@@ -299,11 +316,16 @@ impl EngineConfig {
             .into_iter()
             .map(|(alias, id)| (alias.to_lowercase(), id))
             .collect();
-        let access = match Access::new(&section.operators, &section.viewers) {
+        let access = match Access::new(&section.operators, &section.viewers).and_then(|access| {
+            match &section.exporters {
+                Some(exporters) => access.with_exporters(exporters),
+                None => Ok(access),
+            }
+        }) {
             Ok(access) => Some(access),
             Err(GrantError(grant)) => {
                 problems.invalid(
-                    "chatops.operators/viewers",
+                    "chatops.operators/viewers/exporters",
                     format!("bad grant `{grant}`: use `*`, `<transport>:*`, `<transport>:user:<id>`, `discord:role:<id>`, `<transport>:chat:<id>` or `shell:<name>`"),
                 );
                 None
@@ -357,6 +379,9 @@ impl EngineConfig {
             page_store_cap: 10_000,
             summary_cache_cap: 1_000,
             places: BTreeMap::new(),
+            export_full_phones: section.export_full_phones.unwrap_or(false),
+            export_dir: section.export_dir,
+            upload_limit: None,
             language,
             mask_phones: section.mask_phones.unwrap_or(true),
             confirm_ttl,

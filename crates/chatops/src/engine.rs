@@ -1,4 +1,4 @@
-//! The engine: one place that answers `/numbers`, `/reset`, `/help` and button presses for every
+//! The engine: one place that answers `/numbers`, `/reset`, `/export`, `/help` and button presses for every
 //! transport.
 
 use std::num::NonZeroU32;
@@ -125,6 +125,7 @@ pub(crate) struct Inner {
     pub(crate) pending: PendingResets,
     pub(crate) pages: PageStore,
     pub(crate) summaries: SummaryCache,
+    pub(crate) exports: Arc<crate::export::RunningExports>,
     limiter: Option<DefaultKeyedRateLimiter<String>>,
     tracker: TaskTracker,
     closing: AtomicBool,
@@ -178,6 +179,7 @@ impl Engine {
             inner: Arc::new(Inner {
                 pages: PageStore::new(config.page_store_cap),
                 summaries: SummaryCache::new(config.summary_cache_cap, SUMMARY_TTL),
+                exports: Arc::default(),
                 client,
                 config,
                 signer,
@@ -314,6 +316,16 @@ impl Engine {
                     }
                     CommandName::Reset => {
                         self.reset_command(
+                            caller,
+                            &invocation,
+                            lang,
+                            &mut upstream,
+                            progress.as_ref(),
+                        )
+                        .await
+                    }
+                    CommandName::Export => {
+                        self.export_command(
                             caller,
                             &invocation,
                             lang,
@@ -484,6 +496,8 @@ impl Engine {
     pub async fn shutdown(&self) -> Shutdown {
         self.inner.closing.store(true, Ordering::SeqCst);
         self.inner.stop_sweeper.cancel();
+        // Exports in flight stop and delete their files.
+        self.inner.exports.stop_all();
         self.inner.tracker.close();
         let drained =
             tokio::time::timeout(self.inner.config.shutdown_grace, self.inner.tracker.wait())
@@ -532,6 +546,7 @@ impl Engine {
             },
             ActionToken::Confirm(id) => self.confirm(caller, id, lang).await,
             ActionToken::Cancel(id) => self.cancel(caller, id, lang),
+            ActionToken::StopExport(id) => self.stop_export(caller, id, lang),
         }
     }
 

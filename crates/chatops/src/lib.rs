@@ -8,6 +8,7 @@
 //!
 //! - [`catalogue`]: every command and option declared once, in English and Chinese, with the role
 //!   it needs; the grammar, `/help`, Telegram's menu and Discord's registration derive from it;
+//! - [`export`]: `/export`'s files (CSV, Excel), streamed to a temporary file;
 //! - [`command`]: the one grammar (`/numbers task:demo status:busy page:2`);
 //! - [`reply`]: the transport-neutral reply model and its plain-text rendering;
 //! - [`token`]: actions signed with HMAC, within Telegram's 64 bytes and Discord's 100 characters;
@@ -24,6 +25,7 @@ pub mod catalogue;
 pub mod command;
 pub mod config;
 mod engine;
+pub mod export;
 pub mod i18n;
 pub mod messages;
 mod numbers;

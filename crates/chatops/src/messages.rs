@@ -421,6 +421,105 @@ pub enum Msg<'a> {
         id: &'a str,
     },
 
+    // --- Exports.
+    /// Title of an export's progress.
+    ExportingTitle,
+    /// An export's progress.
+    ExportProgress {
+        /// The task's label.
+        task: &'a str,
+        /// Numbers written.
+        done: u64,
+        /// Out of.
+        total: u64,
+    },
+    /// The button that stops an export.
+    CancelExport,
+    /// A Cancel press reached a running export.
+    ExportCancelling,
+    /// Title: an export was cancelled.
+    ExportCancelled,
+    /// A cancelled or failed export keeps nothing.
+    ExportNoFileKept,
+    /// A Cancel press for an export that has ended.
+    ExportNotRunning,
+    /// Only who started an export may cancel it.
+    OnlyExporterCancels,
+    /// Title: an export is ready.
+    ExportDone {
+        /// The task's label.
+        task: &'a str,
+        /// Numbers in the file.
+        rows: u64,
+    },
+    /// The file's phones are masked.
+    ExportMasked,
+    /// The file's phones are whole.
+    ExportFullPhones,
+    /// The file was over the upload limit and is sent gzipped.
+    ExportGzipped {
+        /// The limit, in words (`50 MiB`).
+        limit: &'a str,
+    },
+    /// The file was over the upload limit and is sent in parts.
+    ExportSplit {
+        /// How many parts.
+        parts: u64,
+        /// The limit, in words (`50 MiB`).
+        limit: &'a str,
+    },
+    /// An Excel file over the upload limit.
+    ExportTooLarge {
+        /// The limit, in words (`50 MiB`).
+        limit: &'a str,
+    },
+    /// Title: an export failed.
+    ExportFailed,
+    /// The export file could not be written.
+    ExportWriteFailed,
+    /// A `format:` that is not csv or xlsx.
+    UnknownFormat {
+        /// What was given.
+        given: &'a str,
+    },
+    /// Where a file was written (the terminal).
+    FileSaved {
+        /// The path.
+        path: &'a str,
+    },
+    /// Export column: the number's row id.
+    ColumnId,
+    /// Export column: the status code.
+    ColumnStatusCode,
+    /// Export column.
+    ColumnProvince,
+    /// Export column.
+    ColumnCarrier,
+    /// Export column.
+    ColumnAreaCode,
+    /// Export column.
+    ColumnPostCode,
+    /// Export column.
+    ColumnCreatedAt,
+    /// Export column.
+    ColumnCallTime,
+    /// Export column.
+    ColumnAnswerTime,
+    /// Export column.
+    ColumnHangupTime,
+    /// Export column.
+    ColumnBilledSecs,
+    /// Export column.
+    ColumnDurationSecs,
+    /// Export column.
+    ColumnHangupCause,
+    /// Export column.
+    ColumnCallId,
+    /// Export column.
+    ColumnCustomerId,
+    /// Export column.
+    ColumnExtra,
+
     // --- What transports report (see [`crate::Notice`]).
     /// Title: the transport failed.
     InternalErrorTitle,
@@ -609,6 +708,44 @@ impl MsgKey {
             Self::RequestInvalid => Msg::RequestInvalid,
             Self::PlatformSays => Msg::PlatformSays { message: T },
             Self::Reference => Msg::Reference { id: T },
+            Self::ExportingTitle => Msg::ExportingTitle,
+            Self::ExportProgress => Msg::ExportProgress {
+                task: T,
+                done: N,
+                total: N,
+            },
+            Self::CancelExport => Msg::CancelExport,
+            Self::ExportCancelling => Msg::ExportCancelling,
+            Self::ExportCancelled => Msg::ExportCancelled,
+            Self::ExportNoFileKept => Msg::ExportNoFileKept,
+            Self::ExportNotRunning => Msg::ExportNotRunning,
+            Self::OnlyExporterCancels => Msg::OnlyExporterCancels,
+            Self::ExportDone => Msg::ExportDone { task: T, rows: N },
+            Self::ExportMasked => Msg::ExportMasked,
+            Self::ExportFullPhones => Msg::ExportFullPhones,
+            Self::ExportGzipped => Msg::ExportGzipped { limit: T },
+            Self::ExportSplit => Msg::ExportSplit { parts: N, limit: T },
+            Self::ExportTooLarge => Msg::ExportTooLarge { limit: T },
+            Self::ExportFailed => Msg::ExportFailed,
+            Self::ExportWriteFailed => Msg::ExportWriteFailed,
+            Self::UnknownFormat => Msg::UnknownFormat { given: T },
+            Self::FileSaved => Msg::FileSaved { path: T },
+            Self::ColumnId => Msg::ColumnId,
+            Self::ColumnStatusCode => Msg::ColumnStatusCode,
+            Self::ColumnProvince => Msg::ColumnProvince,
+            Self::ColumnCarrier => Msg::ColumnCarrier,
+            Self::ColumnAreaCode => Msg::ColumnAreaCode,
+            Self::ColumnPostCode => Msg::ColumnPostCode,
+            Self::ColumnCreatedAt => Msg::ColumnCreatedAt,
+            Self::ColumnCallTime => Msg::ColumnCallTime,
+            Self::ColumnAnswerTime => Msg::ColumnAnswerTime,
+            Self::ColumnHangupTime => Msg::ColumnHangupTime,
+            Self::ColumnBilledSecs => Msg::ColumnBilledSecs,
+            Self::ColumnDurationSecs => Msg::ColumnDurationSecs,
+            Self::ColumnHangupCause => Msg::ColumnHangupCause,
+            Self::ColumnCallId => Msg::ColumnCallId,
+            Self::ColumnCustomerId => Msg::ColumnCustomerId,
+            Self::ColumnExtra => Msg::ColumnExtra,
             Self::InternalErrorTitle => Msg::InternalErrorTitle,
             Self::InternalError => Msg::InternalError,
             Self::Unsupported => Msg::Unsupported,
@@ -623,6 +760,20 @@ impl MsgKey {
             Self::OpenPrivateChat => Msg::OpenPrivateChat { bot: T },
         }
     }
+}
+
+/// A count with thousands separators (`1,000,000`): easier to read, and never a run of seven
+/// digits that the outbound rule would take for a phone.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// The catalogue's commands as a hint: `/numbers, /reset or /help` (`/numbers、/reset 或 /help`).
@@ -685,6 +836,12 @@ impl Msg<'_> {
                     ),
                     (Lang::Zh, Role::Operator) => format!(
                         "你（{identity}）没有重置号码的权限，请联系管理员授予 {role_name} 角色。"
+                    ),
+                    (Lang::En, Role::Exporter) => format!(
+                        "You ({identity}) may not export numbers: ask an admin for the {role_name} role."
+                    ),
+                    (Lang::Zh, Role::Exporter) => format!(
+                        "你（{identity}）没有导出号码的权限，请联系管理员授予 {role_name} 角色。"
                     ),
                 }
             }
@@ -850,6 +1007,94 @@ impl Msg<'_> {
             Msg::ColumnCity => both!(lang, "city", "城市"),
             Msg::ColumnLastCall => both!(lang, "last call", "最近呼叫"),
             Msg::ColumnLength => both!(lang, "length", "时长"),
+            Msg::ExportingTitle => both!(lang, "Exporting", "正在导出"),
+            Msg::ExportProgress { task, done, total } => {
+                let (done, total) = (grouped(done), grouped(total));
+                both!(
+                    lang,
+                    "exported {done} of {total} numbers of {task}",
+                    "已导出 {task} 的 {done} / {total} 个号码"
+                )
+            }
+            Msg::CancelExport => both!(lang, "Cancel export", "取消导出"),
+            Msg::ExportCancelling => both!(lang, "Cancelling the export…", "正在取消导出…"),
+            Msg::ExportCancelled => both!(lang, "Export cancelled", "导出已取消"),
+            Msg::ExportNoFileKept => both!(
+                lang,
+                "The partial file was deleted; nothing was sent.",
+                "未完成的文件已删除，未发送任何文件。"
+            ),
+            Msg::ExportNotRunning => both!(
+                lang,
+                "That export is not running any more.",
+                "该导出已经结束。"
+            ),
+            Msg::OnlyExporterCancels => both!(
+                lang,
+                "Only the person who started the export can cancel it.",
+                "只有发起导出的人可以取消。"
+            ),
+            Msg::ExportDone { task, rows } => {
+                let rows = grouped(rows);
+                both!(
+                    lang,
+                    "Exported {rows} numbers of {task}",
+                    "已导出 {task} 的 {rows} 个号码"
+                )
+            }
+            Msg::ExportMasked => both!(
+                lang,
+                "Phones are masked in the file.",
+                "文件中的号码已打码。"
+            ),
+            Msg::ExportFullPhones => both!(
+                lang,
+                "Phones are whole in the file: handle it as personal data.",
+                "文件中为完整号码：请按个人信息妥善保管。"
+            ),
+            Msg::ExportGzipped { limit } => both!(
+                lang,
+                "The file is over the {limit} upload limit: it is sent gzipped (.gz).",
+                "文件超过 {limit} 的上传限制，已压缩为 .gz 发送。"
+            ),
+            Msg::ExportSplit { parts, limit } => both!(
+                lang,
+                "The file is over the {limit} upload limit: it is sent in {parts} parts, each with the header row.",
+                "文件超过 {limit} 的上传限制，已分为 {parts} 个文件发送，每个文件都有表头。"
+            ),
+            Msg::ExportTooLarge { limit } => both!(
+                lang,
+                "The Excel file is over the {limit} upload limit: export as CSV (format:csv), which can be compressed or split, or narrow the filter.",
+                "Excel 文件超过 {limit} 的上传限制：请导出为 CSV（format:csv，可压缩或分割），或缩小筛选范围。"
+            ),
+            Msg::ExportFailed => both!(lang, "Export failed", "导出失败"),
+            Msg::ExportWriteFailed => both!(
+                lang,
+                "The file could not be written on the bot's side (details in its log).",
+                "机器人无法写入导出文件（详见日志）。"
+            ),
+            Msg::UnknownFormat { given } => both!(
+                lang,
+                "unknown format `{given}`: use csv or xlsx",
+                "未知格式 `{given}`：请使用 csv 或 xlsx"
+            ),
+            Msg::FileSaved { path } => both!(lang, "saved {path}", "已保存 {path}"),
+            Msg::ColumnId => both!(lang, "id", "号码 id"),
+            Msg::ColumnStatusCode => both!(lang, "status code", "状态码"),
+            Msg::ColumnProvince => both!(lang, "province", "省份"),
+            Msg::ColumnCarrier => both!(lang, "carrier", "运营商"),
+            Msg::ColumnAreaCode => both!(lang, "area code", "区号"),
+            Msg::ColumnPostCode => both!(lang, "post code", "邮编"),
+            Msg::ColumnCreatedAt => both!(lang, "created at", "创建时间"),
+            Msg::ColumnCallTime => both!(lang, "call time", "呼叫时间"),
+            Msg::ColumnAnswerTime => both!(lang, "answer time", "接听时间"),
+            Msg::ColumnHangupTime => both!(lang, "hang-up time", "挂断时间"),
+            Msg::ColumnBilledSecs => both!(lang, "billed seconds", "计费秒数"),
+            Msg::ColumnDurationSecs => both!(lang, "duration seconds", "通话秒数"),
+            Msg::ColumnHangupCause => both!(lang, "hang-up cause", "挂断原因"),
+            Msg::ColumnCallId => both!(lang, "call id", "通话 id"),
+            Msg::ColumnCustomerId => both!(lang, "customer id", "客户 id"),
+            Msg::ColumnExtra => both!(lang, "extra", "额外数据"),
 
             Msg::AllNumbers => both!(lang, "all numbers", "全部号码"),
             Msg::AllNumbersOfTask => both!(lang, "all numbers of the task", "任务的全部号码"),
@@ -1107,7 +1352,9 @@ mod tests {
         };
         assert_eq!(msg.text(Lang::En), "300 numbers · page 1/30");
         assert_eq!(msg.text(Lang::Zh), "共 300 个号码 · 第 1/30 页");
-        assert_eq!(command_hint(Lang::En), "/numbers, /reset or /help");
-        assert_eq!(command_hint(Lang::Zh), "/numbers、/reset 或 /help");
+        assert_eq!(command_hint(Lang::En), "/numbers, /reset, /export or /help");
+        assert_eq!(command_hint(Lang::Zh), "/numbers、/reset、/export 或 /help");
+        assert_eq!(grouped(1_000_000), "1,000,000");
+        assert_eq!(grouped(999), "999");
     }
 }

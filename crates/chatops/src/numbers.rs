@@ -27,30 +27,40 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        let (task, _label) = match self.authorize_task(caller, invocation, lang) {
-            Ok(task) => task,
-            Err(reply) => return *reply,
-        };
-        let statuses = match invocation
+        match self.page_state(caller, invocation, lang) {
+            Ok(state) => self.show_page(state, lang, upstream).await,
+            Err(reply) => *reply,
+        }
+    }
+
+    /// What `/numbers`, `/export` (and any command that lists numbers) check and read first:
+    /// the command's role and task, then `status`, `from`, `to`, `page` and `sub` as the
+    /// invocation gives them.
+    pub(crate) fn page_state(
+        &self,
+        caller: &Caller,
+        invocation: &Invocation,
+        lang: Lang,
+    ) -> Result<PageState, Box<Reply>> {
+        let bad =
+            |option: &str, err: &dyn std::fmt::Display| Box::new(bad_input(option, err, lang));
+        let (task, _label) = self.authorize_task(caller, invocation, lang)?;
+        let statuses = invocation
             .get(OptionKey::Status)
             .map(StatusSet::parse_list)
             .transpose()
-        {
-            Ok(statuses) => statuses.unwrap_or_default(),
-            Err(err) => return bad_input("status", &err, lang),
-        };
+            .map_err(|err| bad("status", &err))?
+            .unwrap_or_default();
         let now = self
             .now()
             .to_zoned(jiff::tz::TimeZone::fixed(agent_core::time::CHINA_OFFSET))
             .datetime();
-        let range = match TimeRange::parse(
+        let range = TimeRange::parse(
             invocation.get(OptionKey::From),
             invocation.get(OptionKey::To),
             now,
-        ) {
-            Ok(range) => range,
-            Err(err) => return bad_input("from/to", &err, lang),
-        };
+        )
+        .map_err(|err| bad("from/to", &err))?;
         let page = match invocation.get(OptionKey::Page).map(|p| {
             p.trim()
                 .parse::<i64>()
@@ -61,30 +71,25 @@ impl Engine {
             Some(Ok(page)) => page,
             Some(Err(_)) => {
                 let value = invocation.get(OptionKey::Page).unwrap_or_default();
-                return bad_input(
+                return Err(bad(
                     "page",
                     &Msg::NotAPageNumber { given: value }.text(lang),
-                    lang,
-                );
+                ));
             }
         };
-        let sub = match invocation
+        let sub = invocation
             .get(OptionKey::Sub)
             .map(|sub| self.allowed_sub(sub, lang))
-            .transpose()
-        {
-            Ok(sub) => sub.map(|s| s.as_str().to_string()),
-            Err(reply) => return *reply,
-        };
-        let state = PageState {
+            .transpose()?
+            .map(|s| s.as_str().to_string());
+        Ok(PageState {
             task,
             statuses,
             from: range.start(),
             to: range.end(),
             sub,
             page: page.get(),
-        };
-        self.show_page(state, lang, upstream).await
+        })
     }
 
     /// Fetches and renders a page; a page past the end shows the last one.
@@ -179,7 +184,7 @@ impl Engine {
         reply
     }
 
-    fn list_filter(&self, state: &PageState) -> Result<ListFilter, Box<Reply>> {
+    pub(crate) fn list_filter(&self, state: &PageState) -> Result<ListFilter, Box<Reply>> {
         let task = agent_core::Id::task(&state.task)
             .map_err(|e| Box::new(bad_input("task", &e, Lang::En)))?;
         let sub = state

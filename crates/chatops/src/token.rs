@@ -49,6 +49,8 @@ pub enum ActionToken {
     Confirm(u64),
     /// Cancel the pending reset with this id.
     Cancel(u64),
+    /// Stop the running export with this id.
+    StopExport(u64),
 }
 
 /// A token that is not ours, or was altered.
@@ -69,6 +71,7 @@ const KIND_PAGE: u8 = 1;
 const KIND_STORED_PAGE: u8 = 2;
 const KIND_CONFIRM: u8 = 3;
 const KIND_CANCEL: u8 = 4;
+const KIND_STOP_EXPORT: u8 = 6;
 
 const HAS_FROM: u8 = 1;
 const HAS_TO: u8 = 2;
@@ -256,6 +259,10 @@ impl Signer {
                 out.push(KIND_CANCEL);
                 out.extend_from_slice(&id.to_le_bytes());
             }
+            ActionToken::StopExport(id) => {
+                out.push(KIND_STOP_EXPORT);
+                out.extend_from_slice(&id.to_le_bytes());
+            }
         }
         out
     }
@@ -322,6 +329,7 @@ impl Signer {
             KIND_STORED_PAGE => ActionToken::StoredPage(reader.u64()?),
             KIND_CONFIRM => ActionToken::Confirm(reader.u64()?),
             KIND_CANCEL => ActionToken::Cancel(reader.u64()?),
+            KIND_STOP_EXPORT => ActionToken::StopExport(reader.u64()?),
             _ => return Err(TokenError::Malformed),
         };
         if !reader.bytes.is_empty() {
@@ -357,6 +365,7 @@ mod tests {
                 ..state()
             }),
             ActionToken::Confirm(u64::MAX),
+            ActionToken::StopExport(9),
             ActionToken::Cancel(7),
             ActionToken::StoredPage(42),
         ] {

@@ -266,6 +266,9 @@ pub struct Numbers {
     pub origin: i64,
     /// The numbers, oldest first, ids increasing.
     pub records: Vec<Record>,
+    /// `extra` set by a test for some rows (by id), over the generated one: how a test puts
+    /// a hostile value (a formula, a phone) into a platform answer.
+    pub extras: std::collections::BTreeMap<u32, String>,
 }
 
 fn weighted(rng: &mut fastrand::Rng, weights: &[u32]) -> usize {
@@ -384,6 +387,7 @@ impl Numbers {
             seed,
             origin,
             records,
+            extras: std::collections::BTreeMap::new(),
         }
     }
 
@@ -417,7 +421,10 @@ impl Numbers {
             mobile_type: Some(CARRIERS[usize::from(record.carrier)].0.to_string()),
             area_code: Some(place.area_code.to_string()),
             post_code: Some(place.post_code.to_string()),
-            extra: (record.flags & HAS_EXTRA != 0).then(|| uuid(self.seed, record.id, 1)),
+            extra: match self.extras.get(&record.id) {
+                Some(extra) => Some(extra.clone()),
+                None => (record.flags & HAS_EXTRA != 0).then(|| uuid(self.seed, record.id, 1)),
+            },
             id: i64::from(record.id),
             status_str: STATUS_LABELS[usize::from(record.status)].to_string(),
             callid: dialled.then(|| uuid(self.seed, record.id, 2 + u64::from(record.call_after))),

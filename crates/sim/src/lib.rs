@@ -400,6 +400,21 @@ impl SimHandle {
         self.state.requests.load(Ordering::Relaxed)
     }
 
+    /// Sets the `extra` field of the number `id` of a task, as the platform will answer it from
+    /// now on; `false` when there is no such task or number.
+    pub fn set_extra(&self, task_id: &str, id: i64, extra: &str) -> bool {
+        let mut tasks = self.state.write();
+        let Some(task) = tasks.get_mut(task_id) else {
+            return false;
+        };
+        let Some(record) = task.numbers.records.iter().find(|r| i64::from(r.id) == id) else {
+            return false;
+        };
+        let id = record.id;
+        task.numbers.extras.insert(id, extra.to_string());
+        true
+    }
+
     /// A task's numbers as they are now, in id order (empty for an unknown task).
     pub fn snapshot(&self, task_id: &str) -> Vec<NumberRecord> {
         self.state

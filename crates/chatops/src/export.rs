@@ -1,0 +1,992 @@
+//! `/export`: every number of a filter as a file — CSV (the `csv` crate, UTF-8 with a byte-order
+//! mark, formula-like cells neutralised) or Excel (`rust_xlsxwriter` in constant-memory mode) —
+//! written row by row as `agent-core`'s ordered stream delivers the pages, into a temporary
+//! file: memory stays flat whatever the task's size. Progress is reported about every
+//! `progress_every` with a Cancel button; a cancelled or failed export deletes its file. Every
+//! export is audited (who, where, the filter, the rows, masked or whole phones) before the file
+//! is delivered. A CSV over the transport's upload limit is sent gzipped, or split in parts.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use agent_core::{CallStatus, NumberRecord};
+use futures::StreamExt;
+use jiff::civil::DateTime;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
+use tempfile::TempPath;
+use tokio_util::sync::CancellationToken;
+
+use crate::access::Caller;
+use crate::audit::{AuditEvent, AuditRecord};
+use crate::command::{Invocation, OptionKey};
+use crate::engine::{Engine, Progress, ProgressUpdate, random_id};
+use crate::i18n::Lang;
+use crate::messages::Msg;
+use crate::outbound::Outbound;
+use crate::reply::{
+    Action, ActionStyle, Attachment, AttachmentData, AttachmentKind, Reply, ReplyKind,
+};
+use crate::text::{bad_input, describe_filter, upstream_error};
+use crate::token::{ActionToken, PageState};
+
+/// An export's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Comma-separated values, UTF-8 with a byte-order mark.
+    Csv,
+    /// An Excel workbook.
+    Xlsx,
+}
+
+impl ExportFormat {
+    /// `csv` or `xlsx` (any case, a leading dot allowed).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text
+            .trim()
+            .trim_start_matches('.')
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "csv" => Some(Self::Csv),
+            "xlsx" | "excel" => Some(Self::Xlsx),
+            _ => None,
+        }
+    }
+
+    /// The file name's extension.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+        }
+    }
+
+    /// The media type.
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv",
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+    }
+}
+
+/// The columns of an export, in file order: every field the platform gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// The number's row id on the platform.
+    Id,
+    /// The phone (masked unless `export_full_phones`).
+    Phone,
+    /// The status code, 0..12.
+    StatusCode,
+    /// The status in the reader's language (from the code, never `status_str`).
+    StatusLabel,
+    /// City.
+    City,
+    /// Province.
+    Province,
+    /// Carrier.
+    Carrier,
+    /// Area code.
+    AreaCode,
+    /// Post code.
+    PostCode,
+    /// When the number was loaded (China time).
+    CreatedAt,
+    /// When it was last called.
+    CallTime,
+    /// When that call was answered.
+    AnswerTime,
+    /// When it hung up.
+    HangupTime,
+    /// Billed seconds.
+    BilledSecs,
+    /// Call seconds.
+    DurationSecs,
+    /// Hang-up cause.
+    HangupCause,
+    /// Call id.
+    CallId,
+    /// Customer id.
+    CustomerId,
+    /// Extra data set at import.
+    Extra,
+}
+
+/// Every column, in file order.
+pub const COLUMNS: [Column; 19] = [
+    Column::Id,
+    Column::Phone,
+    Column::StatusCode,
+    Column::StatusLabel,
+    Column::City,
+    Column::Province,
+    Column::Carrier,
+    Column::AreaCode,
+    Column::PostCode,
+    Column::CreatedAt,
+    Column::CallTime,
+    Column::AnswerTime,
+    Column::HangupTime,
+    Column::BilledSecs,
+    Column::DurationSecs,
+    Column::HangupCause,
+    Column::CallId,
+    Column::CustomerId,
+    Column::Extra,
+];
+
+impl Column {
+    /// The header in `lang`, from the messages table.
+    pub fn header(self, lang: Lang) -> String {
+        match self {
+            Self::Id => Msg::ColumnId,
+            Self::Phone => Msg::ColumnPhone,
+            Self::StatusCode => Msg::ColumnStatusCode,
+            Self::StatusLabel => Msg::ColumnStatus,
+            Self::City => Msg::ColumnCity,
+            Self::Province => Msg::ColumnProvince,
+            Self::Carrier => Msg::ColumnCarrier,
+            Self::AreaCode => Msg::ColumnAreaCode,
+            Self::PostCode => Msg::ColumnPostCode,
+            Self::CreatedAt => Msg::ColumnCreatedAt,
+            Self::CallTime => Msg::ColumnCallTime,
+            Self::AnswerTime => Msg::ColumnAnswerTime,
+            Self::HangupTime => Msg::ColumnHangupTime,
+            Self::BilledSecs => Msg::ColumnBilledSecs,
+            Self::DurationSecs => Msg::ColumnDurationSecs,
+            Self::HangupCause => Msg::ColumnHangupCause,
+            Self::CallId => Msg::ColumnCallId,
+            Self::CustomerId => Msg::ColumnCustomerId,
+            Self::Extra => Msg::ColumnExtra,
+        }
+        .text(lang)
+    }
+
+    /// Its width in an Excel sheet, in characters.
+    const fn width(self) -> f64 {
+        match self {
+            Self::Phone | Self::CallId | Self::CustomerId => 18.0,
+            Self::CreatedAt | Self::CallTime | Self::AnswerTime | Self::HangupTime => 20.0,
+            Self::HangupCause | Self::Extra => 24.0,
+            Self::StatusLabel => 16.0,
+            _ => 11.0,
+        }
+    }
+}
+
+/// One cell of an export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Text (never read as a formula).
+    Text(String),
+    /// A whole number (ids, codes): exact in a CSV.
+    Integer(i64),
+    /// A number.
+    Number(f64),
+    /// A date-time, China time.
+    Time(DateTime),
+    /// Nothing.
+    Empty,
+}
+
+/// The row of a record. With `mask` (the outbound rule), the phone is masked and every string
+/// of the platform passes the rule (a phone hidden in `extra` is masked too); without it the
+/// phones are whole (`export_full_phones`).
+pub fn row(record: &NumberRecord, lang: Lang, mask: Option<&Outbound>) -> Vec<Cell> {
+    let text = |value: Option<&str>| match value.filter(|v| !v.is_empty()) {
+        None => Cell::Empty,
+        Some(value) => Cell::Text(mask.map_or_else(|| value.to_string(), |m| m.text(value))),
+    };
+    let time = |value: Option<agent_api::wire::PlatformDateTime>| {
+        value.map_or(Cell::Empty, |t| Cell::Time(t.datetime()))
+    };
+    // Milliseconds on the wire; seconds in the file. Untrusted: never negative.
+    let secs =
+        |ms: Option<i64>| ms.map_or(Cell::Empty, |ms| Cell::Number(ms.max(0) as f64 / 1000.0));
+    let status = CallStatus::from_wire(&record.status);
+    COLUMNS
+        .iter()
+        .map(|column| match column {
+            Column::Phone => Cell::Text(match mask {
+                Some(_) => agent_core::mask_number(&record.number),
+                None => record.number.clone(),
+            }),
+            Column::Id => Cell::Integer(record.id),
+            Column::StatusCode => Cell::Integer(i64::from(status.code())),
+            Column::StatusLabel => Cell::Text(lang.status(status).to_string()),
+            Column::City => text(record.city.as_deref()),
+            Column::Province => text(record.pro.as_deref()),
+            Column::Carrier => text(record.mobile_type.as_deref()),
+            Column::AreaCode => text(record.area_code.as_deref()),
+            Column::PostCode => text(record.post_code.as_deref()),
+            Column::CreatedAt => Cell::Time(record.created_at.datetime()),
+            Column::CallTime => time(record.calldate),
+            Column::AnswerTime => time(record.answerdate),
+            Column::HangupTime => time(record.hangupdate),
+            Column::BilledSecs => secs(record.bill),
+            Column::DurationSecs => secs(record.duration),
+            Column::HangupCause => text(record.hangupcause.as_deref()),
+            Column::CallId => text(record.callid.as_deref()),
+            Column::CustomerId => text(record.customer_id.as_deref()),
+            Column::Extra => text(record.extra.as_deref()),
+        })
+        .collect()
+}
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
+/// first), made inert with a leading apostrophe, as OWASP advises against CSV injection.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// Why an export's file could not be written (logged; the user is told it failed).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The file system.
+    #[error("export file: {0}")]
+    Io(#[from] std::io::Error),
+    /// The CSV writer.
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// The Excel writer.
+    #[error("Excel: {0}")]
+    Xlsx(#[from] XlsxError),
+    /// The blocking task that finished the file was lost.
+    #[error("the task finishing the file stopped")]
+    Join,
+}
+
+/// An export being written.
+enum Sheet {
+    Csv {
+        writer: csv::Writer<BufWriter<File>>,
+        path: TempPath,
+    },
+    Xlsx {
+        workbook: Box<Workbook>,
+        /// The next row of the current worksheet.
+        row: u32,
+        headers: Vec<String>,
+        path: TempPath,
+    },
+}
+
+/// Excel's last row index (1,048,576 rows): past it, the export goes on in a new worksheet.
+const XLSX_LAST_ROW: u32 = 1_048_575;
+const TIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
+
+impl Sheet {
+    fn create(format: ExportFormat, dir: &Path, headers: Vec<String>) -> Result<Self, ExportError> {
+        let temp = tempfile::Builder::new()
+            .prefix("agent-ops-export-")
+            .suffix(&format!(".{}", format.extension()))
+            .tempfile_in(dir)?;
+        match format {
+            ExportFormat::Csv => {
+                let (file, path) = temp.into_parts();
+                let mut out = BufWriter::with_capacity(1 << 16, file);
+                // A byte-order mark: Excel on Windows then reads the Chinese right.
+                out.write_all(b"\xEF\xBB\xBF")?;
+                let mut writer = csv::Writer::from_writer(out);
+                writer.write_record(&headers)?;
+                Ok(Self::Csv { writer, path })
+            }
+            ExportFormat::Xlsx => {
+                let path = temp.into_temp_path();
+                let mut workbook = Box::new(Workbook::new());
+                // Constant memory: each row goes to a temporary file beside the export.
+                workbook.set_tempdir(dir)?;
+                let mut sheet = Self::Xlsx {
+                    workbook,
+                    row: 0,
+                    headers,
+                    path,
+                };
+                sheet.new_worksheet()?;
+                Ok(sheet)
+            }
+        }
+    }
+
+    /// An Excel worksheet in constant-memory mode, with its header row frozen.
+    fn new_worksheet(&mut self) -> Result<(), ExportError> {
+        let Self::Xlsx {
+            workbook,
+            row,
+            headers,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        let bold = Format::new().set_bold();
+        let worksheet = workbook.add_worksheet_with_constant_memory()?;
+        worksheet.set_freeze_panes(1, 0)?;
+        for (i, (column, header)) in COLUMNS.iter().zip(headers.iter()).enumerate() {
+            let i = u16::try_from(i).unwrap_or(u16::MAX);
+            worksheet.set_column_width(i, column.width())?;
+            worksheet.write_string_with_format(0, i, header, &bold)?;
+        }
+        *row = 1;
+        Ok(())
+    }
+
+    fn write(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
+        match self {
+            Self::Csv { writer, .. } => {
+                let fields = cells.iter().map(|cell| match cell {
+                    Cell::Text(text) => neutralise(text).into_owned(),
+                    Cell::Integer(n) => n.to_string(),
+                    Cell::Number(n) => n.to_string(),
+                    Cell::Time(t) => t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                    Cell::Empty => String::new(),
+                });
+                writer.write_record(fields)?;
+            }
+            Self::Xlsx { .. } => self.write_xlsx(cells)?,
+        }
+        Ok(())
+    }
+
+    fn write_xlsx(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
+        if matches!(self, Self::Xlsx { row, .. } if *row > XLSX_LAST_ROW) {
+            self.new_worksheet()?;
+        }
+        let Self::Xlsx { workbook, row, .. } = self else {
+            return Ok(());
+        };
+        let sheets = workbook.worksheets().len();
+        let worksheet = workbook.worksheet_from_index(sheets.saturating_sub(1))?;
+        let time_format = Format::new().set_num_format(TIME_FORMAT);
+        for (i, cell) in cells.iter().enumerate() {
+            let col = u16::try_from(i).unwrap_or(u16::MAX);
+            match cell {
+                // Strings are never formulas in a workbook; the phone stays text (no 1.39E+10).
+                Cell::Text(text) => {
+                    worksheet.write_string(*row, col, text)?;
+                }
+                Cell::Number(n) => {
+                    worksheet.write_number(*row, col, *n)?;
+                }
+                #[allow(clippy::cast_precision_loss)] // Excel's numbers are f64
+                Cell::Integer(n) => {
+                    worksheet.write_number(*row, col, *n as f64)?;
+                }
+                Cell::Time(t) => match excel_time(*t) {
+                    Some(time) => {
+                        worksheet.write_datetime_with_format(*row, col, &time, &time_format)?;
+                    }
+                    // Outside Excel's calendar (a broken answer): as text.
+                    None => {
+                        worksheet.write_string(*row, col, t.to_string())?;
+                    }
+                },
+                Cell::Empty => {}
+            }
+        }
+        *row += 1;
+        Ok(())
+    }
+
+    /// Finishes the file (on a blocking thread: an Excel file is zipped here) and hands it over.
+    async fn finish(self) -> Result<TempPath, ExportError> {
+        tokio::task::spawn_blocking(move || match self {
+            Self::Csv { writer, path } => {
+                let mut out = writer.into_inner().map_err(|e| e.into_error())?;
+                out.flush()?;
+                out.get_ref().sync_all()?;
+                Ok(path)
+            }
+            Self::Xlsx {
+                mut workbook, path, ..
+            } => {
+                workbook.save(&path)?;
+                Ok(path)
+            }
+        })
+        .await
+        .map_err(|_| ExportError::Join)?
+    }
+}
+
+fn excel_time(t: DateTime) -> Option<ExcelDateTime> {
+    let year = u16::try_from(t.year()).ok()?;
+    let month = u8::try_from(t.month()).ok()?;
+    let day = u8::try_from(t.day()).ok()?;
+    let hour = u16::try_from(t.hour()).ok()?;
+    let minute = u8::try_from(t.minute()).ok()?;
+    ExcelDateTime::from_ymd(year, month, day)
+        .and_then(|d| d.and_hms(hour, minute, f64::from(t.second())))
+        .ok()
+}
+
+/// Exports running now, by id: who started each, and how to stop it.
+#[derive(Debug, Default)]
+pub(crate) struct RunningExports {
+    map: Mutex<HashMap<u64, (String, CancellationToken)>>,
+}
+
+impl RunningExports {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (String, CancellationToken)>> {
+        match self.map.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn start(self: &Arc<Self>, id: u64, owner: String) -> RunningGuard {
+        let token = CancellationToken::new();
+        self.lock().insert(id, (owner, token.clone()));
+        RunningGuard {
+            exports: Arc::clone(self),
+            id,
+            token,
+        }
+    }
+
+    /// Stops the export `id` if `identity` started it: `Some(true)`; `Some(false)` when someone
+    /// else did; `None` when it is not running.
+    fn stop(&self, id: u64, identity: &str) -> Option<bool> {
+        let map = self.lock();
+        let (owner, token) = map.get(&id)?;
+        if owner != identity {
+            return Some(false);
+        }
+        token.cancel();
+        Some(true)
+    }
+
+    /// Cancels every export (shutdown).
+    pub(crate) fn stop_all(&self) {
+        for (_, token) in self.lock().values() {
+            token.cancel();
+        }
+    }
+
+    /// How many run.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Forgets a running export when it ends, however it ends.
+struct RunningGuard {
+    exports: Arc<RunningExports>,
+    id: u64,
+    token: CancellationToken,
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        self.exports.lock().remove(&self.id);
+    }
+}
+
+/// How an export's writing ended.
+enum Written {
+    Done { path: TempPath, rows: u64 },
+    Cancelled,
+    Upstream(agent_core::Error),
+    Failed(ExportError),
+}
+
+/// A file name that says what is in it: `<task>-<statuses>-<China time>.<ext>`, in characters
+/// every file system and chat service takes (and no run of seven digits, which the outbound
+/// rule would mask).
+fn file_name(label: &str, state: &PageState, now: jiff::Timestamp, format: ExportFormat) -> String {
+    let safe = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(48)
+            .collect()
+    };
+    let statuses = if state.statuses.is_empty() {
+        "all".to_string()
+    } else {
+        state
+            .statuses
+            .iter()
+            .map(CallStatus::name_en)
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let time = now
+        .to_zoned(jiff::tz::TimeZone::fixed(agent_core::time::CHINA_OFFSET))
+        .strftime("%Y-%m-%d_%H%M%S");
+    format!(
+        "{}-{}-{time}.{}",
+        safe(label),
+        safe(&statuses),
+        format.extension()
+    )
+}
+
+/// A size in words for a chat (`50 MiB`, `900 KiB`).
+pub fn size_words(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if bytes >= MIB {
+        format!("{} MiB", bytes.div_ceil(MIB))
+    } else if bytes >= 1024 {
+        format!("{} KiB", bytes.div_ceil(1024))
+    } else {
+        format!("{bytes} B")
+    }
+}
+
+/// What was done to fit a file into the upload limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fitted {
+    AsIs,
+    Gzipped,
+    Split(u64),
+}
+
+/// The files to send for an export at `path`, within `limit`: as it is, gzipped, or (a CSV)
+/// split at record boundaries into parts that each carry the header row. `Err(None)`: an Excel
+/// file over the limit.
+fn fit(
+    path: TempPath,
+    name: &str,
+    format: ExportFormat,
+    limit: Option<u64>,
+    dir: &Path,
+) -> Result<(Vec<Attachment>, Fitted), Option<ExportError>> {
+    let size = std::fs::metadata(&path).map_err(|e| Some(e.into()))?.len();
+    let document = |name: String, media_type: &'static str, path: TempPath| Attachment {
+        name,
+        media_type,
+        kind: AttachmentKind::Document,
+        data: AttachmentData::File(Arc::new(path)),
+    };
+    let Some(limit) = limit.filter(|limit| size > *limit) else {
+        return Ok((
+            vec![document(name.to_string(), format.media_type(), path)],
+            Fitted::AsIs,
+        ));
+    };
+    if format == ExportFormat::Xlsx {
+        return Err(None);
+    }
+    let gzipped = gzip(&path, dir).map_err(Some)?;
+    if std::fs::metadata(&gzipped)
+        .map_err(|e| Some(e.into()))?
+        .len()
+        <= limit
+    {
+        return Ok((
+            vec![document(format!("{name}.gz"), "application/gzip", gzipped)],
+            Fitted::Gzipped,
+        ));
+    }
+    drop(gzipped);
+    let parts = split_csv(&path, limit, dir).map_err(Some)?;
+    let count = parts.len() as u64;
+    let stem = name.strip_suffix(".csv").unwrap_or(name);
+    Ok((
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, part)| document(format!("{stem}-part{}.csv", i + 1), "text/csv", part))
+            .collect(),
+        Fitted::Split(count),
+    ))
+}
+
+fn temp_in(dir: &Path, suffix: &str) -> Result<(File, TempPath), ExportError> {
+    Ok(tempfile::Builder::new()
+        .prefix("agent-ops-export-")
+        .suffix(suffix)
+        .tempfile_in(dir)?
+        .into_parts())
+}
+
+fn gzip(path: &Path, dir: &Path) -> Result<TempPath, ExportError> {
+    let (file, out) = temp_in(dir, ".csv.gz")?;
+    let mut encoder =
+        flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::default());
+    std::io::copy(&mut File::open(path)?, &mut encoder)?;
+    encoder.finish()?.flush()?;
+    Ok(out)
+}
+
+/// Parts of at most `limit` bytes (a part holds at least one record), each with the byte-order
+/// mark and the header row. Records are cut where the CSV reader says they end, never inside a
+/// quoted field.
+fn split_csv(path: &Path, limit: u64, dir: &Path) -> Result<Vec<TempPath>, ExportError> {
+    let mut reader = csv::Reader::from_path(path)?;
+    let bytes_of = |record: &csv::ByteRecord| -> Result<Vec<u8>, ExportError> {
+        let mut encode = csv::Writer::from_writer(Vec::new());
+        encode.write_byte_record(record)?;
+        encode
+            .into_inner()
+            .map_err(|e| ExportError::Io(e.into_error()))
+    };
+    let mut head = b"\xEF\xBB\xBF".to_vec();
+    head.extend(bytes_of(reader.byte_headers()?)?);
+    let mut parts = Vec::new();
+    let mut current: Option<(BufWriter<File>, u64)> = None;
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record)? {
+        let line = bytes_of(&record)?;
+        let fits = current
+            .as_ref()
+            .is_some_and(|(_, size)| size + line.len() as u64 <= limit);
+        if !fits {
+            if let Some((mut out, _)) = current.take() {
+                out.flush()?;
+            }
+            let (file, part) = temp_in(dir, ".csv")?;
+            parts.push(part);
+            let mut out = BufWriter::new(file);
+            out.write_all(&head)?;
+            current = Some((out, head.len() as u64));
+        }
+        if let Some((out, size)) = current.as_mut() {
+            out.write_all(&line)?;
+            *size += line.len() as u64;
+        }
+    }
+    if let Some((mut out, _)) = current.take() {
+        out.flush()?;
+    }
+    Ok(parts)
+}
+
+impl Engine {
+    pub(crate) async fn export_command(
+        &self,
+        caller: &Caller,
+        invocation: &Invocation,
+        lang: Lang,
+        upstream: &mut Duration,
+        progress: Option<&Progress>,
+    ) -> Reply {
+        let state = match self.page_state(caller, invocation, lang) {
+            Ok(state) => state,
+            Err(reply) => return *reply,
+        };
+        let format = match invocation.get(OptionKey::Format) {
+            None => ExportFormat::Csv,
+            Some(given) => match ExportFormat::parse(given) {
+                Some(format) => format,
+                None => {
+                    return bad_input("format", &Msg::UnknownFormat { given }.text(lang), lang);
+                }
+            },
+        };
+        let filter = match self.list_filter(&state) {
+            Ok(filter) => filter,
+            Err(reply) => return *reply,
+        };
+        let label = self.task_label(&state.task);
+        let described = describe_filter(
+            state.statuses,
+            filter.scope().range(),
+            state.sub.as_deref(),
+            lang,
+        );
+        let started = Instant::now();
+        let total = self.client().count(&filter).await;
+        *upstream += started.elapsed();
+        let total = match total {
+            Ok(0) => {
+                return Reply::new(ReplyKind::Done, Msg::NoNumbersMatch.text(lang))
+                    .line(Msg::FilterLine { filter: &described }.text(lang));
+            }
+            Ok(total) => total,
+            Err(err) => return upstream_error(&err, &label, lang),
+        };
+        let Ok(id) = random_id() else {
+            tracing::error!("no system randomness: cannot make an export id");
+            return failed(lang);
+        };
+        let running = self.inner.exports.start(id, caller.identity());
+        let stop = self
+            .inner
+            .signer
+            .sign(&ActionToken::StopExport(id))
+            .ok()
+            .map(|data| Action {
+                label: Msg::CancelExport.text(lang),
+                data,
+                style: ActionStyle::Danger,
+            });
+        let report = |done: u64| {
+            if let Some(sink) = progress {
+                let mut reply = Reply::new(ReplyKind::Info, Msg::ExportingTitle.text(lang)).line(
+                    Msg::ExportProgress {
+                        task: &label,
+                        done,
+                        total: total.max(done),
+                    }
+                    .text(lang),
+                );
+                reply.actions.extend(stop.clone());
+                sink(ProgressUpdate {
+                    done,
+                    total: total.max(done),
+                    reply,
+                });
+            }
+        };
+        let masked = !self.config().export_full_phones;
+        let mask = masked.then(|| Outbound::new(true, Some(caller)));
+        let dir = self
+            .config()
+            .export_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir);
+        let started = Instant::now();
+        let written = self
+            .write_export(
+                &filter,
+                format,
+                &dir,
+                lang,
+                mask.as_ref(),
+                &running.token,
+                report,
+            )
+            .await;
+        *upstream += started.elapsed();
+        drop(running);
+        let (path, rows) = match written {
+            Written::Done { path, rows } => (path, rows),
+            Written::Cancelled => {
+                tracing::info!(caller = %caller.identity(), task = %label, "export cancelled");
+                return Reply::new(ReplyKind::Done, Msg::ExportCancelled.text(lang))
+                    .line(Msg::ExportNoFileKept.text(lang));
+            }
+            Written::Upstream(err) => {
+                let mut reply = upstream_error(&err, &label, lang);
+                reply.lines.push(Msg::ExportNoFileKept.text(lang));
+                return reply;
+            }
+            Written::Failed(err) => {
+                tracing::error!(%err, "export failed");
+                return failed(lang);
+            }
+        };
+        let name = file_name(&label, &state, self.now(), format);
+        let limit = self.config().upload_limit;
+        let fitted = {
+            let (name, dir) = (name.clone(), dir.clone());
+            tokio::task::spawn_blocking(move || fit(path, &name, format, limit, &dir)).await
+        };
+        let (attachments, fitted) = match fitted {
+            Ok(Ok(fitted)) => fitted,
+            Ok(Err(None)) => {
+                let limit = size_words(limit.unwrap_or_default());
+                return Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
+                    .line(Msg::ExportTooLarge { limit: &limit }.text(lang));
+            }
+            Ok(Err(Some(err))) => {
+                tracing::error!(%err, "export could not be packed");
+                return failed(lang);
+            }
+            Err(_) => return failed(lang),
+        };
+        // Audited before it is delivered; without the line, nothing is delivered.
+        let out = self.outbound(caller);
+        let audited = self.inner.audit.record(&AuditRecord {
+            at: self.now().to_string(),
+            event: AuditEvent::Exported,
+            request: format!("{id:016x}"),
+            actor: caller.identity(),
+            actor_name: out.text(&caller.name),
+            chat: caller.chat_id.clone(),
+            task: state.task.clone(),
+            filter: out.text(&describe_filter(
+                state.statuses,
+                filter.scope().range(),
+                state.sub.as_deref(),
+                Lang::En,
+            )),
+            matched: rows,
+            outcome: Some(format!(
+                "{}, {} phones, {} file(s)",
+                format.extension(),
+                if masked { "masked" } else { "whole" },
+                attachments.len()
+            )),
+        });
+        if audited.is_err() {
+            return Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
+                .line(Msg::AuditUnavailable.text(lang));
+        }
+        let mut reply = Reply::new(
+            ReplyKind::Done,
+            Msg::ExportDone { task: &label, rows }.text(lang),
+        )
+        .line(Msg::FilterLine { filter: &described }.text(lang))
+        .line(
+            if masked {
+                Msg::ExportMasked
+            } else {
+                Msg::ExportFullPhones
+            }
+            .text(lang),
+        );
+        let limit = size_words(limit.unwrap_or_default());
+        match fitted {
+            Fitted::AsIs => {}
+            Fitted::Gzipped => reply
+                .lines
+                .push(Msg::ExportGzipped { limit: &limit }.text(lang)),
+            Fitted::Split(parts) => reply.lines.push(
+                Msg::ExportSplit {
+                    parts,
+                    limit: &limit,
+                }
+                .text(lang),
+            ),
+        }
+        reply.attachments = attachments;
+        // Whole phones go to the exporter alone, never to everyone in a group.
+        reply.private = !masked;
+        reply
+    }
+
+    /// Streams the filter's numbers into a file, row by row; stops when `stop` is cancelled.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_export(
+        &self,
+        filter: &agent_core::ListFilter,
+        format: ExportFormat,
+        dir: &Path,
+        lang: Lang,
+        mask: Option<&Outbound>,
+        stop: &CancellationToken,
+        report: impl Fn(u64),
+    ) -> Written {
+        let headers = COLUMNS.iter().map(|c| c.header(lang)).collect();
+        let mut sheet = match Sheet::create(format, dir, headers) {
+            Ok(sheet) => sheet,
+            Err(err) => return Written::Failed(err),
+        };
+        let every = self.config().progress_every;
+        let mut last_report = Instant::now();
+        let mut rows = 0u64;
+        report(0);
+        let mut numbers = self.client().stream(filter);
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = stop.cancelled() => return Written::Cancelled,
+                next = numbers.next() => next,
+            };
+            match next {
+                None => break,
+                Some(Err(err)) => return Written::Upstream(err),
+                Some(Ok(record)) => {
+                    if let Err(err) = sheet.write(&row(&record, lang, mask)) {
+                        return Written::Failed(err);
+                    }
+                    rows += 1;
+                    if last_report.elapsed() >= every {
+                        last_report = Instant::now();
+                        report(rows);
+                    }
+                }
+            }
+        }
+        if stop.is_cancelled() {
+            return Written::Cancelled;
+        }
+        match sheet.finish().await {
+            Ok(path) => Written::Done { path, rows },
+            Err(err) => Written::Failed(err),
+        }
+    }
+
+    /// A press of an export's Cancel button: only who started it may stop it.
+    pub(crate) fn stop_export(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
+        match self.inner.exports.stop(id, &caller.identity()) {
+            None => Reply::new(ReplyKind::Info, Msg::ExportNotRunning.text(lang)),
+            Some(false) => Reply::new(ReplyKind::Refused, Msg::NotAllowed.text(lang))
+                .line(Msg::OnlyExporterCancels.text(lang)),
+            Some(true) => Reply::new(ReplyKind::Info, Msg::ExportCancelling.text(lang)),
+        }
+    }
+
+    /// How many exports are running.
+    pub fn running_exports(&self) -> usize {
+        self.inner.exports.len()
+    }
+}
+
+fn failed(lang: Lang) -> Reply {
+    Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
+        .line(Msg::ExportWriteFailed.text(lang))
+        .line(Msg::ExportNoFileKept.text(lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agent_core::StatusSet;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert!(neutralise(bad).starts_with('\''), "{bad}");
+        }
+        assert_eq!(neutralise("北京"), "北京");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn formats_and_sizes() {
+        assert_eq!(ExportFormat::parse(" XLSX"), Some(ExportFormat::Xlsx));
+        assert_eq!(ExportFormat::parse(".csv"), Some(ExportFormat::Csv));
+        assert_eq!(ExportFormat::parse("pdf"), None);
+        assert_eq!(size_words(50 << 20), "50 MiB");
+        assert_eq!(size_words(2000), "2 KiB");
+        assert_eq!(size_words(10), "10 B");
+    }
+
+    #[test]
+    fn file_names_are_safe_and_never_look_like_phones() {
+        let state = PageState {
+            task: "t".into(),
+            statuses: StatusSet::parse_list("busy,no-answer").unwrap_or_default(),
+            from: None,
+            to: None,
+            sub: None,
+            page: 1,
+        };
+        let now: jiff::Timestamp = "2026-12-02T06:05:09Z".parse().unwrap();
+        let name = file_name("de mo/../x", &state, now, ExportFormat::Csv);
+        assert!(name.starts_with("de_mo____x-"), "{name}");
+        assert!(name.ends_with("-2026-12-02_140509.csv"), "{name}");
+        assert!(!name.contains('/'));
+        let longest_run = name
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(longest_run < 7, "{name}");
+    }
+}
