@@ -15,6 +15,8 @@ fn after_help() -> String {
         "Examples:
   agent-shell                                   interactive, on the simulator
   agent-shell '/numbers task:demo status:busy'  one command, for scripts
+  agent-shell --out /tmp '/export task:demo status:retryable format:xlsx'
+                                                writes demo-retryable…xlsx in /tmp
   AGENT_OPS_USER=viewer agent-shell             act as a viewer
 
 Without any AGENT_API_* or AGENT_USER_ID setting, the built-in simulator stands in for the platform.
@@ -27,7 +29,7 @@ Without any AGENT_API_* or AGENT_USER_ID setting, the built-in simulator stands 
 #[command(
     name = "agent-shell",
     version,
-    about = "agent-ops in a terminal: /numbers and /reset, on the built-in simulator unless AGENT_* points at the platform",
+    about = "agent-ops in a terminal: /numbers, /reset and /export, on the built-in simulator unless AGENT_* points at the platform",
     after_help = after_help()
 )]
 struct Args {
@@ -42,6 +44,9 @@ struct Args {
     /// Reply language: en or zh-CN (default: from LANG, else the config).
     #[arg(long)]
     lang: Option<String>,
+    /// Where /export writes its files (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Numbers per task of the built-in simulator.
     #[arg(long, default_value_t = 3000)]
     sim_size: usize,
@@ -76,9 +81,13 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let backend = prepare(&sources, &acting).await?;
     let who = caller(&acting, locale);
+    let out_dir = args.out.clone().unwrap_or_else(|| PathBuf::from("."));
+    if !out_dir.is_dir() {
+        anyhow::bail!("--out {}: not a folder", out_dir.display());
+    }
 
     if !args.command.is_empty() {
-        let mut session = Session::new(backend.engine.clone(), who, false);
+        let mut session = Session::new(backend.engine.clone(), who, false).with_out_dir(out_dir);
         let line = args.command.join(" ");
         return Ok(match session.line(&line).await {
             Outcome::Print { text, failed } => {
@@ -114,7 +123,7 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{line}");
     }
     println!("Type /help, /numbers task:demo status:busy, or exit.");
-    let mut session = Session::new(backend.engine.clone(), who, true);
+    let mut session = Session::new(backend.engine.clone(), who, true).with_out_dir(out_dir);
     if interactive {
         interactive_loop(&mut session).await?;
     } else {

@@ -1,6 +1,11 @@
 //! One terminal session: commands and numbered presses in, rendered replies out.
 
-use agent_chatops::{Action, Caller, Engine, Progress, ProgressUpdate, ReplyKind};
+use std::path::{Path, PathBuf};
+
+use agent_chatops::{
+    Action, AttachmentData, AttachmentKind, Caller, Engine, Msg, Progress, ProgressUpdate, Reply,
+    ReplyKind,
+};
 
 use crate::render::render;
 
@@ -27,6 +32,7 @@ pub struct Session {
     caller: Caller,
     actions: Vec<Action>,
     interactive: bool,
+    out_dir: PathBuf,
 }
 
 impl Session {
@@ -37,7 +43,15 @@ impl Session {
             caller,
             actions: Vec::new(),
             interactive,
+            out_dir: PathBuf::from("."),
         }
+    }
+
+    /// Writes the files of replies (exports) into `dir` instead of the current folder.
+    #[must_use]
+    pub fn with_out_dir(mut self, dir: PathBuf) -> Self {
+        self.out_dir = dir;
+        self
     }
 
     /// Who is typing.
@@ -89,14 +103,61 @@ impl Session {
                 reply
             }
         };
-        let failed = matches!(reply.kind, ReplyKind::Error | ReplyKind::Refused);
+        let mut failed = matches!(reply.kind, ReplyKind::Error | ReplyKind::Refused);
         // A refused press or bad input keeps the previous choices usable.
         if !failed || !reply.actions.is_empty() {
             self.actions = reply.actions.clone();
         }
-        Outcome::Print {
-            text: render(&reply, self.interactive),
-            failed,
+        let mut text = render(&reply, self.interactive);
+        match self.save_files(&reply) {
+            Ok(lines) => {
+                for line in lines {
+                    text.push('\n');
+                    text.push_str(&line);
+                }
+            }
+            Err(err) => {
+                text.push_str(&format!("\nerror: {err}"));
+                failed = true;
+            }
         }
+        Outcome::Print { text, failed }
     }
+
+    /// Writes the reply's files (an export's) into the output folder, never over an existing
+    /// file; says where, through the engine's words and outbound rule. A terminal shows no
+    /// images: a chart's text is in the reply.
+    fn save_files(&self, reply: &Reply) -> std::io::Result<Vec<String>> {
+        let lang = self.engine.lang_for(&self.caller);
+        let outbound = self.engine.outbound(&self.caller);
+        let mut lines = Vec::new();
+        for attachment in &reply.attachments {
+            if attachment.kind != AttachmentKind::Document {
+                continue;
+            }
+            let path = free_path(&self.out_dir, &attachment.name);
+            match &attachment.data {
+                AttachmentData::File(temp) => std::fs::copy(&**temp, &path).map(|_| ())?,
+                AttachmentData::Bytes(bytes) => std::fs::write(&path, bytes)?,
+            }
+            let shown = path.display().to_string();
+            lines.push(outbound.text(&Msg::FileSaved { path: &shown }.text(lang)));
+        }
+        Ok(lines)
+    }
+}
+
+/// `dir/name`, or `dir/stem-2.ext` and so on when it exists: an export never overwrites.
+fn free_path(dir: &Path, name: &str) -> PathBuf {
+    // The engine's names are plain; a separator would leave the folder.
+    let name = name.replace(['/', '\\'], "_");
+    let first = dir.join(&name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = name.split_once('.').unwrap_or((name.as_str(), ""));
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
 }

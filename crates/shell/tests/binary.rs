@@ -366,3 +366,72 @@ fn a_config_missing_three_settings_names_all_three_at_once() {
     }
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn one_shot_export_writes_the_file_and_exits_zero() {
+    let out = tempfile::tempdir().unwrap();
+    let output = run(
+        shell()
+            .arg("--out")
+            .arg(out.path())
+            .arg("/export task:demo status:busy format:csv"),
+        "",
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let name = files[0].file_name().unwrap().to_str().unwrap().to_string();
+    assert!(
+        name.starts_with("demo-busy-") && name.ends_with(".csv"),
+        "<task>-<filter>-<time>.csv: {name}"
+    );
+    assert!(
+        stdout.contains(&format!("saved {}", files[0].display())),
+        "{stdout}"
+    );
+    // "Exported N numbers of demo": the file has N rows under its header, all busy, masked.
+    let rows: usize = stdout
+        .strip_prefix("Exported ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let mut reader = csv::Reader::from_path(&files[0]).unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(rows > 0);
+    assert_eq!(records.len(), rows);
+    for record in &records {
+        assert_eq!(&record[2], "8", "busy only");
+        assert!(record[1].contains("****"), "masked: {}", &record[1]);
+    }
+    // A second export never overwrites the first.
+    let output = run(
+        shell()
+            .arg("--out")
+            .arg(out.path())
+            .arg("/export task:demo status:busy"),
+        "",
+    );
+    assert!(output.status.success());
+    assert!(std::fs::read_dir(out.path()).unwrap().count() >= 2);
+}
+
+#[test]
+fn export_to_a_missing_folder_is_an_error() {
+    let output = run(
+        shell()
+            .arg("--out")
+            .arg("/nonexistent/agent-ops")
+            .arg("/export task:demo"),
+        "",
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a folder"));
+}
