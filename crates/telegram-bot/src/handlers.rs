@@ -8,12 +8,15 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_chatops::{Caller, Engine, Notice, Reply, ReplyKind, Transport};
+use agent_chatops::{
+    AttachmentData, AttachmentKind, Caller, Engine, Notice, Reply, ReplyKind, Transport,
+};
 use teloxide::RequestError;
 use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatId, InlineKeyboardMarkup, Me, MessageId, ParseMode, ReplyParameters, User,
+    ChatId, InlineKeyboardMarkup, InputFile, Me, MessageId, ParseMode, ReplyParameters, ThreadId,
+    User,
 };
 use teloxide::{ApiError, adaptors::Throttle};
 use tokio::sync::Semaphore;
@@ -116,21 +119,18 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
         async move {
             let mut shown: Option<MessageId> = None;
             while let Some(update) = progress.recv().await {
-                let text = render::html(&update);
+                // With its buttons (an export's Cancel).
                 match shown {
-                    None => {
-                        shown = bot
-                            .send_message(chat, text)
-                            .parse_mode(ParseMode::Html)
-                            .await
-                            .ok()
-                            .map(|m| m.id);
-                    }
+                    None => shown = message(&bot, chat, &update).await.ok().map(|m| m.id),
                     Some(id) => {
-                        let _ = bot
-                            .edit_message_text(chat, id, text)
-                            .parse_mode(ParseMode::Html)
-                            .await;
+                        let _ = edit_with_retry(
+                            &bot,
+                            chat,
+                            id,
+                            render::html(&update),
+                            render::keyboard(&update.actions),
+                        )
+                        .await;
                     }
                 }
             }
@@ -166,7 +166,10 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
         // made private goes to the sender's private chat. When the bot may not write there
         // (they never started it), the group is told how to get it, without the answer.
         match message(&bot, ChatId::from(from.id), &reply).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => {
+                send_attachments(&bot, &state, ChatId::from(from.id), None, &reply).await;
+                return Ok(());
+            }
             Err(err) => {
                 state.log_error("sendMessage to a private chat", &err);
                 let name = me
@@ -186,15 +189,52 @@ async fn on_message(bot: TgBot, msg: Message, me: Me, state: AppState) -> Handle
         request =
             request.reply_parameters(ReplyParameters::new(msg.id).allow_sending_without_reply());
     }
-    if msg.is_topic_message
-        && let Some(thread) = msg.thread_id
-    {
+    let thread = msg.thread_id.filter(|_| msg.is_topic_message);
+    if let Some(thread) = thread {
         request = request.message_thread_id(thread);
     }
     if let Err(err) = request.await {
         state.log_error("sendMessage", &err);
     }
+    send_attachments(&bot, &state, msg.chat.id, thread, &reply).await;
     Ok(())
+}
+
+/// The reply's files after its text: a picture with `sendPhoto`, anything else with
+/// `sendDocument` (multipart uploads), in the same chat and topic.
+async fn send_attachments(
+    bot: &TgBot,
+    state: &AppState,
+    chat: ChatId,
+    thread: Option<ThreadId>,
+    reply: &Reply,
+) {
+    for attachment in &reply.attachments {
+        let file = match &attachment.data {
+            AttachmentData::File(path) => InputFile::file(path.to_path_buf()),
+            AttachmentData::Bytes(bytes) => InputFile::memory(bytes.to_vec()),
+        }
+        .file_name(attachment.name.clone());
+        let sent = match attachment.kind {
+            AttachmentKind::Image => {
+                let mut request = bot.send_photo(chat, file);
+                if let Some(thread) = thread {
+                    request = request.message_thread_id(thread);
+                }
+                request.await.map(|_| ())
+            }
+            AttachmentKind::Document => {
+                let mut request = bot.send_document(chat, file);
+                if let Some(thread) = thread {
+                    request = request.message_thread_id(thread);
+                }
+                request.await.map(|_| ())
+            }
+        };
+        if let Err(err) = sent {
+            state.log_error("sending a file", &err);
+        }
+    }
 }
 
 async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> HandlerResult {
@@ -230,6 +270,7 @@ async fn on_callback(bot: TgBot, query: CallbackQuery, state: AppState) -> Handl
     .await;
     match edited {
         Ok(()) => {
+            send_attachments(&bot, &state, message.chat().id, None, &reply).await;
             let toast = (reply.kind == ReplyKind::Done)
                 .then(|| render::clip(&reply.title, render::ALERT_LIMIT));
             answer(&bot, &state, &query, toast, false).await;

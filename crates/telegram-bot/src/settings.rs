@@ -11,6 +11,7 @@
 //! set_webhook = true                  # call setWebhook at start (false: set it out of band)
 //! poll_timeout_secs = 10              # long polling: seconds Telegram holds getUpdates
 //! max_concurrent = 16                 # updates handled at once
+//! upload_limit_bytes = 50000000       # the largest file sent (Bot API: 50 MB; a local server: more)
 //! register_commands = true            # call setMyCommands (en and zh) at start
 //! ```
 
@@ -28,6 +29,9 @@ use crate::redact::Redactor;
 
 /// The default address of the webhook server.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:8443";
+
+/// The Bot API's limit on a file a bot sends: 50 MB (counted in decimal, to be safe).
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 50_000_000;
 
 /// The `[telegram]` table of the config file; every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +53,8 @@ pub struct TelegramSection {
     pub poll_timeout_secs: Option<u64>,
     /// Updates handled at once, 1 to 256.
     pub max_concurrent: Option<usize>,
+    /// See [`TelegramSettings::upload_limit`].
+    pub upload_limit_bytes: Option<u64>,
     /// Whether to publish the command menu at start.
     pub register_commands: Option<bool>,
 }
@@ -99,6 +105,9 @@ pub struct TelegramSettings {
     pub poll_timeout: Duration,
     /// Updates handled at once.
     pub max_concurrent: usize,
+    /// The largest file the bot sends (the Bot API's 50 MB unless configured): a larger
+    /// export is gzipped or split.
+    pub upload_limit: u64,
     /// Whether to publish the command menu at start.
     pub register_commands: bool,
 }
@@ -214,10 +223,12 @@ pub fn load_layers(layers: &Layers, overrides: &Overrides) -> Result<Settings, S
         agent_chatops::config::load(&layers, SecretPolicy::Required, |layers, problems| {
             TelegramSettings::from_layers(layers, problems, overrides.no_set_webhook)
         })?;
+    let mut engine = loaded.engine;
+    engine.upload_limit = Some(loaded.transport.upload_limit);
     Ok(Settings {
         telegram: loaded.transport,
         api: loaded.api,
-        engine: loaded.engine,
+        engine,
     })
 }
 
@@ -313,6 +324,13 @@ impl TelegramSettings {
             1..=256,
             16,
         );
+        let upload_limit = layers.within(
+            problems,
+            "telegram.upload_limit_bytes",
+            section.upload_limit_bytes,
+            1_024..=(2 << 30),
+            DEFAULT_UPLOAD_LIMIT,
+        );
         if problems.len() > before {
             return None;
         }
@@ -322,6 +340,7 @@ impl TelegramSettings {
             mode: mode?,
             poll_timeout,
             max_concurrent,
+            upload_limit,
             register_commands: section.register_commands.unwrap_or(true),
         })
     }

@@ -217,8 +217,25 @@ fn multipart_fields(body: &[u8], boundary: &str) -> Value {
             continue;
         };
         let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let value =
-            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        // A file part: its name, type and content (as text: the tests send CSV and check
+        // only the size of pictures).
+        let filename = head
+            .split("filename=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next());
+        let value = match filename {
+            Some(filename) => json!({
+                "filename": filename,
+                "content_type": head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Type: "))
+                    .unwrap_or_default(),
+                "content": value,
+            }),
+            None => {
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()))
+            }
+        };
         fields.insert(name.to_string(), value);
     }
     Value::Object(fields)
@@ -241,7 +258,11 @@ fn answer(shared: &Shared, method: &str, body: &Value) -> Value {
         "getwebhookinfo" => {
             ok(json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0}))
         }
-        "deletewebhook" | "setwebhook" | "setmycommands" | "answercallbackquery" => ok(json!(true)),
+        "deletewebhook"
+        | "setwebhook"
+        | "setmycommands"
+        | "answercallbackquery"
+        | "deletemessage" => ok(json!(true)),
         "sendmessage" => {
             inner.next_message_id += 1;
             let chat = body["chat_id"].as_i64().unwrap_or_default();
@@ -258,6 +279,28 @@ fn answer(shared: &Shared, method: &str, body: &Value) -> Value {
             let id = inner.next_message_id;
             inner.messages.insert((chat, id), message.clone());
             ok(message)
+        }
+        "senddocument" | "sendphoto" => {
+            inner.next_message_id += 1;
+            let chat = body["chat_id"].as_i64().unwrap_or_default();
+            let kind = if method == "sendphoto" {
+                "photo"
+            } else {
+                "document"
+            };
+            let file = json!({"file_id": format!("file-{}", inner.next_message_id), "file_unique_id": "u"});
+            let file = if kind == "photo" {
+                json!([{"file_id": file["file_id"], "file_unique_id": "u", "width": 1, "height": 1}])
+            } else {
+                file
+            };
+            ok(json!({
+                "message_id": inner.next_message_id,
+                "date": now(),
+                "chat": chat_json(chat),
+                "from": bot_user(),
+                kind: file,
+            }))
         }
         "editmessagetext" => {
             let chat = body["chat_id"].as_i64().unwrap_or_default();
