@@ -268,7 +268,7 @@ pub enum ExportError {
 /// An export being written.
 enum Sheet {
     Csv {
-        writer: csv::Writer<BufWriter<File>>,
+        writer: Box<csv::Writer<BufWriter<File>>>,
         path: TempPath,
     },
     Xlsx {
@@ -296,7 +296,7 @@ impl Sheet {
                 let mut out = BufWriter::with_capacity(1 << 16, file);
                 // A byte-order mark: Excel on Windows then reads the Chinese right.
                 out.write_all(b"\xEF\xBB\xBF")?;
-                let mut writer = csv::Writer::from_writer(out);
+                let mut writer = Box::new(csv::Writer::from_writer(out));
                 writer.write_record(&headers)?;
                 Ok(Self::Csv { writer, path })
             }

@@ -1,14 +1,16 @@
 //! The handlers, shared by the gateway and the HTTP endpoint: an interaction in, the first answer
 //! out, within Discord's 3 seconds. When the engine is not done within the budget, the first
 //! answer is a deferral and a [`Pending`] finishes the job later by editing the original response
-//! (or posting an ephemeral follow-up when the result is private).
+//! (or posting an ephemeral follow-up when the result is private). A reply with files (an export,
+//! a chart) is always finished that way: its files go in follow-ups of the deferred interaction
+//! (a picture as an embed's image), which the first answer's JSON cannot carry.
 
 use std::time::Duration;
 
-use agent_chatops::{Caller, Engine, Notice, Reply, Transport};
+use agent_chatops::{AttachmentKind, Caller, Engine, Notice, Reply, Transport};
 use serenity::builder::{
-    AutocompleteChoice, CreateAutocompleteResponse, CreateInteractionResponse,
-    CreateInteractionResponseMessage,
+    AutocompleteChoice, CreateAttachment, CreateAutocompleteResponse, CreateEmbed,
+    CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
 };
 use serenity::http::Http;
 use serenity::model::application::{
@@ -41,6 +43,9 @@ pub enum BotError {
     /// The engine did not answer while the interaction token was valid.
     #[error("the engine did not answer within {0:?}; the interaction expired")]
     Expired(Duration),
+    /// A reply's file could not be read.
+    #[error("cannot read a file to upload: {0}")]
+    File(std::io::Error),
 }
 
 impl From<serenity::Error> for BotError {
@@ -286,7 +291,20 @@ impl Bot {
         failed: Reply,
     ) -> Response {
         match tokio::time::timeout(self.defer_after, &mut work).await {
-            Ok(Ok(reply)) => Response::now(first_answer(&reply, target)),
+            Ok(Ok(reply)) if reply.attachments.is_empty() => {
+                Response::now(first_answer(&reply, target))
+            }
+            Ok(Ok(reply)) => Response {
+                // Files need the REST API: defer, and deliver the ready reply at once.
+                initial: deferral(target),
+                pending: Some(Pending {
+                    token: token.to_string(),
+                    target,
+                    failed,
+                    work: tokio::spawn(async move { reply }),
+                    progress: None,
+                }),
+            },
             Ok(Err(err)) => {
                 tracing::error!(%err, "the engine task failed");
                 Response::now(first_answer(&failed, Target::Command))
@@ -406,6 +424,7 @@ impl Pending {
                 http.edit_original_interaction_response(token, &edit, Vec::new())
             })
             .await?;
+            send_files(http, token, &reply).await?;
             return Ok(Delivered::EditedOriginal);
         }
         if self.target == Target::Command
@@ -418,6 +437,29 @@ impl Pending {
             http.create_followup_message(token, &followup, Vec::new())
         })
         .await?;
+        send_files(http, token, &reply).await?;
         Ok(Delivered::PrivateFollowup)
     }
+}
+
+/// The reply's files, one follow-up each (ephemeral when the reply is private): a picture as
+/// the image of an embed, anything else as an attachment. One per message keeps each request
+/// within the upload limit the engine sized the files for.
+async fn send_files(http: &Http, token: &str, reply: &Reply) -> Result<(), BotError> {
+    for attachment in &reply.attachments {
+        let bytes = attachment.data.read().map_err(BotError::File)?;
+        let mut followup = CreateInteractionResponseFollowup::new()
+            .ephemeral(reply.private)
+            .allowed_mentions(serenity::builder::CreateAllowedMentions::new());
+        if attachment.kind == AttachmentKind::Image {
+            followup = followup
+                .embed(CreateEmbed::new().image(format!("attachment://{}", attachment.name)));
+        }
+        let file = CreateAttachment::bytes(bytes, attachment.name.clone());
+        with_retries("uploading a file", || {
+            http.create_followup_message(token, &followup, vec![file.clone()])
+        })
+        .await?;
+    }
+    Ok(())
 }

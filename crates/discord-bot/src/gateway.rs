@@ -3,8 +3,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use secrecy::ExposeSecret;
-use serenity::all::{Client, GatewayIntents};
+use serenity::all::GatewayIntents;
 use serenity::async_trait;
 use serenity::client::{Context, EventHandler};
 use serenity::model::application::Interaction;
@@ -60,12 +59,13 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), serenity::Error> {
     // Interactions arrive without any privileged intent.
-    let mut builder = Client::builder(settings.token.expose_secret(), GatewayIntents::empty())
-        .event_handler(Handler::new(bot, settings.registration));
-    if let Some(id) = settings.application_id {
-        builder = builder.application_id(id);
-    }
-    let mut client = builder.await?;
+    // REST through the same client as HTTP mode (a configured proxy included).
+    let mut client = serenity::client::ClientBuilder::new_with_http(
+        crate::rest_client(settings),
+        GatewayIntents::empty(),
+    )
+    .event_handler(Handler::new(bot, settings.registration))
+    .await?;
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         shutdown.await;

@@ -32,5 +32,12 @@ pub fn rest_client(settings: &DiscordSettings) -> Http {
     if let Some(id) = settings.application_id {
         builder = builder.application_id(id);
     }
+    if let Some(url) = &settings.api_url {
+        // serenity ignores a proxy while its own rate limiter is on; the proxy keeps the
+        // limits (shared by every replica).
+        builder = builder
+            .proxy(url.as_str().trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
     builder.build()
 }

@@ -61,6 +61,12 @@ pub const LISTEN: Setting = Setting::new(
     "DISCORD_LISTEN",
     "with --http: where the endpoint listens (as --listen; default 0.0.0.0:8080)",
 );
+/// `DISCORD_API_URL`.
+pub const API_URL: Setting = Setting::new(
+    "discord.api_url",
+    "DISCORD_API_URL",
+    "a REST proxy in front of discord.com (nirn-proxy, twilight-http-proxy) shared by replicas",
+);
 /// The bot's own settings that the environment can give (the engine's are declared by
 /// `agent_core` and `agent_chatops`).
 pub const SETTINGS: &[Setting] = &[
@@ -70,7 +76,11 @@ pub const SETTINGS: &[Setting] = &[
     GUILD_ID,
     REGISTER,
     LISTEN,
+    API_URL,
 ];
+
+/// Discord's limit on a file a bot uploads without boosts: 10 MiB.
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 10 << 20;
 
 /// How the bot receives interactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +155,12 @@ pub struct DiscordSettings {
     pub defer_after: Duration,
     /// How far a signed request's timestamp may be from now.
     pub max_request_age: Duration,
+    /// Where REST calls go instead of `https://discord.com` (a proxy that shares rate limits
+    /// between replicas; tests: a local fake). serenity's own rate limiter is then off: the
+    /// proxy keeps the limits.
+    pub api_url: Option<url::Url>,
+    /// The largest file the bot uploads (10 MiB unless the server is boosted).
+    pub upload_limit: u64,
 }
 
 /// Everything the bot needs.
@@ -201,6 +217,10 @@ pub struct DiscordSection {
     pub max_request_age_secs: Option<u64>,
     /// Whether direct messages to the bot are answered (default: no).
     pub allow_dms: Option<bool>,
+    /// See [`DiscordSettings::api_url`].
+    pub api_url: Option<String>,
+    /// See [`DiscordSettings::upload_limit`].
+    pub upload_limit_bytes: Option<u64>,
 }
 
 fn snowflake(text: &str) -> Option<u64> {
@@ -238,6 +258,7 @@ pub fn load_layers(
         })?;
     let (discord, places) = loaded.transport;
     let mut engine = loaded.engine;
+    engine.upload_limit = Some(discord.upload_limit);
     // Interactions from another guild than the configured one are refused by the engine, and
     // direct messages unless allowed.
     engine
@@ -346,6 +367,23 @@ impl DiscordSettings {
             5..=3600,
             300,
         ));
+        let api_url = discord.api_url.and_then(|text| {
+            match url::Url::parse(text.trim()) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
+                // The value is not repeated: a URL may carry credentials.
+                _ => {
+                    layers.invalid(problems, API_URL.key, "not an http(s) URL");
+                    None
+                }
+            }
+        });
+        let upload_limit = layers.within(
+            problems,
+            "discord.upload_limit_bytes",
+            discord.upload_limit_bytes,
+            1_024..=(500 << 20),
+            DEFAULT_UPLOAD_LIMIT,
+        );
         if problems.len() > before {
             return None;
         }
@@ -363,6 +401,8 @@ impl DiscordSettings {
                 path,
                 defer_after,
                 max_request_age,
+                api_url,
+                upload_limit,
             },
             places,
         ))

@@ -6,6 +6,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_discord-bot");
 
 #[test]
@@ -207,4 +209,100 @@ fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
         !stderr.contains("s3cr3t") && !stderr.contains("MTAx"),
         "{stderr}"
     );
+}
+
+/// `DISCORD_API_URL` sends the real binary's REST calls to a proxy (here the local fake):
+/// the registration and an export's follow-up with its file arrive there.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_binary_reaches_discord_rest_through_discord_api_url() {
+    use serde_json::json;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let sim = agent_sim::start(agent_sim::SimConfig {
+        size: 300,
+        ..agent_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let (fake, base) = common::FakeDiscord::start().await;
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let key = discord_bot::settings::hex(&common::signing_key().verifying_key().to_bytes());
+    let config = tempfile::tempdir().unwrap();
+    let config_path = config.path().join("agent-ops.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[chatops]\noperators = [\"discord:user:100\"]\n[chatops.tasks]\ndemo = \"{}\"\n",
+            agent_sim::DEMO_TASK_ID
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .args(["--http", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DISCORD_TOKEN", "secret-bot-token-123")
+        .env("DISCORD_APPLICATION_ID", common::APP_ID.to_string())
+        .env("DISCORD_PUBLIC_KEY", &key)
+        .env("DISCORD_REGISTER", "global")
+        .env("DISCORD_API_URL", &base)
+        .env("AGENT_API_BASE_URL", sim.base_url())
+        .env("AGENT_API_TOKEN", sim.token())
+        .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
+        .env("AGENT_OPS_ACTION_SECRET", "secret-action-key-789")
+        .env("AGENT_OPS_CONFIG", &config_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let registered = fake
+        .wait_for(Duration::from_secs(20), |c| {
+            c.method == "PUT"
+                && c.path == format!("/api/v10/applications/{}/commands", common::APP_ID)
+        })
+        .await;
+    assert!(registered.is_some(), "the registration went to the fake");
+
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://127.0.0.1:{port}/interactions");
+    let interaction = common::command(&common::alice(), "export", &[("task", json!("demo"))]);
+    let token = interaction["token"].as_str().unwrap().to_string();
+    let body = serde_json::to_vec(&interaction).unwrap();
+    let timestamp = common::unix_now().to_string();
+    let signature = common::sign(&common::signing_key(), &timestamp, &body);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let answer = loop {
+        let sent = client
+            .post(&url)
+            .header("X-Signature-Ed25519", &signature)
+            .header("X-Signature-Timestamp", &timestamp)
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(response) => break response,
+            Err(_) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(err) => panic!("the endpoint never came up: {err}"),
+        }
+    };
+    assert_eq!(answer.status().as_u16(), 200);
+    let followup = fake
+        .wait_for(Duration::from_secs(20), |c| {
+            c.method == "POST"
+                && c.path == format!("/api/v10/webhooks/{}/{token}", common::APP_ID)
+                && !c.files.is_empty()
+        })
+        .await
+        .unwrap_or_else(|| panic!("no follow-up with the file: {:#?}", fake.calls()));
+    let rows = csv::Reader::from_reader(&followup.files[0].2[..])
+        .records()
+        .count();
+    assert_eq!(rows, 300, "every number of the task");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -28,7 +28,48 @@ pub const OPS_ROLE: &str = "900";
 pub struct Call {
     pub method: String,
     pub path: String,
+    /// The JSON body (of a multipart request: its `payload_json` part).
     pub body: Value,
+    /// The files of a multipart request: (field name, file name, content).
+    pub files: Vec<(String, String, Vec<u8>)>,
+}
+
+/// A multipart body's `payload_json` and files, as Discord reads them: parts split at the
+/// boundary, each with its `name` (and `filename`) from Content-Disposition.
+fn multipart(body: &[u8], boundary: &str) -> (Value, Vec<(String, String, Vec<u8>)>) {
+    let delimiter = format!("--{boundary}");
+    let mut payload = Value::Null;
+    let mut files = Vec::new();
+    let mut rest = body;
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        let part = &rest[..at];
+        rest = &rest[at + delimiter.len()..];
+        let Some(split) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let content = part[split + 4..]
+            .strip_suffix(b"\r\n")
+            .unwrap_or(&part[split + 4..]);
+        let attribute = |key: &str| {
+            head.split(&format!("{key}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .map(str::to_string)
+        };
+        let Some(name) = attribute("name") else {
+            continue;
+        };
+        match attribute("filename") {
+            Some(filename) => files.push((name, filename, content.to_vec())),
+            None if name == "payload_json" => {
+                payload = serde_json::from_slice(content).unwrap_or(Value::Null);
+            }
+            None => {}
+        }
+    }
+    (payload, files)
 }
 
 /// A fake of Discord's REST API: records calls; answers edits and follow-ups with a message,
@@ -60,14 +101,29 @@ pub fn message_json(id: &str) -> Value {
 async fn record(State(fake): State<FakeDiscord>, request: Request) -> axum::response::Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
+    let content_type = request
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = axum::body::to_bytes(request.into_body(), 64 << 20)
         .await
         .unwrap_or_default();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let (body, files) = match content_type.split_once("boundary=") {
+        Some((kind, boundary)) if kind.starts_with("multipart/form-data") => {
+            multipart(&bytes, boundary.trim_matches('"'))
+        }
+        _ => (
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            Vec::new(),
+        ),
+    };
     fake.calls.lock().unwrap().push(Call {
         method: method.to_string(),
         path: path.clone(),
         body,
+        files,
     });
     match method {
         Method::PATCH | Method::POST if path.starts_with("/api/v10/webhooks/") => {
