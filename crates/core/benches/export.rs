@@ -13,24 +13,22 @@
 //! through `/proc/self/clear_refs` (Linux).
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a benchmark may panic and prints
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use agent_core::{
     AgentClient, ApiConfig, ClientSettings, Id, ListFilter, PageNumber, PageSize, RetryPolicy,
 };
+use agent_sim::bench::{ChildSim as Sim, mb, peak_rss, reset_peak};
 use futures::StreamExt;
 
 const LATENCY: Duration = Duration::from_millis(20);
 const CONCURRENCY: usize = 8;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--serve-sim") {
-        serve_sim(args[at + 1].parse().unwrap());
+    if agent_sim::bench::serve_if_asked() {
         return;
     }
+    let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     // The client's default page size unless `--page-size N`.
     let page_size = match args.iter().position(|a| a == "--page-size") {
@@ -49,9 +47,9 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let small_sim = Sim::start(small);
-    let large_sim = Sim::start(large);
-    let client = |sim: &Sim| client(&sim.url, page_size);
+    let small_sim = Sim::start(small, LATENCY).unwrap();
+    let large_sim = Sim::start(large, LATENCY).unwrap();
+    let client = |sim: &Sim| client(sim.url(), page_size);
 
     println!(
         "export of a {small}-number task · {} ms per request · pages of {} · concurrency {CONCURRENCY}",
@@ -199,77 +197,4 @@ async fn sequential_all(client: &AgentClient) -> (usize, Duration) {
 
 async fn count_only(client: &AgentClient) {
     client.count(&filter(client)).await.unwrap();
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-/// Peak resident memory of this process, in bytes (Linux).
-fn peak_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
-fn mb(bytes: Option<u64>) -> String {
-    bytes.map_or("n/a".to_string(), |b| {
-        format!("{:.1} MB", b as f64 / 1_048_576.0)
-    })
-}
-
-/// A simulator in a child process.
-struct Sim {
-    child: Child,
-    url: String,
-}
-
-impl Sim {
-    fn start(size: usize) -> Self {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--serve-sim", &size.to_string()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().strip_prefix("READY ").unwrap().to_string();
-        Self { child, url }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve_sim(size: usize) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let sim = agent_sim::start(agent_sim::SimConfig {
-            size,
-            faults: agent_sim::Faults {
-                latency: agent_sim::Latency::Fixed(LATENCY),
-                ..agent_sim::Faults::default()
-            },
-            ..agent_sim::SimConfig::default()
-        })
-        .await
-        .unwrap();
-        println!("READY {}", sim.base_url());
-        std::io::stdout().flush().unwrap();
-        // Serve until the parent closes our stdin (or kills us).
-        let _ =
-            tokio::task::spawn_blocking(|| std::io::stdin().read_line(&mut String::new())).await;
-        sim.shutdown().await;
-    });
 }

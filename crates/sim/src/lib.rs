@@ -67,6 +67,7 @@
 //! # let _ = url; Ok(()) }
 //! ```
 
+pub mod bench;
 mod data;
 mod faults;
 mod query;
