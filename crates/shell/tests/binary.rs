@@ -435,3 +435,43 @@ fn export_to_a_missing_folder_is_an_error() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a folder"));
 }
+
+#[test]
+fn export_full_phones_keeps_whole_numbers_in_the_file() {
+    let out = tempfile::tempdir().unwrap();
+    let config = out.path().join("agent-ops.toml");
+    std::fs::write(&config, "[chatops]\nexport_full_phones = true\n").unwrap();
+    let output = run(
+        shell()
+            .arg("--config")
+            .arg(&config)
+            .arg("--out")
+            .arg(out.path())
+            .arg("/export task:demo status:busy"),
+        "",
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let phones: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[1].to_string())
+        .collect();
+    assert!(!phones.is_empty());
+    assert!(
+        phones
+            .iter()
+            .all(|p| !p.contains('*') && p.chars().filter(char::is_ascii_digit).count() >= 7),
+        "{phones:?}"
+    );
+    assert!(stdout.contains("Phones are whole"), "{stdout}");
+}
