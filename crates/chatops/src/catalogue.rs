@@ -46,6 +46,8 @@ impl Text {
 pub enum CommandName {
     /// A page of a task's numbers.
     Numbers,
+    /// A task's progress: counts per status, as text and as a chart.
+    Stats,
     /// Reset numbers, after a preview and a confirmation.
     Reset,
     /// What the bot understands.
@@ -247,6 +249,29 @@ pub const COMMANDS: &[CommandSpec] = &[
             OptionKey::From,
             OptionKey::To,
             OptionKey::Page,
+            OptionKey::Sub,
+        ],
+        role: Some(Role::Viewer),
+    },
+    CommandSpec {
+        name: CommandName::Stats,
+        slash: "stats",
+        aliases: &["stat", "progress"],
+        name_zh: "统计",
+        summary: Text::new(
+            "A task's progress at a glance: dialled, connected, counts per status, a chart",
+            "任务进度一览：已呼叫、已接通、各状态数量及图表",
+        ),
+        help: Text::new(
+            "how far the task is: dialled vs waiting, connect rate, retryable, permanent, each status as a chart",
+            "任务进度：已呼叫与等待、接通率、可重呼与无效数量，各状态数量图表",
+        ),
+        example: Some("/stats task:demo"),
+        options: &[
+            OptionKey::Task,
+            OptionKey::Status,
+            OptionKey::From,
+            OptionKey::To,
             OptionKey::Sub,
         ],
         role: Some(Role::Viewer),
@@ -553,7 +578,7 @@ mod tests {
         }
         assert_eq!(CommandName::parse("ls"), Some(CommandName::Numbers));
         assert_eq!(OptionKey::parse("start_at"), Some(OptionKey::From));
-        assert_eq!(command_hint(), "/numbers, /reset or /help");
+        assert_eq!(command_hint(), "/numbers, /stats, /reset or /help");
     }
 
     #[test]
