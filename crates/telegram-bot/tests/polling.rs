@@ -261,7 +261,7 @@ async fn the_command_menu_is_published_in_english_and_chinese() {
         .iter()
         .find(|c| c.body.get("language_code").is_none())
         .unwrap();
-    assert_eq!(commands(english), ["numbers", "reset", "help"]);
+    assert_eq!(commands(english), ["numbers", "stats", "reset", "help"]);
     assert!(
         english.body["commands"][0]["description"]
             .as_str()
@@ -272,7 +272,7 @@ async fn the_command_menu_is_published_in_english_and_chinese() {
         .iter()
         .find(|c| c.body["language_code"] == "zh")
         .unwrap();
-    assert_eq!(commands(chinese), ["numbers", "reset", "help"]);
+    assert_eq!(commands(chinese), ["numbers", "stats", "reset", "help"]);
     assert!(
         chinese.body["commands"][0]["description"]
             .as_str()
