@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use agent_core::{ListFilter, ResetFilter, StatusSummary};
@@ -181,6 +181,28 @@ pub(crate) struct SummaryCache {
     ttl: Duration,
     map: Mutex<HashMap<SummaryKey, Counted>>,
     generation: AtomicU64,
+    /// One turn at a time per filter: who waits for a turn finds the counts just made.
+    counting: Mutex<HashMap<SummaryKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The turn to count a filter ([`SummaryCache::turn`]); the next one waiting gets it when this
+/// is dropped.
+pub(crate) struct Turn<'a> {
+    cache: &'a SummaryCache,
+    key: SummaryKey,
+    gate: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut counting = lock(&self.cache.counting);
+        // Nobody else holds or waits for this filter's gate: forget it.
+        if Arc::strong_count(&self.gate) <= 2 {
+            counting.remove(&self.key);
+        }
+    }
 }
 
 impl SummaryCache {
@@ -190,6 +212,27 @@ impl SummaryCache {
             ttl,
             map: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            counting: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Waits for the turn to count `key`: concurrent askers of one filter count it once, one
+    /// after the other, and each looks in the cache again when its turn comes.
+    pub(crate) async fn turn(&self, key: &SummaryKey) -> Turn<'_> {
+        let gate = {
+            let mut counting = lock(&self.counting);
+            if counting.len() >= self.cap {
+                // Gates of askers that went away while waiting.
+                counting.retain(|_, gate| Arc::strong_count(gate) > 1);
+            }
+            counting.entry(key.clone()).or_default().clone()
+        };
+        let guard = gate.clone().lock_owned().await;
+        Turn {
+            cache: self,
+            key: key.clone(),
+            gate,
+            guard: Some(guard),
         }
     }
 

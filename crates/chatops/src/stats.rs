@@ -146,17 +146,27 @@ impl Engine {
         filter: &ListFilter,
         recount: bool,
     ) -> Result<Counted, agent_core::Error> {
+        let cache = &self.inner.summaries;
         let key = SummaryKey::of(filter);
-        if !recount && let Some(counted) = self.inner.summaries.get(&key, self.now()) {
+        let asked = self.now();
+        if !recount && let Some(counted) = cache.get(&key, asked) {
             return Ok(counted);
         }
-        let generation = self.inner.summaries.generation();
+        // Another chat may be counting the same filter: wait for it, and take its counts when
+        // they were made after this was asked (or are fresh, unless a recount was asked for).
+        let _turn = cache.turn(&key).await;
+        if let Some(counted) = cache.get(&key, self.now())
+            && (!recount || counted.at >= asked)
+        {
+            return Ok(counted);
+        }
+        let generation = cache.generation();
         let summary = self.client().summary(filter).await?;
         let counted = Counted {
             summary,
             at: self.now(),
         };
-        self.inner.summaries.put(key, counted, generation);
+        cache.put(key, counted, generation);
         Ok(counted)
     }
 

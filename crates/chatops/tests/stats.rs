@@ -412,3 +412,35 @@ async fn refresh_counts_again_and_checks_the_role_on_every_press() {
     assert_eq!(forged.kind, ReplyKind::Refused);
     assert_eq!(requests, 0);
 }
+
+#[tokio::test]
+async fn chats_asking_at_once_share_one_count() {
+    let world = World::new().await;
+    let before = world.sim.requests();
+    let group = Caller {
+        chat_id: Some("-100".into()),
+        ..Caller::new(Transport::Telegram, "9")
+    };
+    let (victor, alice) = (shell("victor"), shell("alice"));
+    let (a, b, c) = tokio::join!(
+        world.engine.handle_text(&victor, "/stats task:demo"),
+        world.engine.handle_text(&group, "/stats task:demo"),
+        world.engine.handle_text(&alice, "/stats demo"),
+    );
+    assert_eq!(
+        world.sim.requests() - before,
+        13,
+        "counted once for the three"
+    );
+    assert_eq!(a.table, b.table);
+    assert_eq!(b.table, c.table);
+    // Two refreshes pressed at once count once too.
+    let refresh = action(&a, "Refresh").to_string();
+    let before = world.sim.requests();
+    let (x, y) = tokio::join!(
+        world.engine.press(&victor, &refresh),
+        world.engine.press(&group, &refresh),
+    );
+    assert_eq!(world.sim.requests() - before, 13);
+    assert_eq!(x.table, y.table);
+}
