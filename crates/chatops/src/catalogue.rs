@@ -235,12 +235,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &["number", "list", "ls"],
         name_zh: "号码",
         summary: Text::new(
-            "A page of a task's numbers, with counts per status",
-            "分页查看任务号码，并按状态计数",
+            "A page of a task's numbers (counts per status: /stats)",
+            "分页查看任务号码（按状态计数见 /stats）",
         ),
         help: Text::new(
-            "a page of the task's numbers, with counts per status",
-            "查看任务号码（分页），并按状态计数",
+            "a page of the task's numbers; counts per status when /stats counted them recently",
+            "查看任务号码（分页）；/stats 近期统计过时附按状态计数",
         ),
         example: Some("/numbers task:demo status:busy"),
         options: &[

@@ -1,4 +1,5 @@
-//! `/numbers`: a page of a task's numbers with counts per status, and Prev/Next.
+//! `/numbers`: a page of a task's numbers (one request), the counts per status when the shared
+//! cache has them fresh, and Prev/Next.
 
 use std::time::{Duration, Instant};
 
