@@ -120,15 +120,21 @@ impl Engine {
             }
             .text(lang),
         );
-        match png_chart(&figures, lang) {
-            Ok(png) => reply.attachments.push(Attachment {
+        // Drawing is CPU work of some milliseconds: off the runtime's workers.
+        let drawn = {
+            let figures = figures.clone();
+            tokio::task::spawn_blocking(move || png_chart(&figures, lang)).await
+        };
+        match drawn {
+            Ok(Ok(png)) => reply.attachments.push(Attachment {
                 name: format!("stats-{label}.png"),
                 media_type: "image/png",
                 kind: AttachmentKind::Image,
                 data: AttachmentData::Bytes(png.into()),
             }),
             // The text chart says it all: the reply goes without the picture.
-            Err(err) => tracing::error!(%err, "no chart image"),
+            Ok(Err(err)) => tracing::error!(%err, "no chart image"),
+            Err(err) => tracing::error!(%err, "no chart image: drawing panicked or was cancelled"),
         }
         reply.actions.extend(self.state_action(
             state,

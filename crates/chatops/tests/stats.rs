@@ -10,7 +10,7 @@ use agent_chatops::{
     AttachmentData, AttachmentKind, Caller, Engine, EngineConfig, Reply, ReplyKind, Transport,
 };
 use agent_core::{AgentClient, ApiConfig, CallStatus, StatusSet};
-use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
+use agent_sim::{DEMO_TASK_ID, SUB_TASK_ID, SUB_USER_ID, SimConfig, SimHandle};
 use jiff::civil::Date;
 
 struct World {
@@ -40,8 +40,10 @@ impl World {
             audit_log = "{}"
             operators = ["shell:alice"]
             viewers = ["shell:victor", "telegram:chat:-100"]
+            sub_accounts = ["{SUB_USER_ID}"]
             [chatops.tasks]
             demo = "{DEMO_TASK_ID}"
+            sub = "{SUB_TASK_ID}"
             "#,
             dir.path().join("audit.jsonl").display()
         );
@@ -443,4 +445,25 @@ async fn chats_asking_at_once_share_one_count() {
     );
     assert_eq!(world.sim.requests() - before, 13);
     assert_eq!(x.table, y.table);
+}
+
+#[tokio::test]
+async fn a_filter_too_large_for_a_button_is_kept_and_refreshed_all_the_same() {
+    let world = World::new().await;
+    let victor = shell("victor");
+    let command =
+        format!("/stats task:sub sub:{SUB_USER_ID} from:2000-01-01 to:\"2099-12-31 23:00\"");
+    let (reply, requests) = world.cost(&victor, &command).await;
+    assert_eq!(reply.kind, ReplyKind::Info, "{reply:#?}");
+    assert_eq!(requests, 13);
+    let total: u64 = chart_counts(&reply).iter().map(|(_, n)| n).sum();
+    assert_eq!(total as usize, world.sim.snapshot(SUB_TASK_ID).len());
+    let refresh = action(&reply, "Refresh").to_string();
+    assert!(refresh.len() <= 64);
+    assert_eq!(world.engine.held().0, 1, "the filter is kept by the engine");
+    let (again, requests) = world.press_cost(&victor, &refresh).await;
+    assert_eq!(again.kind, ReplyKind::Info, "{again:#?}");
+    assert_eq!(requests, 13);
+    assert_eq!(again.table, reply.table);
+    assert_eq!(again.title, reply.title);
 }
