@@ -467,3 +467,47 @@ async fn a_filter_too_large_for_a_button_is_kept_and_refreshed_all_the_same() {
     assert_eq!(again.table, reply.table);
     assert_eq!(again.title, reply.title);
 }
+
+#[tokio::test]
+async fn the_hint_under_a_page_is_the_stats_command_of_the_same_filter() {
+    let world = World::new().await;
+    let victor = shell("victor");
+    let page = world
+        .engine
+        .handle_text(
+            &victor,
+            r#"/numbers demo status:retryable from:"2020-01-01 08:30" to:2099-12-31"#,
+        )
+        .await;
+    assert_eq!(page.kind, ReplyKind::Page, "{page:#?}");
+    assert_eq!(page.summary, None);
+    let hint = page
+        .lines
+        .iter()
+        .find_map(|line| line.strip_prefix("Counts per status: run "))
+        .unwrap_or_else(|| panic!("{:?}", page.lines));
+    assert_eq!(
+        hint,
+        r#"/stats task:demo status:retryable from:"2020-01-01 08:30:00" to:"2099-12-31 23:59:59""#
+    );
+    // Running it counts the page's filter: the next page shows those counts.
+    let (stats, requests) = world.cost(&victor, hint).await;
+    assert_eq!(stats.kind, ReplyKind::Info, "{stats:#?}");
+    assert_eq!(requests, 4);
+    let (page, requests) = world
+        .cost(
+            &victor,
+            r#"/numbers demo status:retryable from:"2020-01-01 08:30" to:2099-12-31"#,
+        )
+        .await;
+    assert_eq!(requests, 1);
+    let counts: Vec<String> = chart_counts(&stats)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    assert_eq!(
+        page.summary,
+        Some(format!("By status: {}", counts.join(" · ")))
+    );
+}
