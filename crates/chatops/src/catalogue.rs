@@ -46,6 +46,8 @@ impl Text {
 pub enum CommandName {
     /// A page of a task's numbers.
     Numbers,
+    /// A task's progress: counts per status, as text and as a chart.
+    Stats,
     /// Reset numbers, after a preview and a confirmation.
     Reset,
     /// A task's numbers as a file (CSV or Excel).
@@ -237,12 +239,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         aliases: &["number", "list", "ls"],
         name_zh: "号码",
         summary: Text::new(
-            "A page of a task's numbers, with counts per status",
-            "分页查看任务号码，并按状态计数",
+            "A page of a task's numbers (counts per status: /stats)",
+            "分页查看任务号码（按状态计数见 /stats）",
         ),
         help: Text::new(
-            "a page of the task's numbers, with counts per status",
-            "查看任务号码（分页），并按状态计数",
+            "a page of the task's numbers; counts per status when /stats counted them recently",
+            "查看任务号码（分页）；/stats 近期统计过时附按状态计数",
         ),
         example: Some("/numbers task:demo status:busy"),
         options: &[
@@ -251,6 +253,29 @@ pub const COMMANDS: &[CommandSpec] = &[
             OptionKey::From,
             OptionKey::To,
             OptionKey::Page,
+            OptionKey::Sub,
+        ],
+        role: Some(Role::Viewer),
+    },
+    CommandSpec {
+        name: CommandName::Stats,
+        slash: "stats",
+        aliases: &["stat", "progress"],
+        name_zh: "统计",
+        summary: Text::new(
+            "A task's progress at a glance: dialled, connected, counts per status, a chart",
+            "任务进度一览：已呼叫、已接通、各状态数量及图表",
+        ),
+        help: Text::new(
+            "how far the task is: dialled vs waiting, connect rate, retryable, permanent, each status as a chart",
+            "任务进度：已呼叫与等待、接通率、可重呼与无效数量，各状态数量图表",
+        ),
+        example: Some("/stats task:demo"),
+        options: &[
+            OptionKey::Task,
+            OptionKey::Status,
+            OptionKey::From,
+            OptionKey::To,
             OptionKey::Sub,
         ],
         role: Some(Role::Viewer),
@@ -608,7 +633,7 @@ mod tests {
         }
         assert_eq!(CommandName::parse("ls"), Some(CommandName::Numbers));
         assert_eq!(OptionKey::parse("start_at"), Some(OptionKey::From));
-        assert_eq!(command_hint(), "/numbers, /reset, /export or /help");
+        assert_eq!(command_hint(), "/numbers, /stats, /reset, /export or /help");
     }
 
     #[test]

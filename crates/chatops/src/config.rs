@@ -19,6 +19,7 @@
 //! exporters = ["telegram:user:42"] # who may /export (default: the operators)
 //! export_full_phones = false # exports keep whole phones (said in the audit line)
 //! export_dir = "/var/tmp"    # where exports are written while they run (default: the system's temp)
+//! stats_ttl_secs = 60        # counts per status (/stats, /numbers' line) are shared this long
 //!
 //! [chatops.tasks]            # aliases, so nobody types UUIDs
 //! demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
@@ -70,6 +71,9 @@ pub struct EngineConfig {
     pub preview_deadline: Duration,
     /// On shutdown, how long commands in flight may take to finish.
     pub shutdown_grace: Duration,
+    /// How long counts per status are shared by every chat (`/stats`, the "by status" line of
+    /// `/numbers`) before they are counted again.
+    pub stats_ttl: Duration,
     /// How often long work (a preview that scans the task) reports its progress.
     pub progress_every: Duration,
     /// The most page states kept for buttons (the oldest go first).
@@ -144,6 +148,8 @@ pub struct ChatopsSection {
     pub export_full_phones: Option<bool>,
     /// See [`EngineConfig::export_dir`].
     pub export_dir: Option<PathBuf>,
+    /// See [`EngineConfig::stats_ttl`].
+    pub stats_ttl_secs: Option<u64>,
 }
 
 /// `AGENT_OPS_ACTION_SECRET`: the key that signs buttons.
@@ -362,6 +368,13 @@ impl EngineConfig {
             10,
             0..=600,
         );
+        let stats_ttl = secs(
+            problems,
+            "chatops.stats_ttl_secs",
+            section.stats_ttl_secs,
+            DEFAULT_STATS_TTL_SECS,
+            1..=86_400,
+        );
         if problems.len() > before {
             return None;
         }
@@ -375,6 +388,7 @@ impl EngineConfig {
             },
             preview_deadline,
             shutdown_grace,
+            stats_ttl,
             progress_every: Duration::from_secs(2),
             page_store_cap: 10_000,
             summary_cache_cap: 1_000,
@@ -409,6 +423,9 @@ impl EngineConfig {
             .ok_or_else(|| SettingsError::invalid("[chatops]", "incomplete"))
     }
 }
+
+/// How long counts per status are shared unless configured (`stats_ttl_secs`).
+pub const DEFAULT_STATS_TTL_SECS: u64 = 60;
 
 /// Rows of a `/numbers` page unless configured.
 pub const DEFAULT_PAGE_SIZE: PageSize = PageSize::of::<10>();
@@ -456,6 +473,12 @@ mod tests {
         assert_eq!(config.language, Lang::Zh);
         assert_eq!(config.confirm_ttl, Duration::from_secs(60));
         assert_eq!(config.page_size, DEFAULT_PAGE_SIZE);
+        assert_eq!(
+            config.stats_ttl,
+            Duration::from_secs(DEFAULT_STATS_TTL_SECS)
+        );
+        let short = resolve("[chatops]\nstats_ttl_secs = 5").unwrap();
+        assert_eq!(short.stats_ttl, Duration::from_secs(5));
         assert_eq!(config.tasks["demo"], "f232d184-dd54-42a0-8ace-0bf8d660f4cc");
         assert!(!format!("{config:?}").contains("0123456789abcdef0123"));
     }
@@ -509,6 +532,8 @@ mod tests {
         let err = resolve("[chatops]\npage_size = 51").unwrap_err();
         assert!(err.to_string().contains("between 1 and 50"), "{err}");
         assert!(resolve("[chatops]\nlanguag = 1").is_err());
+        let err = resolve("[chatops]\nstats_ttl_secs = 0").unwrap_err();
+        assert!(err.to_string().contains("chatops.stats_ttl_secs"), "{err}");
         // Several problems, one error.
         let err = resolve("[chatops]\nlanguage = \"fr\"\nconfirm_ttl_secs = 1").unwrap_err();
         assert_eq!(err.problems().len(), 2, "{err}");

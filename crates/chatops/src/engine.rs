@@ -1,5 +1,5 @@
-//! The engine: one place that answers `/numbers`, `/reset`, `/export`, `/help` and button presses for every
-//! transport.
+//! The engine: one place that answers `/numbers`, `/stats`, `/reset`, `/export`, `/help` and
+//! button presses for every transport.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -27,9 +27,6 @@ use crate::token::{ActionToken, PageState, Signer};
 
 /// Where the engine reads the time (tests move it).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
-
-/// How long counts per status are reused while someone pages through the same filter.
-const SUMMARY_TTL: Duration = Duration::from_secs(30);
 
 /// How often the engine's sweeper forgets expired reset confirmations, auditing each as
 /// expired, unless [`Engine::sweep_every`] says otherwise.
@@ -178,7 +175,7 @@ impl Engine {
         Self {
             inner: Arc::new(Inner {
                 pages: PageStore::new(config.page_store_cap),
-                summaries: SummaryCache::new(config.summary_cache_cap, SUMMARY_TTL),
+                summaries: SummaryCache::new(config.summary_cache_cap, config.stats_ttl),
                 exports: Arc::default(),
                 client,
                 config,
@@ -312,6 +309,10 @@ impl Engine {
                     CommandName::Help => self.help_reply(caller),
                     CommandName::Numbers => {
                         self.numbers_command(caller, &invocation, lang, &mut upstream)
+                            .await
+                    }
+                    CommandName::Stats => {
+                        self.stats_command(caller, &invocation, lang, &mut upstream)
                             .await
                     }
                     CommandName::Reset => {
@@ -543,6 +544,14 @@ impl Engine {
                 Some(state) => self.page_press(caller, state, lang, &mut upstream).await,
                 None => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
                     .line(Msg::RunNumbersAgain.text(lang)),
+            },
+            ActionToken::Refresh(state) => {
+                self.refresh_press(caller, state, lang, &mut upstream).await
+            }
+            ActionToken::StoredRefresh(id) => match self.inner.pages.get(id, self.now()) {
+                Some(state) => self.refresh_press(caller, state, lang, &mut upstream).await,
+                None => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
+                    .line(Msg::RunStatsAgain.text(lang)),
             },
             ActionToken::Confirm(id) => self.confirm(caller, id, lang).await,
             ActionToken::Cancel(id) => self.cancel(caller, id, lang),

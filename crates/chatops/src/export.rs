@@ -682,7 +682,10 @@ impl Engine {
         upstream: &mut Duration,
         progress: Option<&Progress>,
     ) -> Reply {
-        let state = match self.page_state(caller, invocation, lang) {
+        let state = match self
+            .authorize_task(caller, invocation, lang)
+            .and_then(|(task, _)| self.filter_state(invocation, task, lang))
+        {
             Ok(state) => state,
             Err(reply) => return *reply,
         };

@@ -1,4 +1,4 @@
-//! The chat-ops engine: the behaviour of `/numbers`, `/reset` and `/help`, shared by every
+//! The chat-ops engine: the behaviour of `/numbers`, `/stats`, `/reset` and `/help`, shared by every
 //! transport (terminal, Telegram, Discord). Transports turn what their users do into a
 //! [`Caller`] and a command line or [`Invocation`], hand it to the [`Engine`], and render the
 //! [`Reply`] it returns (privately when [`Reply::private`] says so); a pressed button hands back
@@ -9,6 +9,7 @@
 //! - [`catalogue`]: every command and option declared once, in English and Chinese, with the role
 //!   it needs; the grammar, `/help`, Telegram's menu and Discord's registration derive from it;
 //! - [`export`]: `/export`'s files (CSV, Excel), streamed to a temporary file;
+//! - [`chart`]: a task's progress in figures, as a text bar chart and a PNG (`/stats`);
 //! - [`command`]: the one grammar (`/numbers task:demo status:busy page:2`);
 //! - [`reply`]: the transport-neutral reply model and its plain-text rendering;
 //! - [`token`]: actions signed with HMAC, within Telegram's 64 bytes and Discord's 100 characters;
@@ -22,6 +23,7 @@
 pub mod access;
 pub mod audit;
 pub mod catalogue;
+pub mod chart;
 pub mod command;
 pub mod config;
 mod engine;
@@ -33,6 +35,7 @@ pub mod outbound;
 pub mod reply;
 mod reset;
 mod state;
+mod stats;
 pub mod text;
 pub mod token;
 

@@ -217,6 +217,71 @@ pub enum Msg<'a> {
     /// Column: call length.
     ColumnLength,
 
+    // --- A task's progress (`/stats`).
+    /// Title of `/stats`.
+    StatsTitle {
+        /// The task's label.
+        task: &'a str,
+        /// The filter in words.
+        filter: &'a str,
+    },
+    /// How many numbers, dialled and waiting.
+    StatsTotals {
+        /// Numbers matching.
+        total: u64,
+        /// Numbers dialled (every status but waiting).
+        dialled: u64,
+        /// Numbers waiting.
+        waiting: u64,
+    },
+    /// Connected numbers and the connect rate.
+    StatsConnected {
+        /// Numbers connected.
+        connected: u64,
+        /// Connected / dialled, as a percentage (or [`Msg::NoRate`]).
+        rate: &'a str,
+    },
+    /// A rate of nothing (no number dialled yet).
+    NoRate,
+    /// The retryable and permanent groups.
+    StatsGroups {
+        /// Numbers worth another try.
+        retryable: u64,
+        /// Numbers another try will not help.
+        permanent: u64,
+    },
+    /// When the counts were made, and how long they are shared.
+    StatsCountedAt {
+        /// China time (`HH:MM:SS`).
+        at: &'a str,
+        /// How long counts are shared.
+        seconds: u64,
+    },
+    /// Button: count again.
+    RefreshButton,
+    /// Run `/stats` again.
+    RunStatsAgain,
+    /// Column: how many numbers.
+    ColumnCount,
+    /// Column: the share of the total.
+    ColumnShare,
+    /// `/numbers` without fresh counts: where to get them.
+    CountsHint {
+        /// The `/stats` command of the same filter.
+        command: &'a str,
+    },
+    /// The chart's title.
+    ChartTitle,
+    /// The chart's last line.
+    ChartCaption {
+        /// Numbers matching.
+        total: u64,
+        /// Numbers dialled.
+        dialled: u64,
+        /// The connect rate.
+        rate: &'a str,
+    },
+
     // --- Filters in words.
     /// No filter.
     AllNumbers,
@@ -637,6 +702,33 @@ impl MsgKey {
             Self::ColumnCity => Msg::ColumnCity,
             Self::ColumnLastCall => Msg::ColumnLastCall,
             Self::ColumnLength => Msg::ColumnLength,
+            Self::StatsTitle => Msg::StatsTitle { task: T, filter: T },
+            Self::StatsTotals => Msg::StatsTotals {
+                total: N,
+                dialled: N,
+                waiting: N,
+            },
+            Self::StatsConnected => Msg::StatsConnected {
+                connected: N,
+                rate: T,
+            },
+            Self::NoRate => Msg::NoRate,
+            Self::StatsGroups => Msg::StatsGroups {
+                retryable: N,
+                permanent: N,
+            },
+            Self::StatsCountedAt => Msg::StatsCountedAt { at: T, seconds: N },
+            Self::RefreshButton => Msg::RefreshButton,
+            Self::RunStatsAgain => Msg::RunStatsAgain,
+            Self::ColumnCount => Msg::ColumnCount,
+            Self::ColumnShare => Msg::ColumnShare,
+            Self::CountsHint => Msg::CountsHint { command: T },
+            Self::ChartTitle => Msg::ChartTitle,
+            Self::ChartCaption => Msg::ChartCaption {
+                total: N,
+                dialled: N,
+                rate: T,
+            },
             Self::AllNumbers => Msg::AllNumbers,
             Self::AllNumbersOfTask => Msg::AllNumbersOfTask,
             Self::NoCounts => Msg::NoCounts,
@@ -1096,6 +1188,59 @@ impl Msg<'_> {
             Msg::ColumnCustomerId => both!(lang, "customer id", "客户 id"),
             Msg::ColumnExtra => both!(lang, "extra", "额外数据"),
 
+            Msg::StatsTitle { task, filter } => both!(
+                lang,
+                "Progress of task {task} · {filter}",
+                "任务进度 {task} · {filter}"
+            ),
+            Msg::StatsTotals {
+                total,
+                dialled,
+                waiting,
+            } => both!(
+                lang,
+                "{total} numbers: {dialled} dialled, {waiting} waiting",
+                "共 {total} 个号码：已呼叫 {dialled}，等待呼叫 {waiting}"
+            ),
+            Msg::StatsConnected { connected, rate } => both!(
+                lang,
+                "Connected: {connected} · connect rate {rate} of dialled",
+                "已接通 {connected} · 接通率 {rate}（占已呼叫）"
+            ),
+            Msg::NoRate => both!(lang, "n/a", "暂无"),
+            Msg::StatsGroups {
+                retryable,
+                permanent,
+            } => both!(
+                lang,
+                "Worth another try (retryable): {retryable} · permanent failures: {permanent}",
+                "可重呼：{retryable} · 无效（重呼无用）：{permanent}"
+            ),
+            Msg::StatsCountedAt { at, seconds } => both!(
+                lang,
+                "Counted at {at} China time; shared with every chat for {seconds} s",
+                "统计于北京时间 {at}；{seconds} 秒内各会话共用"
+            ),
+            Msg::RefreshButton => both!(lang, "↻ Refresh", "↻ 刷新"),
+            Msg::RunStatsAgain => both!(lang, "Run /stats again.", "请重新执行 /stats。"),
+            Msg::ColumnCount => both!(lang, "numbers", "号码数"),
+            Msg::ColumnShare => both!(lang, "share", "占比"),
+            Msg::CountsHint { command } => both!(
+                lang,
+                "Counts per status: run {command}",
+                "按状态计数：请执行 {command}"
+            ),
+            Msg::ChartTitle => both!(lang, "Numbers by status", "各状态号码数"),
+            Msg::ChartCaption {
+                total,
+                dialled,
+                rate,
+            } => both!(
+                lang,
+                "{total} numbers · {dialled} dialled · connect rate {rate}",
+                "共 {total} 个号码 · 已呼叫 {dialled} · 接通率 {rate}"
+            ),
+
             Msg::AllNumbers => both!(lang, "all numbers", "全部号码"),
             Msg::AllNumbersOfTask => both!(lang, "all numbers of the task", "任务的全部号码"),
             Msg::NoCounts => both!(lang, "none", "无"),
@@ -1352,8 +1497,14 @@ mod tests {
         };
         assert_eq!(msg.text(Lang::En), "300 numbers · page 1/30");
         assert_eq!(msg.text(Lang::Zh), "共 300 个号码 · 第 1/30 页");
-        assert_eq!(command_hint(Lang::En), "/numbers, /reset, /export or /help");
-        assert_eq!(command_hint(Lang::Zh), "/numbers、/reset、/export 或 /help");
+        assert_eq!(
+            command_hint(Lang::En),
+            "/numbers, /stats, /reset, /export or /help"
+        );
+        assert_eq!(
+            command_hint(Lang::Zh),
+            "/numbers、/stats、/reset、/export 或 /help"
+        );
         assert_eq!(grouped(1_000_000), "1,000,000");
         assert_eq!(grouped(999), "999");
     }

@@ -1,8 +1,9 @@
-//! `/numbers`: a page of a task's numbers with counts per status, and Prev/Next.
+//! `/numbers`: a page of a task's numbers (one request), the counts per status when the shared
+//! cache has them fresh, and Prev/Next.
 
 use std::time::{Duration, Instant};
 
-use agent_core::{ListFilter, PageNumber, Scope, StatusSet, StatusSummary, TimeRange, mask_number};
+use agent_core::{ListFilter, PageNumber, Scope, StatusSet, TimeRange, mask_number};
 
 use crate::access::Caller;
 use crate::command::{Invocation, OptionKey};
@@ -10,7 +11,6 @@ use crate::engine::{Engine, random_id};
 use crate::i18n::Lang;
 use crate::messages::Msg;
 use crate::reply::{Action, ActionStyle, Align, Reply, ReplyKind, Table};
-use crate::state::SummaryKey;
 use crate::text::{
     bad_input, describe_filter, describe_summary, duration, short_time, upstream_error,
 };
@@ -27,29 +27,31 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        match self.page_state(caller, invocation, lang) {
-            Ok(state) => self.show_page(state, lang, upstream).await,
-            Err(reply) => *reply,
-        }
+        let (task, _label) = match self.authorize_task(caller, invocation, lang) {
+            Ok(task) => task,
+            Err(reply) => return *reply,
+        };
+        let state = match self.filter_state(invocation, task, lang) {
+            Ok(state) => state,
+            Err(reply) => return *reply,
+        };
+        self.show_page(state, lang, upstream).await
     }
 
-    /// What `/numbers`, `/export` (and any command that lists numbers) check and read first:
-    /// the command's role and task, then `status`, `from`, `to`, `page` and `sub` as the
-    /// invocation gives them.
-    pub(crate) fn page_state(
+    /// The filter (statuses, time range, sub-account) and page of a command's options, for
+    /// `task`; the reply to give when one of them cannot be used. `/stats` shares it (without
+    /// `page:`, so its state is on the first page).
+    pub(crate) fn filter_state(
         &self,
-        caller: &Caller,
         invocation: &Invocation,
+        task: String,
         lang: Lang,
     ) -> Result<PageState, Box<Reply>> {
-        let bad =
-            |option: &str, err: &dyn std::fmt::Display| Box::new(bad_input(option, err, lang));
-        let (task, _label) = self.authorize_task(caller, invocation, lang)?;
         let statuses = invocation
             .get(OptionKey::Status)
             .map(StatusSet::parse_list)
             .transpose()
-            .map_err(|err| bad("status", &err))?
+            .map_err(|err| Box::new(bad_input("status", &err, lang)))?
             .unwrap_or_default();
         let now = self
             .now()
@@ -60,7 +62,7 @@ impl Engine {
             invocation.get(OptionKey::To),
             now,
         )
-        .map_err(|err| bad("from/to", &err))?;
+        .map_err(|err| Box::new(bad_input("from/to", &err, lang)))?;
         let page = match invocation.get(OptionKey::Page).map(|p| {
             p.trim()
                 .parse::<i64>()
@@ -71,10 +73,11 @@ impl Engine {
             Some(Ok(page)) => page,
             Some(Err(_)) => {
                 let value = invocation.get(OptionKey::Page).unwrap_or_default();
-                return Err(bad(
+                return Err(Box::new(bad_input(
                     "page",
                     &Msg::NotAPageNumber { given: value }.text(lang),
-                ));
+                    lang,
+                )));
             }
         };
         let sub = invocation
@@ -92,7 +95,10 @@ impl Engine {
         })
     }
 
-    /// Fetches and renders a page; a page past the end shows the last one.
+    /// Fetches and renders a page (one request; two when the page asked for is past the end,
+    /// which then shows the last one). The counts per status come from the shared cache when
+    /// they are fresh; otherwise the reply says how to get them (`/stats`), rather than making
+    /// thirteen more requests on every page.
     pub(crate) async fn show_page(
         &self,
         state: PageState,
@@ -107,9 +113,7 @@ impl Engine {
         let started = Instant::now();
         let page_number = PageNumber::new(i64::from(state.page)).unwrap_or(PageNumber::FIRST);
         let client = self.client();
-        let (page, summary) =
-            tokio::join!(client.numbers(&filter, page_number), self.summary(&filter));
-        let mut page = match page {
+        let mut page = match client.numbers(&filter, page_number).await {
             Ok(page) => page,
             Err(err) => {
                 *upstream += started.elapsed();
@@ -137,10 +141,11 @@ impl Engine {
             }
             .text(lang),
         );
-        if let Ok(summary) = &summary {
+        let cached = self.cached_counts(&filter);
+        if let Some(counted) = &cached {
             reply.summary = Some(
                 Msg::ByStatus {
-                    counts: &describe_summary(summary, lang),
+                    counts: &describe_summary(&counted.summary, lang),
                 }
                 .text(lang),
             );
@@ -149,6 +154,14 @@ impl Engine {
             reply.lines.push(Msg::NoNumbersMatch.text(lang));
         } else {
             reply.table = Some(self.table(&page.records, lang));
+        }
+        if cached.is_none() {
+            reply.lines.push(
+                Msg::CountsHint {
+                    command: &stats_command_line(&label, &state),
+                }
+                .text(lang),
+            );
         }
         reply.footer = Some(
             Msg::PageFooter {
@@ -202,22 +215,6 @@ impl Engine {
         Ok(ListFilter::new(scope).with_page_size(self.config().page_size))
     }
 
-    /// Counts per status for a filter, reused for a short while (paging keeps the filter).
-    async fn summary(&self, filter: &ListFilter) -> Result<StatusSummary, agent_core::Error> {
-        let key = SummaryKey::of(filter);
-        if let Some(summary) = self.inner.summaries.get(&key) {
-            return Ok(summary);
-        }
-        let summary = self.client().summary(filter).await?;
-        self.inner.summaries.put(key, summary);
-        Ok(summary)
-    }
-
-    /// Drops the cached counts of a task (its numbers changed).
-    pub(crate) fn forget_counts(&self, task_id: &str) {
-        self.inner.summaries.forget_task(task_id);
-    }
-
     fn table(&self, records: &[agent_core::NumberRecord], lang: Lang) -> Table {
         let mask = self.config().mask_phones;
         Table {
@@ -255,8 +252,20 @@ impl Engine {
 
     /// A paging button; a state too large for a token is kept here under an id.
     fn page_action(&self, state: PageState, label: String) -> Option<Action> {
+        self.state_action(state, label, ActionToken::Page, ActionToken::StoredPage)
+    }
+
+    /// A button that carries a state (`token`), or, when the state is too large for a token,
+    /// an id of it kept here (`stored`).
+    pub(crate) fn state_action(
+        &self,
+        state: PageState,
+        label: String,
+        token: fn(PageState) -> ActionToken,
+        stored: fn(u64) -> ActionToken,
+    ) -> Option<Action> {
         let signer = &self.inner.signer;
-        let data = match signer.sign(&ActionToken::Page(state.clone())) {
+        let data = match signer.sign(&token(state.clone())) {
             Ok(data) => data,
             Err(TokenError::TooLarge) => {
                 let id = random_id().ok()?;
@@ -265,10 +274,10 @@ impl Engine {
                     .checked_add(STORED_PAGE_TTL)
                     .unwrap_or_else(|_| self.now());
                 self.inner.pages.insert(id, state, expires);
-                signer.sign(&ActionToken::StoredPage(id)).ok()?
+                signer.sign(&stored(id)).ok()?
             }
             Err(err) => {
-                tracing::error!(%err, "cannot sign a page action");
+                tracing::error!(%err, "cannot sign an action");
                 return None;
             }
         };
@@ -278,4 +287,37 @@ impl Engine {
             style: ActionStyle::Secondary,
         })
     }
+}
+
+/// The `/stats` command of a page's filter (`/stats task:demo status:busy,no-answer`), to
+/// suggest under a page without fresh counts.
+pub(crate) fn stats_command_line(label: &str, state: &PageState) -> String {
+    let mut line = format!("/stats task:{label}");
+    if !state.statuses.is_empty() {
+        let value = match agent_core::StatusGroup::ALL
+            .iter()
+            .find(|group| group.statuses() == state.statuses)
+        {
+            Some(group) => group.name().to_string(),
+            None => state
+                .statuses
+                .iter()
+                .map(|s| s.name_en())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        line.push_str(&format!(" status:{value}"));
+    }
+    for (key, time) in [("from", state.from), ("to", state.to)] {
+        if let Some(time) = time {
+            line.push_str(&format!(
+                " {key}:\"{}\"",
+                time.strftime("%Y-%m-%d %H:%M:%S")
+            ));
+        }
+    }
+    if let Some(sub) = &state.sub {
+        line.push_str(&format!(" sub:{sub}"));
+    }
+    line
 }

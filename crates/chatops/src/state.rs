@@ -2,8 +2,9 @@
 //! confirmations, page states too large for a button, and cached counts per filter.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use agent_core::{ListFilter, ResetFilter, StatusSummary};
 use jiff::Timestamp;
@@ -162,13 +163,46 @@ impl SummaryKey {
     }
 }
 
-/// Counts per status, reused for `ttl` while someone pages through the same filter; at most
-/// `cap` filters (the oldest go first).
+/// Counts per status of one filter, and when they were counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Counted {
+    pub(crate) summary: StatusSummary,
+    pub(crate) at: Timestamp,
+}
+
+/// The one cache of counts per status, shared by every chat and every command that shows them
+/// (`/stats`, the "by status" line of `/numbers`): an entry is fresh for `ttl` after it was
+/// counted, by the engine's clock; at most `cap` filters (the oldest go first). A reset forgets
+/// its task's entries, and counts that were being made while it happened are not stored (the
+/// cache's generation moved on).
 #[derive(Debug)]
 pub(crate) struct SummaryCache {
     cap: usize,
     ttl: Duration,
-    map: Mutex<HashMap<SummaryKey, (Instant, StatusSummary)>>,
+    map: Mutex<HashMap<SummaryKey, Counted>>,
+    generation: AtomicU64,
+    /// One turn at a time per filter: who waits for a turn finds the counts just made.
+    counting: Mutex<HashMap<SummaryKey, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The turn to count a filter ([`SummaryCache::turn`]); the next one waiting gets it when this
+/// is dropped.
+pub(crate) struct Turn<'a> {
+    cache: &'a SummaryCache,
+    key: SummaryKey,
+    gate: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut counting = lock(&self.cache.counting);
+        // Nobody else holds or waits for this filter's gate: forget it.
+        if Arc::strong_count(&self.gate) <= 2 {
+            counting.remove(&self.key);
+        }
+    }
 }
 
 impl SummaryCache {
@@ -177,25 +211,67 @@ impl SummaryCache {
             cap: cap.max(1),
             ttl,
             map: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            counting: Mutex::new(HashMap::new()),
         }
     }
 
-    pub(crate) fn get(&self, key: &SummaryKey) -> Option<StatusSummary> {
-        lock(&self.map)
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, summary)| *summary)
+    /// Waits for the turn to count `key`: concurrent askers of one filter count it once, one
+    /// after the other, and each looks in the cache again when its turn comes.
+    pub(crate) async fn turn(&self, key: &SummaryKey) -> Turn<'_> {
+        let gate = {
+            let mut counting = lock(&self.counting);
+            if counting.len() >= self.cap {
+                // Gates of askers that went away while waiting.
+                counting.retain(|_, gate| Arc::strong_count(gate) > 1);
+            }
+            counting.entry(key.clone()).or_default().clone()
+        };
+        let guard = gate.clone().lock_owned().await;
+        Turn {
+            cache: self,
+            key: key.clone(),
+            gate,
+            guard: Some(guard),
+        }
     }
 
-    pub(crate) fn put(&self, key: SummaryKey, summary: StatusSummary) {
+    /// How long an entry stays fresh.
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    fn fresh(&self, counted: &Counted, now: Timestamp) -> bool {
+        let age = now.duration_since(counted.at);
+        // A clock that went back makes an entry look younger: never older than it is.
+        !age.is_negative() && age.unsigned_abs() < self.ttl
+    }
+
+    /// The counts of a filter, if they are fresh at `now`.
+    pub(crate) fn get(&self, key: &SummaryKey, now: Timestamp) -> Option<Counted> {
+        lock(&self.map)
+            .get(key)
+            .filter(|counted| self.fresh(counted, now))
+            .copied()
+    }
+
+    /// What [`SummaryCache::put`] checks: take it before counting.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Stores counts made since `generation`; counts made across a reset are dropped (returns
+    /// whether they were stored).
+    pub(crate) fn put(&self, key: SummaryKey, counted: Counted, generation: u64) -> bool {
         let mut map = lock(&self.map);
+        // Checked under the lock that `forget_task` takes too.
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return false;
+        }
         if map.len() >= self.cap && !map.contains_key(&key) {
-            map.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            map.retain(|_, c| self.fresh(c, counted.at));
             while map.len() >= self.cap {
-                let oldest = map
-                    .iter()
-                    .min_by_key(|(_, (at, _))| *at)
-                    .map(|(k, _)| k.clone());
+                let oldest = map.iter().min_by_key(|(_, c)| c.at).map(|(k, _)| k.clone());
                 match oldest {
                     Some(oldest) => {
                         map.remove(&oldest);
@@ -204,12 +280,15 @@ impl SummaryCache {
                 }
             }
         }
-        map.insert(key, (Instant::now(), summary));
+        map.insert(key, counted);
+        true
     }
 
-    /// Drops the counts of a task (its numbers changed).
+    /// Drops the counts of a task (its numbers changed), and any being made now.
     pub(crate) fn forget_task(&self, task_id: &str) {
-        lock(&self.map).retain(|key, _| key.task != task_id);
+        let mut map = lock(&self.map);
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        map.retain(|key, _| key.task != task_id);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -250,15 +329,40 @@ mod tests {
     #[test]
     fn the_summary_cache_stays_at_its_cap_and_forgets_a_task() {
         let cache = SummaryCache::new(10, Duration::from_secs(60));
+        let now = Timestamp::now();
+        let counted = Counted {
+            summary: StatusSummary::default(),
+            at: now,
+        };
         for n in 0..100u16 {
             let filter = ListFilter::new(
                 agent_core::Scope::new(agent_core::Id::task(&format!("t{}", n % 2)).unwrap())
                     .with_statuses(agent_core::StatusSet::from_bits(n)),
             );
-            cache.put(SummaryKey::of(&filter), StatusSummary::default());
+            assert!(cache.put(SummaryKey::of(&filter), counted, cache.generation()));
             assert!(cache.len() <= 10);
         }
         cache.forget_task("t1");
         assert!(cache.len() <= 5);
+    }
+
+    #[test]
+    fn cached_counts_expire_by_the_engines_clock_and_a_reset_drops_counts_in_flight() {
+        let cache = SummaryCache::new(10, Duration::from_secs(60));
+        let key = SummaryKey::of(&ListFilter::new(agent_core::Scope::new(
+            agent_core::Id::task("t").unwrap(),
+        )));
+        let mut summary = StatusSummary::default();
+        summary.add(agent_core::CallStatus::Busy, 3);
+        let at = Timestamp::now();
+        assert!(cache.put(key.clone(), Counted { summary, at }, cache.generation()));
+        let later = |secs| at + jiff::SignedDuration::from_secs(secs);
+        assert_eq!(cache.get(&key, later(59)).map(|c| c.summary), Some(summary));
+        assert_eq!(cache.get(&key, later(60)), None);
+        // Counting started, then a reset of the task: what was counted is not kept.
+        let generation = cache.generation();
+        cache.forget_task("t");
+        assert!(!cache.put(key.clone(), Counted { summary, at }, generation));
+        assert_eq!(cache.get(&key, at), None);
     }
 }

@@ -6,6 +6,7 @@
 //!
 //! - Paging carries its whole state (task, statuses, time range, sub-account, page), so any
 //!   replica that shares the secret can serve the press.
+//! - `/stats`' refresh carries its filter the same way (or, too large, an id the engine keeps).
 //! - A reset confirmation carries the id of a pending request that the engine keeps until it
 //!   expires; the request itself (filter, requester) never travels through the chat service.
 
@@ -51,6 +52,11 @@ pub enum ActionToken {
     Cancel(u64),
     /// Stop the running export with this id.
     StopExport(u64),
+    /// Count a filter's statuses again (`/stats`' refresh button), bypassing the cache. The
+    /// state's `page` is not used.
+    Refresh(PageState),
+    /// A refresh whose filter was too large for a token; the engine keeps it under this id.
+    StoredRefresh(u64),
 }
 
 /// A token that is not ours, or was altered.
@@ -71,7 +77,9 @@ const KIND_PAGE: u8 = 1;
 const KIND_STORED_PAGE: u8 = 2;
 const KIND_CONFIRM: u8 = 3;
 const KIND_CANCEL: u8 = 4;
-const KIND_STOP_EXPORT: u8 = 6;
+const KIND_REFRESH: u8 = 5;
+const KIND_STORED_REFRESH: u8 = 6;
+const KIND_STOP_EXPORT: u8 = 7;
 
 const HAS_FROM: u8 = 1;
 const HAS_TO: u8 = 2;
@@ -138,6 +146,33 @@ fn uuid_bytes(id: &str) -> Option<[u8; 16]> {
     Some(out)
 }
 
+/// A page's state (or a refresh's filter): flags, statuses, page, times, task, sub-account.
+fn put_state(out: &mut Vec<u8>, state: &PageState) {
+    let mut flags = 0;
+    if state.from.is_some() {
+        flags |= HAS_FROM;
+    }
+    if state.to.is_some() {
+        flags |= HAS_TO;
+    }
+    if state.sub.is_some() {
+        flags |= HAS_SUB;
+    }
+    out.push(flags);
+    out.extend_from_slice(&state.statuses.bits().to_le_bytes());
+    put_varint(out, u64::from(state.page));
+    if let Some(from) = state.from {
+        put_time(out, from);
+    }
+    if let Some(to) = state.to {
+        put_time(out, to);
+    }
+    put_id(out, &state.task);
+    if let Some(sub) = &state.sub {
+        put_id(out, sub);
+    }
+}
+
 /// Compares in time that does not depend on where the bytes differ.
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     bool::from(subtle::ConstantTimeEq::ct_eq(a, b))
@@ -202,6 +237,36 @@ impl Reader<'_> {
         }
     }
 
+    fn state(&mut self) -> Result<PageState, TokenError> {
+        let flags = self.byte()?;
+        let bits = u16::from_le_bytes([self.byte()?, self.byte()?]);
+        let page = u32::try_from(self.varint()?).map_err(|_| TokenError::Malformed)?;
+        let from = if flags & HAS_FROM != 0 {
+            Some(self.time()?)
+        } else {
+            None
+        };
+        let to = if flags & HAS_TO != 0 {
+            Some(self.time()?)
+        } else {
+            None
+        };
+        let task = self.id()?;
+        let sub = if flags & HAS_SUB != 0 {
+            Some(self.id()?)
+        } else {
+            None
+        };
+        Ok(PageState {
+            task,
+            statuses: StatusSet::from_bits(bits),
+            from,
+            to,
+            sub,
+            page,
+        })
+    }
+
     fn u64(&mut self) -> Result<u64, TokenError> {
         let b = self.take(8)?;
         let mut array = [0u8; 8];
@@ -223,29 +288,11 @@ impl Signer {
         match token {
             ActionToken::Page(state) => {
                 out.push(KIND_PAGE);
-                let mut flags = 0;
-                if state.from.is_some() {
-                    flags |= HAS_FROM;
-                }
-                if state.to.is_some() {
-                    flags |= HAS_TO;
-                }
-                if state.sub.is_some() {
-                    flags |= HAS_SUB;
-                }
-                out.push(flags);
-                out.extend_from_slice(&state.statuses.bits().to_le_bytes());
-                put_varint(&mut out, u64::from(state.page));
-                if let Some(from) = state.from {
-                    put_time(&mut out, from);
-                }
-                if let Some(to) = state.to {
-                    put_time(&mut out, to);
-                }
-                put_id(&mut out, &state.task);
-                if let Some(sub) = &state.sub {
-                    put_id(&mut out, sub);
-                }
+                put_state(&mut out, state);
+            }
+            ActionToken::Refresh(state) => {
+                out.push(KIND_REFRESH);
+                put_state(&mut out, state);
             }
             ActionToken::StoredPage(id) => {
                 out.push(KIND_STORED_PAGE);
@@ -261,6 +308,10 @@ impl Signer {
             }
             ActionToken::StopExport(id) => {
                 out.push(KIND_STOP_EXPORT);
+                out.extend_from_slice(&id.to_le_bytes());
+            }
+            ActionToken::StoredRefresh(id) => {
+                out.push(KIND_STORED_REFRESH);
                 out.extend_from_slice(&id.to_le_bytes());
             }
         }
@@ -297,39 +348,13 @@ impl Signer {
         }
         let mut reader = Reader { bytes: payload };
         let token = match reader.byte()? {
-            KIND_PAGE => {
-                let flags = reader.byte()?;
-                let bits = u16::from_le_bytes([reader.byte()?, reader.byte()?]);
-                let page = u32::try_from(reader.varint()?).map_err(|_| TokenError::Malformed)?;
-                let from = if flags & HAS_FROM != 0 {
-                    Some(reader.time()?)
-                } else {
-                    None
-                };
-                let to = if flags & HAS_TO != 0 {
-                    Some(reader.time()?)
-                } else {
-                    None
-                };
-                let task = reader.id()?;
-                let sub = if flags & HAS_SUB != 0 {
-                    Some(reader.id()?)
-                } else {
-                    None
-                };
-                ActionToken::Page(PageState {
-                    task,
-                    statuses: StatusSet::from_bits(bits),
-                    from,
-                    to,
-                    sub,
-                    page,
-                })
-            }
+            KIND_PAGE => ActionToken::Page(reader.state()?),
+            KIND_REFRESH => ActionToken::Refresh(reader.state()?),
             KIND_STORED_PAGE => ActionToken::StoredPage(reader.u64()?),
             KIND_CONFIRM => ActionToken::Confirm(reader.u64()?),
             KIND_CANCEL => ActionToken::Cancel(reader.u64()?),
             KIND_STOP_EXPORT => ActionToken::StopExport(reader.u64()?),
+            KIND_STORED_REFRESH => ActionToken::StoredRefresh(reader.u64()?),
             _ => return Err(TokenError::Malformed),
         };
         if !reader.bytes.is_empty() {
@@ -368,6 +393,8 @@ mod tests {
             ActionToken::StopExport(9),
             ActionToken::Cancel(7),
             ActionToken::StoredPage(42),
+            ActionToken::Refresh(PageState { page: 1, ..state() }),
+            ActionToken::StoredRefresh(43),
         ] {
             let text = signer.sign(&token).unwrap();
             assert!(text.len() <= MAX_TOKEN_BYTES, "{} bytes", text.len());
@@ -385,6 +412,11 @@ mod tests {
             ..state()
         });
         assert_eq!(signer.sign(&full), Err(TokenError::TooLarge));
+        // A page and a refresh of the same state are different actions.
+        let page = signer.sign(&ActionToken::Page(state())).unwrap();
+        let refresh = signer.sign(&ActionToken::Refresh(state())).unwrap();
+        assert_ne!(page, refresh);
+        assert_eq!(signer.verify(&refresh), Ok(ActionToken::Refresh(state())));
     }
 
     #[test]

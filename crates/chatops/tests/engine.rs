@@ -159,11 +159,25 @@ async fn numbers_shows_a_page_with_counts_and_paging() {
         reply.footer.as_deref(),
         Some(format!("{busy} numbers · page 1/{pages}").as_str())
     );
+    // No counts per status yet: a page costs one request, and says how to get them.
+    assert_eq!(reply.summary, None);
+    assert_eq!(
+        reply.lines,
+        vec!["Counts per status: run /stats task:demo status:busy".to_string()]
+    );
+    assert_eq!(reply.actions.len(), 1, "page 1 has Next only");
+    // Once `/stats` counted them, pages show them while they are fresh.
+    world
+        .say(&shell("alice"), "/stats task:demo status:busy")
+        .await;
+    let reply = world
+        .say(&shell("alice"), "/numbers task:demo status:busy")
+        .await;
     assert_eq!(
         reply.summary.as_deref(),
         Some(format!("By status: busy {busy}").as_str())
     );
-    assert_eq!(reply.actions.len(), 1, "page 1 has Next only");
+    assert!(reply.lines.is_empty(), "{:?}", reply.lines);
 
     let next = world
         .engine
@@ -185,6 +199,7 @@ async fn numbers_shows_a_page_with_counts_and_paging() {
 #[tokio::test]
 async fn numbers_without_filter_counts_every_status_and_past_the_end_shows_the_last_page() {
     let world = World::new().await;
+    world.say(&shell("alice"), "/stats demo").await;
     let reply = world.say(&shell("alice"), "/numbers demo page:999").await;
     assert_eq!(reply.kind, ReplyKind::Page);
     assert_eq!(reply.footer.as_deref(), Some("240 numbers · page 24/24"));
@@ -335,6 +350,7 @@ async fn reset_previews_then_only_the_requester_confirms_once() {
     let busy_before = world.count(CallStatus::Busy);
     let waiting_before = world.count(CallStatus::Waiting);
     let alice = shell("alice");
+    world.say(&alice, "/stats task:demo").await;
     let listed = world.say(&alice, "/numbers task:demo").await;
     assert!(
         listed
@@ -394,7 +410,11 @@ async fn reset_previews_then_only_the_requester_confirms_once() {
         waiting_before + busy_before
     );
 
-    // The counts of the task are not served stale from before the reset.
+    // The counts of the task are not served stale from before the reset: the reset forgot
+    // them, and counting again finds no busy number.
+    let listed = world.say(&alice, "/numbers task:demo").await;
+    assert_eq!(listed.summary, None);
+    world.say(&alice, "/stats task:demo").await;
     let listed = world.say(&alice, "/numbers task:demo").await;
     assert!(!listed.summary.unwrap().contains("busy"));
 

@@ -85,3 +85,46 @@ async fn a_viewer_is_refused_without_a_file() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(world.fake.calls().iter().all(|c| c.files.is_empty()));
 }
+
+#[tokio::test]
+async fn stats_carries_its_chart_as_an_embed_image() {
+    let world = World::new().await;
+    let interaction = command(&victor(), "stats", &[("task", json!("demo"))]);
+    let token = interaction["token"].as_str().unwrap().to_string();
+    let answer = world.answer(&interaction).await;
+    assert_eq!(
+        answer["type"], 5,
+        "a deferral: the picture needs the REST API"
+    );
+    let followup_path = format!("/api/v10/webhooks/{APP_ID}/{token}");
+    let call = world
+        .fake
+        .wait_for(Duration::from_secs(10), |c| {
+            c.method == "POST" && c.path == followup_path && !c.files.is_empty()
+        })
+        .await
+        .unwrap_or_else(|| panic!("no follow-up with the chart: {:#?}", world.fake.calls()));
+    let (field, name, content) = &call.files[0];
+    assert_eq!(field, "files[0]");
+    assert!(name.ends_with(".png"), "{name}");
+    assert!(content.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
+    assert_eq!(
+        embed(&call.body)["image"]["url"],
+        format!("attachment://{name}"),
+        "shown as the embed's image"
+    );
+    // The text chart is the edited original response.
+    let edit = world
+        .fake
+        .wait_for(Duration::from_secs(5), |c| {
+            c.method == "PATCH" && c.path == format!("{followup_path}/messages/@original")
+        })
+        .await
+        .unwrap();
+    assert!(
+        embed(&edit.body)["description"]
+            .as_str()
+            .unwrap()
+            .contains('█')
+    );
+}

@@ -54,10 +54,15 @@ fn one_shot_prints_a_page_of_numbers_from_the_simulator() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.starts_with("Numbers of task demo · status=busy\nBy status: busy "),
+        stdout.starts_with("Numbers of task demo · status=busy\nphone "),
         "{stdout}"
     );
-    let header = stdout.lines().nth(2).unwrap();
+    // One command, no counts cached yet: the page suggests /stats rather than counting.
+    assert!(
+        stdout.contains("Counts per status: run /stats task:demo status:busy"),
+        "{stdout}"
+    );
+    let header = stdout.lines().nth(1).unwrap();
     let columns: Vec<&str> = header
         .split("  ")
         .map(str::trim)

@@ -92,3 +92,37 @@ async fn a_viewer_may_not_export() {
     assert!(world.tg.calls_of("sendDocument").is_empty());
     world.stop().await;
 }
+
+#[tokio::test]
+async fn stats_arrives_with_its_chart_as_a_send_photo() {
+    let mut world = World::polling().await;
+    world.tg.say(ALICE, ALICE.id, "/stats task:demo");
+    let call = world.tg.wait_for("sendPhoto", |_| true).await;
+    let body = &call.body;
+    let fields = spec_fields("sendPhoto");
+    let attached = body["photo"]
+        .as_str()
+        .and_then(|d| d.strip_prefix("attach://"))
+        .unwrap_or_else(|| panic!("an uploaded picture: {}", body["photo"]));
+    for key in body.as_object().unwrap().keys() {
+        assert!(
+            key == attached || fields.iter().any(|(name, _)| name == key),
+            "`{key}` is not a sendPhoto field"
+        );
+    }
+    for (name, required) in &fields {
+        assert!(!required || body.get(name).is_some(), "`{name}` is missing");
+    }
+    assert_eq!(body["chat_id"], ALICE.id);
+    let photo = &body[attached];
+    assert!(
+        photo["filename"].as_str().unwrap().ends_with(".png"),
+        "{photo}"
+    );
+    // A PNG (the fake keeps parts as text: its signature and header chunk survive).
+    let content = photo["content"].as_str().unwrap();
+    assert!(content[..8].contains("PNG") && content.contains("IHDR"));
+    // The text chart came first, in the same chat.
+    world.sent(ALICE.id, "demo").await;
+    world.stop().await;
+}

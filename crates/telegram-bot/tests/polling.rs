@@ -267,7 +267,9 @@ async fn the_command_menu_is_published_in_english_and_chinese() {
         .map(|c| c.slash)
         .collect();
     assert_eq!(commands(english), catalogue);
-    assert!(catalogue.starts_with(&["numbers", "reset"]) && catalogue.ends_with(&["help"]));
+    assert!(
+        catalogue.starts_with(&["numbers", "stats", "reset"]) && catalogue.ends_with(&["help"])
+    );
     assert!(
         english.body["commands"][0]["description"]
             .as_str()
