@@ -17,7 +17,7 @@ use crate::text::{
 use crate::token::{ActionToken, PageState, TokenError};
 
 /// How long a page state too large for a button is kept.
-const STORED_PAGE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+const STORED_PAGE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 impl Engine {
     pub(crate) async fn numbers_command(
@@ -165,7 +165,7 @@ impl Engine {
             };
             reply
                 .actions
-                .extend(self.page_action(prev, Msg::PrevPage.text(lang)));
+                .extend(self.page_action(prev, Msg::PrevPage.text(lang)).await);
         }
         if current < page.last_page {
             let next = PageState {
@@ -174,7 +174,7 @@ impl Engine {
             };
             reply
                 .actions
-                .extend(self.page_action(next, Msg::NextPage.text(lang)));
+                .extend(self.page_action(next, Msg::NextPage.text(lang)).await);
         }
         reply
     }
@@ -249,17 +249,16 @@ impl Engine {
     }
 
     /// A paging button; a state too large for a token is kept here under an id.
-    fn page_action(&self, state: PageState, label: String) -> Option<Action> {
+    async fn page_action(&self, state: PageState, label: String) -> Option<Action> {
         let signer = &self.inner.signer;
         let data = match signer.sign(&ActionToken::Page(state.clone())) {
             Ok(data) => data,
             Err(TokenError::TooLarge) => {
                 let id = random_id().ok()?;
-                let expires = self
-                    .now()
-                    .checked_add(STORED_PAGE_TTL)
-                    .unwrap_or_else(|_| self.now());
-                self.inner.pages.insert(id, state, expires);
+                if let Err(err) = self.inner.pages.insert(id, &state, STORED_PAGE_TTL).await {
+                    tracing::error!(%err, "cannot keep a page state: no button");
+                    return None;
+                }
                 signer.sign(&ActionToken::StoredPage(id)).ok()?
             }
             Err(err) => {
