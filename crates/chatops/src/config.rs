@@ -24,7 +24,7 @@
 //! "telegram:chat:-100123" = "demo"
 //!
 //! [state]                    # AGENT_OPS_STATE_URL: where confirmations and page states are kept
-//! url = "redb://agent-ops.redb"   # the bots' default; "memory:" (the shell's), "redis://host:6379/0"
+//! url = "redb://discord-bot.redb"   # default: <bot>.redb; "memory:" (the shell's), "redis://host:6379/0"
 //! ```
 
 use std::collections::BTreeMap;
@@ -154,7 +154,7 @@ pub const ACTION_SECRET: Setting = Setting::new(
 pub const STATE_URL: Setting = Setting::new(
     "state.url",
     "AGENT_OPS_STATE_URL",
-    "where confirmations and page states are kept: redb://<file> (the bots' default: redb://agent-ops.redb), memory: (the shell's), or redis://[:password@]host:port/db shared by replicas",
+    "where confirmations and page states are kept: redb://<file> (the bots' default: <bot>.redb in the working directory), memory: (the shell's), or redis://[:password@]host:port/db shared by replicas",
 );
 /// The engine's settings that the environment can give.
 pub const SETTINGS: &[Setting] = &[ACTION_SECRET, STATE_URL];

@@ -179,9 +179,19 @@ impl Engine {
     /// The memory store an engine keeps its state in unless given another, with the caps of
     /// `config`.
     pub fn memory_store(config: &EngineConfig, clock: Clock) -> MemoryStore {
-        MemoryStore::new(clock)
-            .with_cap(ns::PAGES, config.page_store_cap)
-            .with_cap(ns::DISCORD_SEEN, config.page_store_cap.saturating_mul(10))
+        Self::caps(config)
+            .into_iter()
+            .fold(MemoryStore::new(clock), |store, (ns, cap)| {
+                store.with_cap(ns, cap)
+            })
+    }
+
+    /// How many entries per namespace a store in memory or in a file keeps at most.
+    fn caps(config: &EngineConfig) -> [(crate::store::Namespace, usize); 2] {
+        [
+            (ns::PAGES, config.page_store_cap),
+            (ns::DISCORD_SEEN, config.page_store_cap.saturating_mul(10)),
+        ]
     }
 
     /// An engine on the store that `config.state` names, or `default` when it names none (the
@@ -193,10 +203,7 @@ impl Engine {
     ) -> Result<Self, StoreError> {
         let clock: Clock = Arc::new(Timestamp::now);
         let url = config.state.clone().unwrap_or_else(|| default.clone());
-        let store = match url {
-            StateUrl::Memory => Arc::new(Self::memory_store(&config, clock.clone())) as SharedStore,
-            other => other.open(clock.clone()).await?,
-        };
+        let store = url.open(clock.clone(), &Self::caps(&config)).await?;
         Ok(Self::with_store(client, config, clock, store))
     }
 
@@ -515,7 +522,9 @@ impl Engine {
                     let Some(inner) = engine.upgrade() else {
                         return;
                     };
-                    let expired = Engine { inner }.sweep_expired().await;
+                    let engine = Engine { inner };
+                    let expired = engine.sweep_expired().await;
+                    engine.purge_expired().await;
                     if expired > 0 {
                         tracing::info!(expired, "reset confirmations expired");
                     }
@@ -866,10 +875,17 @@ impl Engine {
             self.audit(AuditEvent::Expired, *id, &pending.requester, pending, None)
                 .ok();
         }
-        if let Err(err) = self.inner.store.purge_expired().await {
-            tracing::warn!(%err, "cannot purge expired state");
-        }
         expired.len()
+    }
+
+    /// Forgets expired state (page states, ids seen) where the store does not by itself; runs
+    /// on the engine's timer.
+    async fn purge_expired(&self) {
+        match self.inner.store.purge_expired().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired state purged"),
+            Err(err) => tracing::warn!(%err, "cannot purge expired state"),
+        }
     }
 
     /// The sweep a command or a press runs: always in memory (cheap), at most once a second

@@ -217,6 +217,36 @@ async fn the_memory_store_stays_at_its_cap_under_a_flood() {
 }
 
 #[tokio::test]
+async fn the_embedded_store_stays_at_its_cap_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path().join("capped.redb"), system_clock())
+        .await
+        .unwrap()
+        .with_cap(LISTED, 50);
+    let mut peak = 0;
+    for n in 0..300u64 {
+        // Later entries expire later: the first to expire are the oldest.
+        let ttl = Duration::from_secs(3600 + n);
+        store
+            .put(LISTED, &format!("{n:03}"), b"p", ttl)
+            .await
+            .unwrap();
+        peak = peak.max(store.list(LISTED).await.unwrap().len());
+    }
+    assert_eq!(peak, 50, "filled up to its cap and no further");
+    assert!(store.get(LISTED, "299").await.unwrap().is_some());
+    assert!(store.get(LISTED, "000").await.unwrap().is_none());
+    // Other namespaces are not capped.
+    for n in 0..60 {
+        store
+            .put(UNLISTED, &n.to_string(), b"u", Duration::from_secs(60))
+            .await
+            .unwrap();
+    }
+    assert!(store.get(UNLISTED, "0").await.unwrap().is_some());
+}
+
+#[tokio::test]
 async fn an_unreachable_redis_is_a_clear_error_without_the_password() {
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -85,11 +85,11 @@ async fn run(args: Args) -> Result<(), Failure> {
     let settings = settings::load_layers(&layers, mode, args.listen)?;
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     // The state (pending confirmations, page states, interaction ids seen): `[state] url`, by
-    // default a file in the working directory.
+    // default discord-bot.redb in the working directory.
     let engine = Engine::open(
         client,
         settings.engine.clone(),
-        &agent_chatops::StateUrl::default_embedded(),
+        &agent_chatops::StateUrl::default_for("discord-bot"),
     )
     .await
     .context("cannot open the state store ([state] url)")?;

@@ -112,7 +112,7 @@ async fn http_mode_serves_and_stops_on_sigterm_without_logging_tokens() {
             .verifying_key()
             .to_bytes(),
     );
-    // Its state in a file of a temporary folder (the default is agent-ops.redb in the working
+    // Its state in a file of a temporary folder (the default is discord-bot.redb in the working
     // directory).
     let state = tempfile::tempdir().unwrap();
     let state_file = state.path().join("state.redb");

@@ -128,7 +128,7 @@ fn bot_command(sim: &agent_sim::SimHandle, api_url: &str, config: &Path, log: &P
         .env("AGENT_OPS_ACTION_SECRET", "test-secret-0123456789")
         .env("AGENT_OPS_CONFIG", config)
         .env("RUST_LOG", "trace")
-        // Its state file (agent-ops.redb, the default) beside the config, not in the repository.
+        // Its state file (telegram-bot.redb, the default) beside the config, not in the repository.
         .current_dir(config.parent().unwrap())
         .stdout(Stdio::null())
         .stderr(File::create(log).unwrap());

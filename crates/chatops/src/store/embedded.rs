@@ -1,4 +1,4 @@
-//! The store in one file, the bots' default (`redb://agent-ops.redb`).
+//! The store in one file, the bots' default (`redb://discord-bot.redb`).
 //!
 //! Why [`redb`] rather than SQLite through `rusqlite` (bundled): redb is pure Rust — no C
 //! compiler or `cc` build step in CI, nothing `unsafe` of ours, a small dependency — and it is
@@ -10,10 +10,12 @@
 //!
 //! Every entry is one row of one table, keyed `(namespace, key)`, whose value is its expiry
 //! (Unix milliseconds, 8 bytes little-endian) followed by the bytes. Calls run on Tokio's
-//! blocking pool.
+//! blocking pool. A namespace may be capped: past its cap, the tenth of its rows that expire
+//! first go (the process owns the file, so it counts the rows itself).
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -29,6 +31,49 @@ pub struct EmbeddedStore {
     db: Arc<Database>,
     path: PathBuf,
     clock: Clock,
+    caps: BTreeMap<&'static str, usize>,
+    /// Rows per capped namespace (expired ones included), counted on first use.
+    counts: Arc<Mutex<HashMap<&'static str, usize>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+type Table<'txn> = redb::Table<'txn, (&'static str, &'static str), &'static [u8]>;
+
+/// The rows of `ns`.
+fn count_rows(table: &Table<'_>, ns: &str) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for row in table.range((ns, "")..).map_err(fail)? {
+        let (key, _) = row.map_err(fail)?;
+        if key.value().0 != ns {
+            break;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Deletes the `n` rows of `ns` that expire first.
+fn evict(table: &mut Table<'_>, ns: &str, n: usize) -> Result<(), StoreError> {
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for row in table.range((ns, "")..).map_err(fail)? {
+        let (key, value) = row.map_err(fail)?;
+        let (space, key) = key.value();
+        if space != ns {
+            break;
+        }
+        rows.push((decode(value.value()).0, key.to_string()));
+    }
+    rows.sort_unstable();
+    for (_, key) in rows.into_iter().take(n) {
+        table.remove((ns, key.as_str())).map_err(fail)?;
+    }
+    Ok(())
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -100,7 +145,16 @@ impl EmbeddedStore {
             db: Arc::new(db),
             path,
             clock,
+            caps: BTreeMap::new(),
+            counts: Arc::new(Mutex::new(HashMap::new())),
         })
+    }
+
+    /// At most `cap` entries in `ns` (those that expire first go).
+    #[must_use]
+    pub fn with_cap(mut self, ns: Namespace, cap: usize) -> Self {
+        self.caps.insert(ns.name, cap.max(1));
+        self
     }
 
     /// The file.
@@ -132,7 +186,11 @@ impl EmbeddedStore {
         decide: impl FnOnce(Option<&[u8]>, i64) -> (Change, T) + Send + 'static,
     ) -> Result<T, StoreError> {
         let key = key.to_string();
+        let cap = self.caps.get(ns.name).copied();
+        let counts = self.counts.clone();
         self.run(move |db, now| {
+            // Held through the transaction (redb runs one write transaction at a time anyway).
+            let mut counts = lock(&counts);
             let txn = db.begin_write().map_err(fail)?;
             let out = {
                 let mut table = txn.open_table(ENTRIES).map_err(fail)?;
@@ -145,17 +203,33 @@ impl EmbeddedStore {
                 let existed = current.is_some();
                 drop(current);
                 let (change, out) = decide(live.as_deref(), now);
-                match change {
-                    Change::Keep => {}
+                let added = match change {
+                    Change::Keep => 0,
                     Change::Set(row) => {
                         table
                             .insert((ns.name, key.as_str()), row.as_slice())
                             .map_err(fail)?;
+                        isize::from(!existed)
                     }
                     Change::Delete if existed => {
                         table.remove((ns.name, key.as_str())).map_err(fail)?;
+                        -1
                     }
-                    Change::Delete => {}
+                    Change::Delete => 0,
+                };
+                if let Some(cap) = cap {
+                    let count = match counts.get(ns.name) {
+                        Some(count) => count.saturating_add_signed(added),
+                        None => count_rows(&table, ns.name)?,
+                    };
+                    let count = if count > cap {
+                        let keep = cap - cap / 10;
+                        evict(&mut table, ns.name, count - keep)?;
+                        keep
+                    } else {
+                        count
+                    };
+                    counts.insert(ns.name, count);
                 }
                 out
             };
@@ -262,6 +336,7 @@ impl StateStore for EmbeddedStore {
     }
 
     async fn purge_expired(&self) -> Result<usize, StoreError> {
+        let counts = self.counts.clone();
         self.run(move |db, now| {
             let txn = db.begin_write().map_err(fail)?;
             let mut purged = 0;
@@ -278,6 +353,8 @@ impl StateStore for EmbeddedStore {
                     .map_err(fail)?;
             }
             txn.commit().map_err(fail)?;
+            // Counted again on the next write.
+            lock(&counts).clear();
             Ok(purged)
         })
         .await

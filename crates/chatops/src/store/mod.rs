@@ -4,8 +4,8 @@
 //!
 //! - [`MemoryStore`]: the process's memory (the shell, tests); lost on exit, capped per
 //!   namespace.
-//! - [`EmbeddedStore`]: one file (`redb://agent-ops.redb`), the bots' default: survives a
-//!   restart of the one process that opens it.
+//! - [`EmbeddedStore`]: one file (`redb://discord-bot.redb`), the bots' default: survives a
+//!   restart of the one process that opens it; capped per namespace like memory.
 //! - [`RedisStore`]: a Redis server (`redis://host:6379/0`), shared by several replicas:
 //!   [`StateStore::take`] is `GETDEL`, [`StateStore::insert_new`] is `SET NX PX`, so a
 //!   confirmation runs once and an id is seen once across every replica.
@@ -170,9 +170,6 @@ impl PartialEq for StateUrl {
     }
 }
 
-/// The bots' default: a file in the working directory.
-pub const DEFAULT_EMBEDDED_FILE: &str = "agent-ops.redb";
-
 impl StateUrl {
     /// Reads a `[state] url`. The message of an error never quotes the URL.
     pub fn parse(text: &str) -> Result<Self, StoreError> {
@@ -214,16 +211,30 @@ impl StateUrl {
         ))
     }
 
-    /// The bots' default: [`DEFAULT_EMBEDDED_FILE`] in the working directory.
-    pub fn default_embedded() -> Self {
-        Self::Embedded(DEFAULT_EMBEDDED_FILE.into())
+    /// A bot's default: `<program>.redb` in the working directory (`discord-bot.redb`), one
+    /// file per bot, since a file is opened by one process.
+    pub fn default_for(program: &str) -> Self {
+        Self::Embedded(format!("{program}.redb").into())
     }
 
-    /// Opens the store; `clock` is where the memory and embedded stores read the time.
-    pub async fn open(&self, clock: crate::Clock) -> Result<SharedStore, StoreError> {
+    /// Opens the store; `clock` is where the memory and embedded stores read the time, `caps`
+    /// how many entries they keep per namespace at most (Redis expires by time alone).
+    pub async fn open(
+        &self,
+        clock: crate::Clock,
+        caps: &[(Namespace, usize)],
+    ) -> Result<SharedStore, StoreError> {
         Ok(match self {
-            Self::Memory => Arc::new(MemoryStore::new(clock)),
-            Self::Embedded(path) => Arc::new(EmbeddedStore::open(path.clone(), clock).await?),
+            Self::Memory => Arc::new(
+                caps.iter()
+                    .fold(MemoryStore::new(clock), |store, (ns, cap)| {
+                        store.with_cap(*ns, *cap)
+                    }),
+            ),
+            Self::Embedded(path) => Arc::new(caps.iter().fold(
+                EmbeddedStore::open(path.clone(), clock).await?,
+                |store, (ns, cap)| store.with_cap(*ns, *cap),
+            )),
             Self::Redis(url) => Arc::new(RedisStore::connect(url).await?),
         })
     }
