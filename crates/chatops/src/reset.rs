@@ -107,14 +107,19 @@ impl Engine {
             preview,
             expires,
         };
+        // Kept first, so that no `requested` line is written for a preview that cannot be
+        // confirmed; taken back if the audit cannot be written.
+        if let Err(err) = self.inner.pending.insert(id, &pending, now).await {
+            return store_failed(&err, lang);
+        }
         if self
             .audit(AuditEvent::Requested, id, caller, &pending, None)
             .is_err()
         {
+            if let Err(err) = self.inner.pending.take(id).await {
+                tracing::error!(%err, "cannot withdraw a confirmation whose audit failed");
+            }
             return audit_unavailable(lang);
-        }
-        if let Err(err) = self.inner.pending.insert(id, &pending, now).await {
-            return store_failed(&err, lang);
         }
 
         let total = preview.total();

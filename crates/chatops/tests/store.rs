@@ -527,3 +527,42 @@ async fn a_page_button_made_on_one_replica_is_served_by_the_other() {
     assert_eq!(cancelled.kind, ReplyKind::Done, "{cancelled:#?}");
     assert_eq!(b.pending_resets().await, 0);
 }
+
+#[tokio::test]
+async fn when_redis_goes_away_a_press_is_an_error_and_nothing_is_reset() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (sim, a, b) = two_replicas(&server, &audit).await;
+    let busy = || {
+        sim.snapshot(DEMO_TASK_ID)
+            .iter()
+            .filter(|r| *r.status == 8)
+            .count()
+    };
+    let before = busy();
+    let alice = shell("alice");
+    let preview = a.handle_text(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    drop(server);
+    let pressed = tokio::time::timeout(
+        Duration::from_secs(30),
+        b.press(&alice, action(&preview, "Confirm")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pressed.kind, ReplyKind::Error, "{pressed:#?}");
+    assert!(
+        pressed.to_plain_text().contains("Something went wrong"),
+        "{pressed:#?}"
+    );
+    assert_eq!(busy(), before);
+    // A new preview cannot be kept either: said, not offered.
+    let again = a.handle_text(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(again.kind, ReplyKind::Error, "{again:#?}");
+    assert!(again.actions.is_empty());
+    // Only the preview that was kept is on record.
+    assert_eq!(audit_events(&audit), ["requested"]);
+}

@@ -124,3 +124,77 @@ impl StoredPage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Transport;
+
+    fn round_trip(pending: &PendingReset) -> PendingReset {
+        let json = serde_json::to_vec(&StoredReset::of(pending)).unwrap();
+        serde_json::from_slice::<StoredReset>(&json)
+            .unwrap()
+            .into_pending()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_pending_reset_comes_back_as_it_was_stored() {
+        let scope = Scope::new(Id::task("f232d184-dd54-42a0-8ace-0bf8d660f4cc").unwrap())
+            .with_statuses(StatusSet::parse_list("busy,no-answer").unwrap())
+            .with_range(
+                TimeRange::new(
+                    Some(jiff::civil::date(2020, 7, 28).at(10, 0, 0, 0)),
+                    Some(jiff::civil::date(2020, 7, 29).at(23, 59, 59, 0)),
+                )
+                .unwrap(),
+            )
+            .with_sub_account(Some(
+                Id::sub_account("1181ffd3-e3ee-4d75-a45c-8b9be3deb330").unwrap(),
+            ));
+        let phones =
+            agent_core::phone::parse_phone_list("13812344148, +86 139-0000-3090, 010-62345678")
+                .unwrap();
+        let filter = ResetFilter::new(scope)
+            .with_phones(phones)
+            .unwrap()
+            .with_keyword("4148")
+            .unwrap();
+        let mut preview = StatusSummary::default();
+        preview.add(CallStatus::from_code(8).unwrap(), 12);
+        preview.add(CallStatus::from_code(3).unwrap(), 30);
+        let pending = PendingReset {
+            requester: Caller {
+                roles: vec!["77".into()],
+                place: Some("4000".into()),
+                chat_id: Some("5000".into()),
+                locale: Some("zh-CN".into()),
+                name: "小明".into(),
+                ..Caller::new(Transport::Discord, "100")
+            },
+            filter,
+            task_label: "demo".into(),
+            preview,
+            expires: Timestamp::from_second(1_900_000_000).unwrap(),
+        };
+        let back = round_trip(&pending);
+        assert_eq!(back.requester, pending.requester);
+        assert_eq!(back.filter, pending.filter);
+        assert_eq!(back.task_label, pending.task_label);
+        assert_eq!(back.preview, pending.preview);
+        assert_eq!(back.expires, pending.expires);
+        // `all`, and encrypted phones (opaque ciphertext) too.
+        let everything = PendingReset {
+            filter: ResetFilter::everything(pending.filter.scope().clone()),
+            ..pending.clone()
+        };
+        assert_eq!(round_trip(&everything).filter, everything.filter);
+        let encrypted = PendingReset {
+            filter: ResetFilter::new(pending.filter.scope().clone())
+                .with_encrypted_phones(vec!["q8Zx+/ciphertext==".into()])
+                .unwrap(),
+            ..pending
+        };
+        assert_eq!(round_trip(&encrypted).filter, encrypted.filter);
+    }
+}
