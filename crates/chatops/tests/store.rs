@@ -566,3 +566,56 @@ async fn when_redis_goes_away_a_press_is_an_error_and_nothing_is_reset() {
     // Only the preview that was kept is on record.
     assert_eq!(audit_events(&audit), ["requested"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let sim = agent_sim::start(SimConfig {
+        size: 120,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let offset = Arc::new(AtomicI64::new(0));
+    let url = SecretString::from(server.url());
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let store = Arc::new(RedisStore::connect(&url).await.unwrap());
+        replicas.push(Engine::with_store(
+            client(&sim),
+            config(&audit),
+            shifted(&offset),
+            store,
+        ));
+    }
+    let alice = shell("alice");
+    for _ in 0..20 {
+        let preview = replicas[0]
+            .handle_text(&alice, "/reset task:demo status:waiting")
+            .await;
+        assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    }
+    assert_eq!(replicas[1].pending_resets().await, 20);
+    // Their time is up; both replicas sweep at the same moment.
+    offset.store(121, Ordering::SeqCst);
+    let (a, b) = tokio::join!(
+        tokio::spawn({
+            let engine = replicas[0].clone();
+            async move { engine.sweep_expired().await }
+        }),
+        tokio::spawn({
+            let engine = replicas[1].clone();
+            async move { engine.sweep_expired().await }
+        }),
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 20);
+    let events = audit_events(&audit);
+    assert_eq!(events.iter().filter(|e| *e == "expired").count(), 20);
+    assert_eq!(replicas[0].pending_resets().await, 0);
+    // A shutdown of a replica leaves nothing to expire: the store is shared.
+    assert_eq!(replicas[1].shutdown().await.expired, 0);
+}
