@@ -3,7 +3,10 @@
 use std::fmt;
 
 /// The chat service a command came through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Transport {
     /// The terminal (shell adapter).
     Shell,
@@ -40,7 +43,7 @@ impl fmt::Display for Transport {
 }
 
 /// The person behind a command or a button press, as the transport knows them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Caller {
     /// Where they are.
     pub transport: Transport,

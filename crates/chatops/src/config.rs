@@ -26,6 +26,9 @@
 //!
 //! [chatops.default_task]     # the task of a chat when a command names none
 //! "telegram:chat:-100123" = "demo"
+//!
+//! [state]                    # AGENT_OPS_STATE_URL: where confirmations and page states are kept
+//! url = "redb://discord-bot.redb"   # default: <bot>.redb; "memory:" (the shell's), "redis://host:6379/0"
 //! ```
 
 use std::collections::BTreeMap;
@@ -39,6 +42,7 @@ use serde::Deserialize;
 
 use crate::access::{Access, GrantError};
 use crate::i18n::Lang;
+use crate::store::StateUrl;
 
 /// The engine's settings.
 #[derive(Debug, Clone)]
@@ -91,6 +95,17 @@ pub struct EngineConfig {
     /// Where each transport may be used (set by the transport from its own settings, e.g.
     /// Discord's guild); a transport without an entry may be used anywhere.
     pub places: BTreeMap<crate::access::Transport, Places>,
+    /// Where the state is kept (`[state] url`); `None`: the binary's default (the bots: an
+    /// embedded file, the shell: memory). See [`crate::store`].
+    pub state: Option<StateUrl>,
+}
+
+/// The `[state]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateSection {
+    /// See [`EngineConfig::state`]; may hold a password (never shown).
+    pub url: Option<SecretString>,
 }
 
 /// Where a transport may be used: its communities (Discord guilds) and whether direct
@@ -158,8 +173,14 @@ pub const ACTION_SECRET: Setting = Setting::new(
     "AGENT_OPS_ACTION_SECRET",
     "16 or more characters that sign the buttons, the same on every replica",
 );
+/// `AGENT_OPS_STATE_URL`: where the state is kept.
+pub const STATE_URL: Setting = Setting::new(
+    "state.url",
+    "AGENT_OPS_STATE_URL",
+    "where confirmations and page states are kept: redb://<file> (the bots' default: <bot>.redb in the working directory), memory: (the shell's), or redis://[:password@]host:port/db shared by replicas",
+);
 /// The engine's settings that the environment can give.
-pub const SETTINGS: &[Setting] = &[ACTION_SECRET];
+pub const SETTINGS: &[Setting] = &[ACTION_SECRET, STATE_URL];
 
 /// What to do when no signing key is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -361,6 +382,17 @@ impl EngineConfig {
             60,
             1..=3_600,
         );
+        let state_section: StateSection = layers.table("state", problems);
+        let state = match state_section.url {
+            None => None,
+            Some(url) => match StateUrl::parse(url.expose_secret()) {
+                Ok(url) => Some(url),
+                Err(err) => {
+                    layers.invalid(problems, STATE_URL.key, err.to_string());
+                    None
+                }
+            },
+        };
         let shutdown_grace = secs(
             problems,
             "chatops.shutdown_grace_secs",
@@ -396,6 +428,7 @@ impl EngineConfig {
             export_full_phones: section.export_full_phones.unwrap_or(false),
             export_dir: section.export_dir,
             upload_limit: None,
+            state,
             language,
             mask_phones: section.mask_phones.unwrap_or(true),
             confirm_ttl,
@@ -481,6 +514,35 @@ mod tests {
         assert_eq!(short.stats_ttl, Duration::from_secs(5));
         assert_eq!(config.tasks["demo"], "f232d184-dd54-42a0-8ace-0bf8d660f4cc");
         assert!(!format!("{config:?}").contains("0123456789abcdef0123"));
+        assert_eq!(config.state, None);
+    }
+
+    #[test]
+    fn the_state_url_comes_from_the_file_or_the_environment_and_hides_its_password() {
+        let config = resolve("[state]\nurl = \"redb://data/ops.redb\"").unwrap();
+        assert_eq!(
+            config.state,
+            Some(StateUrl::Embedded("data/ops.redb".into()))
+        );
+        let env = |name: &str| {
+            (name == "AGENT_OPS_STATE_URL")
+                .then(|| "redis://:hunter2-pass@10.0.0.5:6379/1".to_string())
+        };
+        let layers = layers_of("[state]\nurl = \"memory:\"", &env);
+        let mut problems = Problems::new();
+        let section: ChatopsSection = layers.table("chatops", &mut problems);
+        let config = EngineConfig::from_section(
+            section,
+            &layers,
+            &mut problems,
+            SecretPolicy::RandomIfUnset,
+        )
+        .unwrap();
+        let Some(StateUrl::Redis(url)) = &config.state else {
+            panic!("{:?}", config.state);
+        };
+        assert!(url.expose_secret().contains("hunter2-pass"));
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]
@@ -527,6 +589,9 @@ mod tests {
                 .starts_with("bad setting chatops.tasks.demo"),
             "{err}"
         );
+        let err = resolve("[state]\nurl = \"mysql://:hunter2@db\"").unwrap_err();
+        assert!(err.to_string().contains("state.url"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = resolve("[chatops]\nsecret = \"short\"").unwrap_err();
         assert!(err.to_string().contains("16 characters"), "{err}");
         let err = resolve("[chatops]\npage_size = 51").unwrap_err();

@@ -3,7 +3,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use agent_core::{AgentClient, ResetFilter, StatusGroup};
@@ -23,6 +23,7 @@ use crate::messages::Msg;
 use crate::outbound::Outbound;
 use crate::reply::{Choice, Reply, ReplyKind};
 use crate::state::{PageStore, PendingReset, PendingResets, SummaryCache};
+use crate::store::{MemoryStore, SharedStore, StateUrl, StoreError, ns};
 use crate::token::{ActionToken, PageState, Signer};
 
 /// Where the engine reads the time (tests move it).
@@ -119,8 +120,11 @@ pub(crate) struct Inner {
     pub(crate) signer: Signer,
     pub(crate) audit: AuditLog,
     pub(crate) clock: Clock,
+    pub(crate) store: SharedStore,
     pub(crate) pending: PendingResets,
     pub(crate) pages: PageStore,
+    /// When a command last swept a shared store (Unix ms): at most once a second.
+    last_sweep_ms: AtomicI64,
     pub(crate) summaries: SummaryCache,
     pub(crate) exports: Arc<crate::export::RunningExports>,
     limiter: Option<DefaultKeyedRateLimiter<String>>,
@@ -164,8 +168,51 @@ impl Engine {
         Self::with_clock(client, config, Arc::new(Timestamp::now))
     }
 
-    /// An engine with its own clock (tests).
+    /// An engine with its own clock (tests), keeping its state in memory.
     pub fn with_clock(client: AgentClient, config: EngineConfig, clock: Clock) -> Self {
+        let store = Arc::new(Self::memory_store(&config, clock.clone()));
+        Self::with_store(client, config, clock, store)
+    }
+
+    /// The memory store an engine keeps its state in unless given another, with the caps of
+    /// `config`.
+    pub fn memory_store(config: &EngineConfig, clock: Clock) -> MemoryStore {
+        Self::caps(config)
+            .into_iter()
+            .fold(MemoryStore::new(clock), |store, (ns, cap)| {
+                store.with_cap(ns, cap)
+            })
+    }
+
+    /// How many entries per namespace a store in memory or in a file keeps at most.
+    fn caps(config: &EngineConfig) -> [(crate::store::Namespace, usize); 2] {
+        [
+            (ns::PAGES, config.page_store_cap),
+            (ns::DISCORD_SEEN, config.page_store_cap.saturating_mul(10)),
+        ]
+    }
+
+    /// An engine on the store that `config.state` names, or `default` when it names none (the
+    /// bots: an embedded file; the shell: memory), with the system clock.
+    pub async fn open(
+        client: AgentClient,
+        config: EngineConfig,
+        default: &StateUrl,
+    ) -> Result<Self, StoreError> {
+        let clock: Clock = Arc::new(Timestamp::now);
+        let url = config.state.clone().unwrap_or_else(|| default.clone());
+        let store = url.open(clock.clone(), &Self::caps(&config)).await?;
+        Ok(Self::with_store(client, config, clock, store))
+    }
+
+    /// An engine keeping its state in `store` (shared with other replicas when it is Redis),
+    /// reading the time from `clock`.
+    pub fn with_store(
+        client: AgentClient,
+        config: EngineConfig,
+        clock: Clock,
+        store: SharedStore,
+    ) -> Self {
         let signer = Signer::new(config.secret.expose_secret().as_bytes());
         let audit = AuditLog::new(config.audit_log.as_deref());
         let limiter = config
@@ -174,7 +221,10 @@ impl Engine {
             .map(|n| RateLimiter::keyed(Quota::per_minute(n)));
         Self {
             inner: Arc::new(Inner {
-                pages: PageStore::new(config.page_store_cap),
+                pages: PageStore::new(store.clone()),
+                pending: PendingResets::new(store.clone()),
+                store,
+                last_sweep_ms: AtomicI64::new(i64::MIN),
                 summaries: SummaryCache::new(config.summary_cache_cap, config.stats_ttl),
                 exports: Arc::default(),
                 client,
@@ -182,7 +232,6 @@ impl Engine {
                 signer,
                 audit,
                 clock,
-                pending: PendingResets::default(),
                 limiter,
                 tracker: TaskTracker::new(),
                 closing: AtomicBool::new(false),
@@ -203,6 +252,11 @@ impl Engine {
     /// The platform client.
     pub fn client(&self) -> &AgentClient {
         &self.inner.client
+    }
+
+    /// The state store (shared with other replicas when it is Redis).
+    pub fn store(&self) -> &SharedStore {
+        &self.inner.store
     }
 
     /// The audit log.
@@ -304,7 +358,7 @@ impl Engine {
         let reply = match self.admit(caller, lang) {
             Err(refusal) => *refusal,
             Ok(_in_flight) => {
-                self.sweep_expired();
+                self.sweep_on_command().await;
                 match invocation.name {
                     CommandName::Help => self.help_reply(caller),
                     CommandName::Numbers => {
@@ -357,13 +411,13 @@ impl Engine {
             Ok(_in_flight) => {
                 let token = self.inner.signer.verify(data);
                 if let Ok(ActionToken::Confirm(id) | ActionToken::Cancel(id)) = &token
-                    && let Some(pending) = self.inner.pending.peek(*id)
+                    && let Ok(Some(pending)) = self.inner.pending.peek(*id).await
                 {
                     outbound = typed_of(outbound, &pending.filter);
                 }
                 let reply = self.press_inner(caller, token, lang).await;
                 // After the press, so that a late confirmation is told it expired.
-                self.sweep_expired();
+                self.sweep_on_command().await;
                 reply
             }
         };
@@ -481,7 +535,9 @@ impl Engine {
                     let Some(inner) = engine.upgrade() else {
                         return;
                     };
-                    let expired = Engine { inner }.sweep_expired();
+                    let engine = Engine { inner };
+                    let expired = engine.sweep_expired().await;
+                    engine.purge_expired().await;
                     if expired > 0 {
                         tracing::info!(expired, "reset confirmations expired");
                     }
@@ -507,7 +563,13 @@ impl Engine {
         if !drained {
             tracing::warn!(grace = ?self.inner.config.shutdown_grace, "commands still in flight at shutdown");
         }
-        let pending = self.inner.pending.take_all();
+        // A persistent store keeps them: they are still good after a restart, or on another
+        // replica. Memory dies with the process: audit them as expired.
+        let pending = if self.inner.store.persistent() {
+            Vec::new()
+        } else {
+            self.inner.pending.take_all().await.unwrap_or_default()
+        };
         for (id, pending) in &pending {
             self.audit(AuditEvent::Expired, *id, &pending.requester, pending, None)
                 .ok();
@@ -540,21 +602,23 @@ impl Engine {
         let mut upstream = Duration::ZERO;
         match token {
             ActionToken::Page(state) => self.page_press(caller, state, lang, &mut upstream).await,
-            ActionToken::StoredPage(id) => match self.inner.pages.get(id, self.now()) {
-                Some(state) => self.page_press(caller, state, lang, &mut upstream).await,
-                None => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
+            ActionToken::StoredPage(id) => match self.inner.pages.get(id).await {
+                Ok(Some(state)) => self.page_press(caller, state, lang, &mut upstream).await,
+                Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
                     .line(Msg::RunNumbersAgain.text(lang)),
+                Err(err) => store_failed(&err, lang),
             },
             ActionToken::Refresh(state) => {
                 self.refresh_press(caller, state, lang, &mut upstream).await
             }
-            ActionToken::StoredRefresh(id) => match self.inner.pages.get(id, self.now()) {
-                Some(state) => self.refresh_press(caller, state, lang, &mut upstream).await,
-                None => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
+            ActionToken::StoredRefresh(id) => match self.inner.pages.get(id).await {
+                Ok(Some(state)) => self.refresh_press(caller, state, lang, &mut upstream).await,
+                Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
                     .line(Msg::RunStatsAgain.text(lang)),
+                Err(err) => store_failed(&err, lang),
             },
             ActionToken::Confirm(id) => self.confirm(caller, id, lang).await,
-            ActionToken::Cancel(id) => self.cancel(caller, id, lang),
+            ActionToken::Cancel(id) => self.cancel(caller, id, lang).await,
             ActionToken::StopExport(id) => self.stop_export(caller, id, lang),
         }
     }
@@ -819,28 +883,70 @@ impl Engine {
     }
 
     /// Forgets pending resets whose time is up, auditing each as expired; returns how many.
-    /// Runs at every command and press, and on the engine's own timer (see
-    /// [`Engine::sweep_every`]).
-    pub fn sweep_expired(&self) -> usize {
+    /// Runs at every command and press (at most once a second on a persistent store), and on
+    /// the engine's own timer (see [`Engine::sweep_every`]). Each is taken atomically, so of
+    /// several replicas sweeping one Redis, one audits it.
+    pub async fn sweep_expired(&self) -> usize {
         let now = self.now();
-        let expired = self.inner.pending.take_expired(now);
+        let expired = match self.inner.pending.take_expired(now).await {
+            Ok(expired) => expired,
+            Err(err) => {
+                tracing::warn!(%err, "cannot sweep expired confirmations");
+                Vec::new()
+            }
+        };
         for (id, pending) in &expired {
             // An expiry that cannot be audited is logged by the audit log itself.
             self.audit(AuditEvent::Expired, *id, &pending.requester, pending, None)
                 .ok();
         }
-        self.inner.pages.sweep(now);
         expired.len()
     }
 
-    /// How many page states and cached counts the engine holds (they are capped).
+    /// Forgets expired state (page states, ids seen) where the store does not by itself; runs
+    /// on the engine's timer.
+    async fn purge_expired(&self) {
+        match self.inner.store.purge_expired().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::debug!(purged, "expired state purged"),
+            Err(err) => tracing::warn!(%err, "cannot purge expired state"),
+        }
+    }
+
+    /// The sweep a command or a press runs: always in memory (cheap), at most once a second
+    /// on a persistent store (a round trip).
+    async fn sweep_on_command(&self) {
+        if self.inner.store.persistent() {
+            let now = self.now().as_millisecond();
+            let last = self.inner.last_sweep_ms.load(Ordering::Relaxed);
+            if now.saturating_sub(last) < 1_000
+                || self
+                    .inner
+                    .last_sweep_ms
+                    .compare_exchange(last, now, Ordering::SeqCst, Ordering::Relaxed)
+                    .is_err()
+            {
+                return;
+            }
+        }
+        self.sweep_expired().await;
+    }
+
+    /// How many page states and cached counts the engine holds (they are capped); page states
+    /// are counted in memory only (0 on a persistent store, where they expire by time).
     pub fn held(&self) -> (usize, usize) {
         (self.inner.pages.len(), self.inner.summaries.len())
     }
 
-    /// How many resets wait for confirmation.
-    pub fn pending_resets(&self) -> usize {
-        self.inner.pending.len()
+    /// How many resets wait for confirmation (in a shared store: on every replica).
+    pub async fn pending_resets(&self) -> usize {
+        match self.inner.pending.len().await {
+            Ok(n) => n,
+            Err(err) => {
+                tracing::warn!(%err, "cannot count pending confirmations");
+                0
+            }
+        }
     }
 
     /// Writes an audit record: every text in it passes the outbound rule. Fails when the audit
@@ -920,6 +1026,13 @@ impl Engine {
         reply.private = true;
         reply
     }
+}
+
+/// The reply when the state store fails (details in the log, never in chat).
+pub(crate) fn store_failed(err: &StoreError, lang: Lang) -> Reply {
+    tracing::error!(%err, "the state store failed");
+    Reply::new(ReplyKind::Error, Msg::InternalErrorTitle.text(lang))
+        .line(Msg::InternalError.text(lang))
 }
 
 /// The rule `outbound` with what was typed into a reset's `phones:` and `keyword:`.

@@ -18,7 +18,9 @@
 //!   and a JSON line;
 //! - [`messages`]: every text the engine and the transports say to chat users, keyed, in English
 //!   and Chinese;
-//! - [`config`]: the `[chatops]` settings; [`i18n`]: the reply languages.
+//! - [`store`]: where pending confirmations, page states and replay ids are kept (memory, an
+//!   embedded file, or Redis shared by several replicas);
+//! - [`config`]: the `[chatops]` and `[state]` settings; [`i18n`]: the reply languages.
 
 pub mod access;
 pub mod audit;
@@ -36,6 +38,7 @@ pub mod reply;
 mod reset;
 mod state;
 mod stats;
+pub mod store;
 pub mod text;
 pub mod token;
 
@@ -51,3 +54,4 @@ pub use reply::{
     Action, ActionStyle, Align, Attachment, AttachmentData, AttachmentKind, Choice, Reply,
     ReplyKind, Table,
 };
+pub use store::{StateStore, StateUrl, StoreError};

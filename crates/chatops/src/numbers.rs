@@ -17,7 +17,7 @@ use crate::text::{
 use crate::token::{ActionToken, PageState, TokenError};
 
 /// How long a page state too large for a button is kept.
-const STORED_PAGE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_hours(24);
+const STORED_PAGE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 impl Engine {
     pub(crate) async fn numbers_command(
@@ -183,7 +183,7 @@ impl Engine {
             };
             reply
                 .actions
-                .extend(self.page_action(prev, Msg::PrevPage.text(lang)));
+                .extend(self.page_action(prev, Msg::PrevPage.text(lang)).await);
         }
         if current < page.last_page {
             let next = PageState {
@@ -192,7 +192,7 @@ impl Engine {
             };
             reply
                 .actions
-                .extend(self.page_action(next, Msg::NextPage.text(lang)));
+                .extend(self.page_action(next, Msg::NextPage.text(lang)).await);
         }
         reply
     }
@@ -251,13 +251,14 @@ impl Engine {
     }
 
     /// A paging button; a state too large for a token is kept here under an id.
-    fn page_action(&self, state: PageState, label: String) -> Option<Action> {
+    async fn page_action(&self, state: PageState, label: String) -> Option<Action> {
         self.state_action(state, label, ActionToken::Page, ActionToken::StoredPage)
+            .await
     }
 
     /// A button that carries a state (`token`), or, when the state is too large for a token,
     /// an id of it kept here (`stored`).
-    pub(crate) fn state_action(
+    pub(crate) async fn state_action(
         &self,
         state: PageState,
         label: String,
@@ -269,11 +270,10 @@ impl Engine {
             Ok(data) => data,
             Err(TokenError::TooLarge) => {
                 let id = random_id().ok()?;
-                let expires = self
-                    .now()
-                    .checked_add(STORED_PAGE_TTL)
-                    .unwrap_or_else(|_| self.now());
-                self.inner.pages.insert(id, state, expires);
+                if let Err(err) = self.inner.pages.insert(id, &state, STORED_PAGE_TTL).await {
+                    tracing::error!(%err, "cannot keep a page state: no button");
+                    return None;
+                }
                 signer.sign(&stored(id)).ok()?
             }
             Err(err) => {

@@ -10,7 +10,7 @@ use jiff::tz::TimeZone;
 use crate::access::Caller;
 use crate::audit::AuditEvent;
 use crate::command::{CommandName, Invocation, OptionKey};
-use crate::engine::{Engine, Progress, ProgressUpdate, random_id};
+use crate::engine::{Engine, Progress, ProgressUpdate, random_id, store_failed};
 use crate::i18n::Lang;
 use crate::messages::Msg;
 use crate::reply::{Action, ActionStyle, Reply, ReplyKind};
@@ -107,13 +107,20 @@ impl Engine {
             preview,
             expires,
         };
+        // Kept first, so that no `requested` line is written for a preview that cannot be
+        // confirmed; taken back if the audit cannot be written.
+        if let Err(err) = self.inner.pending.insert(id, &pending, now).await {
+            return store_failed(&err, lang);
+        }
         if self
             .audit(AuditEvent::Requested, id, caller, &pending, None)
             .is_err()
         {
+            if let Err(err) = self.inner.pending.take(id).await {
+                tracing::error!(%err, "cannot withdraw a confirmation whose audit failed");
+            }
             return audit_unavailable(lang);
         }
-        self.inner.pending.insert(id, pending);
 
         let total = preview.total();
         let mut reply = Reply::new(
@@ -225,9 +232,13 @@ impl Engine {
     }
 
     pub(crate) async fn confirm(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
-        let Some(pending) = self.inner.pending.peek(id) else {
-            return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
-                .line(Msg::ConfirmGone.text(lang));
+        let pending = match self.inner.pending.peek(id).await {
+            Ok(Some(pending)) => pending,
+            Ok(None) => {
+                return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
+                    .line(Msg::ConfirmGone.text(lang));
+            }
+            Err(err) => return store_failed(&err, lang),
         };
         if !caller.same_person(&pending.requester) {
             tracing::warn!(caller = %caller.identity(), requester = %pending.requester.identity(), "refused: confirmation by someone else");
@@ -241,10 +252,14 @@ impl Engine {
         if let Some(refusal) = self.refuse_unless(caller, CommandName::Reset, lang) {
             return refusal;
         }
-        // Single use: whoever takes it runs it.
-        let Some(pending) = self.inner.pending.take(id) else {
-            return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
-                .line(Msg::AlreadyConfirmed.text(lang));
+        // Single use: whoever takes it runs it (on any replica sharing the store).
+        let pending = match self.inner.pending.take(id).await {
+            Ok(Some(pending)) => pending,
+            Ok(None) => {
+                return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
+                    .line(Msg::AlreadyConfirmed.text(lang));
+            }
+            Err(err) => return store_failed(&err, lang),
         };
         if pending.expires <= self.now() {
             self.audit(AuditEvent::Expired, id, &pending.requester, &pending, None)
@@ -257,7 +272,9 @@ impl Engine {
             .audit(AuditEvent::Confirmed, id, caller, &pending, None)
             .is_err()
         {
-            self.inner.pending.restore(id, pending);
+            if let Err(err) = self.inner.pending.restore(id, &pending, self.now()).await {
+                tracing::error!(%err, "cannot put back a confirmation whose audit failed");
+            }
             return audit_unavailable(lang);
         }
         let described = describe_reset(&pending.filter, lang, self.config().mask_phones);
@@ -334,11 +351,14 @@ impl Engine {
         }
     }
 
-    pub(crate) fn cancel(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
-        let requester = self.inner.pending.peek(id).map(|p| p.requester);
-        let Some(requester) = requester else {
-            return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang))
-                .line(Msg::CancelGone.text(lang));
+    pub(crate) async fn cancel(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
+        let requester = match self.inner.pending.peek(id).await {
+            Ok(Some(pending)) => pending.requester,
+            Ok(None) => {
+                return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang))
+                    .line(Msg::CancelGone.text(lang));
+            }
+            Err(err) => return store_failed(&err, lang),
         };
         if !caller.same_person(&requester) {
             return Reply::new(ReplyKind::Refused, Msg::NotYoursToCancel.text(lang)).line(
@@ -348,8 +368,10 @@ impl Engine {
                 .text(lang),
             );
         }
-        let Some(pending) = self.inner.pending.take(id) else {
-            return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang));
+        let pending = match self.inner.pending.take(id).await {
+            Ok(Some(pending)) => pending,
+            Ok(None) => return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang)),
+            Err(err) => return store_failed(&err, lang),
         };
         self.audit(AuditEvent::Cancelled, id, caller, &pending, None)
             .ok();

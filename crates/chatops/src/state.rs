@@ -1,7 +1,7 @@
 //! The engine's state, as small types that own their locks and their bounds: pending reset
 //! confirmations, page states too large for a button, and cached counts per filter.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -10,6 +10,7 @@ use agent_core::{ListFilter, ResetFilter, StatusSummary};
 use jiff::Timestamp;
 
 use crate::access::Caller;
+use crate::store::{SharedStore, StoreError, StoredPage, StoredReset, ns};
 use crate::token::PageState;
 
 /// Locks a mutex, recovering from a panic elsewhere (the data stay usable).
@@ -30,114 +31,158 @@ pub(crate) struct PendingReset {
     pub(crate) expires: Timestamp,
 }
 
-/// Resets waiting for confirmation, by id. Taking one is atomic: a confirmation runs once.
-#[derive(Debug, Default)]
+/// How long the store keeps a confirmation past its expiry, so that a sweeper (of this
+/// replica, another, or this one after a restart) finds it and audits it as expired.
+const KEPT_AFTER_EXPIRY: Duration = Duration::from_secs(24 * 3600);
+
+/// Resets waiting for confirmation, by id, in the state store. Taking one is atomic (across
+/// replicas with a shared store): a confirmation runs once.
+#[derive(Debug, Clone)]
 pub(crate) struct PendingResets {
-    map: Mutex<HashMap<u64, PendingReset>>,
+    store: SharedStore,
+}
+
+fn reset_key(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+fn decode_reset(bytes: &[u8]) -> Result<PendingReset, StoreError> {
+    serde_json::from_slice::<StoredReset>(bytes)
+        .ok()
+        .and_then(StoredReset::into_pending)
+        .ok_or(StoreError::Corrupt(ns::RESETS.name))
 }
 
 impl PendingResets {
-    pub(crate) fn insert(&self, id: u64, pending: PendingReset) {
-        lock(&self.map).insert(id, pending);
+    pub(crate) fn new(store: SharedStore) -> Self {
+        Self { store }
+    }
+
+    /// Keeps it until `now` + its remaining time + [`KEPT_AFTER_EXPIRY`].
+    pub(crate) async fn insert(
+        &self,
+        id: u64,
+        pending: &PendingReset,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(&StoredReset::of(pending))
+            .map_err(|_| StoreError::Corrupt(ns::RESETS.name))?;
+        let left = Duration::try_from(pending.expires.duration_since(now)).unwrap_or_default();
+        self.store
+            .put(ns::RESETS, &reset_key(id), &bytes, left + KEPT_AFTER_EXPIRY)
+            .await
     }
 
     /// A copy, leaving it pending.
-    pub(crate) fn peek(&self, id: u64) -> Option<PendingReset> {
-        lock(&self.map).get(&id).cloned()
+    pub(crate) async fn peek(&self, id: u64) -> Result<Option<PendingReset>, StoreError> {
+        self.store
+            .get(ns::RESETS, &reset_key(id))
+            .await?
+            .map(|bytes| decode_reset(&bytes))
+            .transpose()
     }
 
     /// Takes it: whoever takes it runs (or cancels) it.
-    pub(crate) fn take(&self, id: u64) -> Option<PendingReset> {
-        lock(&self.map).remove(&id)
+    pub(crate) async fn take(&self, id: u64) -> Result<Option<PendingReset>, StoreError> {
+        self.store
+            .take(ns::RESETS, &reset_key(id))
+            .await?
+            .map(|bytes| decode_reset(&bytes))
+            .transpose()
     }
 
     /// Puts back one taken but not run (the audit could not be written).
-    pub(crate) fn restore(&self, id: u64, pending: PendingReset) {
-        lock(&self.map).entry(id).or_insert(pending);
+    pub(crate) async fn restore(
+        &self,
+        id: u64,
+        pending: &PendingReset,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.insert(id, pending, now).await
     }
 
-    /// Takes those whose time is up.
-    pub(crate) fn take_expired(&self, now: Timestamp) -> Vec<(u64, PendingReset)> {
-        let mut map = lock(&self.map);
-        let ids: Vec<u64> = map
-            .iter()
-            .filter(|(_, p)| p.expires <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        ids.into_iter()
-            .filter_map(|id| map.remove(&id).map(|p| (id, p)))
-            .collect()
+    /// Takes those whose time is up (each by an atomic take: of several sweepers sharing the
+    /// store, one gets each). An entry that no longer decodes is dropped and logged.
+    pub(crate) async fn take_expired(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<(u64, PendingReset)>, StoreError> {
+        self.take_where(|pending| pending.expires <= now).await
     }
 
-    /// Takes them all (shutdown).
-    pub(crate) fn take_all(&self) -> Vec<(u64, PendingReset)> {
-        lock(&self.map).drain().collect()
+    /// Takes them all (shutdown of an engine whose store dies with it).
+    pub(crate) async fn take_all(&self) -> Result<Vec<(u64, PendingReset)>, StoreError> {
+        self.take_where(|_| true).await
     }
 
-    pub(crate) fn len(&self) -> usize {
-        lock(&self.map).len()
+    async fn take_where(
+        &self,
+        due: impl Fn(&PendingReset) -> bool,
+    ) -> Result<Vec<(u64, PendingReset)>, StoreError> {
+        let mut taken = Vec::new();
+        for (key, bytes) in self.store.list(ns::RESETS).await? {
+            let Ok(id) = u64::from_str_radix(&key, 16) else {
+                self.store.remove(ns::RESETS, &key).await?;
+                continue;
+            };
+            match decode_reset(&bytes) {
+                Ok(pending) if due(&pending) => {
+                    if let Some(pending) = self.take(id).await.ok().flatten() {
+                        taken.push((id, pending));
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(%err, "dropping a pending reset that cannot be read");
+                    self.store.remove(ns::RESETS, &key).await?;
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    /// How many wait (expired ones included, until swept).
+    pub(crate) async fn len(&self) -> Result<usize, StoreError> {
+        Ok(self.store.list(ns::RESETS).await?.len())
     }
 }
 
-/// Page states too large for a button, kept under an id until they expire; at most `cap` of
-/// them (the oldest go first), so a flood of presses cannot grow memory.
-#[derive(Debug)]
+/// Page states too large for a button, kept in the state store under an id until they
+/// expire. In memory the store caps them (the oldest go first), so a flood of presses cannot
+/// grow memory; a shared store serves them to every replica.
+#[derive(Debug, Clone)]
 pub(crate) struct PageStore {
-    cap: usize,
-    inner: Mutex<PageStoreInner>,
-}
-
-#[derive(Debug, Default)]
-struct PageStoreInner {
-    map: HashMap<u64, (PageState, Timestamp)>,
-    order: VecDeque<u64>,
+    store: SharedStore,
 }
 
 impl PageStore {
-    pub(crate) fn new(cap: usize) -> Self {
-        Self {
-            cap: cap.max(1),
-            inner: Mutex::new(PageStoreInner::default()),
+    pub(crate) fn new(store: SharedStore) -> Self {
+        Self { store }
+    }
+
+    pub(crate) async fn insert(
+        &self,
+        id: u64,
+        state: &PageState,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(&StoredPage::of(state))
+            .map_err(|_| StoreError::Corrupt(ns::PAGES.name))?;
+        self.store.put(ns::PAGES, &reset_key(id), &bytes, ttl).await
+    }
+
+    pub(crate) async fn get(&self, id: u64) -> Result<Option<PageState>, StoreError> {
+        match self.store.get(ns::PAGES, &reset_key(id)).await? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice::<StoredPage>(&bytes)
+                .map(|stored| Some(stored.into_state()))
+                .map_err(|_| StoreError::Corrupt(ns::PAGES.name)),
         }
     }
 
-    pub(crate) fn insert(&self, id: u64, state: PageState, expires: Timestamp) {
-        let mut inner = lock(&self.inner);
-        if inner.map.insert(id, (state, expires)).is_none() {
-            inner.order.push_back(id);
-        }
-        while inner.map.len() > self.cap {
-            match inner.order.pop_front() {
-                Some(oldest) => {
-                    inner.map.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-        // `order` may hold ids already swept: keep it from growing past the map.
-        if inner.order.len() > 2 * self.cap {
-            let PageStoreInner { map, order } = &mut *inner;
-            order.retain(|id| map.contains_key(id));
-        }
-    }
-
-    pub(crate) fn get(&self, id: u64, now: Timestamp) -> Option<PageState> {
-        lock(&self.inner)
-            .map
-            .get(&id)
-            .filter(|(_, expires)| *expires > now)
-            .map(|(state, _)| state.clone())
-    }
-
-    pub(crate) fn sweep(&self, now: Timestamp) {
-        let mut inner = lock(&self.inner);
-        let PageStoreInner { map, order } = &mut *inner;
-        map.retain(|_, (_, expires)| *expires > now);
-        order.retain(|id| map.contains_key(id));
-    }
-
+    /// How many the store holds, where it can tell cheaply (in memory).
     pub(crate) fn len(&self) -> usize {
-        lock(&self.inner).map.len()
+        self.store.held(ns::PAGES).unwrap_or(0)
     }
 }
 
@@ -299,32 +344,6 @@ impl SummaryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn state(page: u32) -> PageState {
-        PageState {
-            task: "t".into(),
-            statuses: agent_core::StatusSet::empty(),
-            from: None,
-            to: None,
-            sub: None,
-            page,
-        }
-    }
-
-    #[test]
-    fn the_page_store_stays_at_its_cap_under_a_flood() {
-        let store = PageStore::new(1_000);
-        let later = Timestamp::now() + jiff::SignedDuration::from_hours(1);
-        for id in 0..100_000u64 {
-            store.insert(id, state(1), later);
-            assert!(store.len() <= 1_000);
-        }
-        assert_eq!(store.len(), 1_000);
-        // The newest are kept, the oldest evicted.
-        assert!(store.get(99_999, Timestamp::now()).is_some());
-        assert!(store.get(0, Timestamp::now()).is_none());
-        assert!(store.inner.lock().map(|i| i.order.len()).unwrap_or(0) <= 2_000);
-    }
 
     #[test]
     fn the_summary_cache_stays_at_its_cap_and_forgets_a_task() {

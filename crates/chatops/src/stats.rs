@@ -136,12 +136,15 @@ impl Engine {
             Ok(Err(err)) => tracing::error!(%err, "no chart image"),
             Err(err) => tracing::error!(%err, "no chart image: drawing panicked or was cancelled"),
         }
-        reply.actions.extend(self.state_action(
-            state,
-            Msg::RefreshButton.text(lang),
-            ActionToken::Refresh,
-            ActionToken::StoredRefresh,
-        ));
+        reply.actions.extend(
+            self.state_action(
+                state,
+                Msg::RefreshButton.text(lang),
+                ActionToken::Refresh,
+                ActionToken::StoredRefresh,
+            )
+            .await,
+        );
         reply
     }
 

@@ -527,9 +527,9 @@ async fn pending_resets_nobody_presses_expire_on_the_next_sweep() {
     let _preview = world
         .say(&shell("alice"), "/reset task:demo status:busy")
         .await;
-    assert_eq!(world.engine.sweep_expired(), 0);
+    assert_eq!(world.engine.sweep_expired().await, 0);
     world.clock_offset.store(500, Ordering::SeqCst);
-    assert_eq!(world.engine.sweep_expired(), 1);
+    assert_eq!(world.engine.sweep_expired().await, 1);
     let events: Vec<String> = world
         .audit()
         .iter()
@@ -548,11 +548,11 @@ async fn the_engines_own_timer_sweeps_until_shutdown() {
     let _preview = world
         .say(&shell("alice"), "/reset task:demo status:busy")
         .await;
-    assert_eq!(engine.pending_resets(), 1);
+    assert_eq!(engine.pending_resets().await, 1);
     // Nobody presses, nobody types: the engine's timer forgets it once its time is up.
     world.clock_offset.store(500, Ordering::SeqCst);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while engine.pending_resets() > 0 {
+    while engine.pending_resets().await > 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the sweeper never ran"

@@ -3,9 +3,10 @@
 //! now, which the verifier leaves to us) and answered in the response body; deferred work edits
 //! the original response through the REST API later.
 //!
-//! The endpoint keeps no state of its own: any replica can answer any request, and paging
-//! buttons carry their state. A reset's confirmation is kept by the engine of the replica that
-//! made the preview, so Confirm/Cancel need that replica (sticky routing, or one replica).
+//! Each interaction id is recorded in the engine's state store for [`SEEN_FOR`] (set if absent,
+//! atomic): a signed request sent again with the same id — a replay within the timestamp's
+//! window — is refused with 401, on every replica sharing the store. Pending confirmations and
+//! page states are in the same store, so with Redis any replica answers any request.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -22,6 +23,8 @@ use serenity::http::Http;
 use serenity::interactions_endpoint::{InvalidKey, Verifier};
 use serenity::model::application::Interaction;
 
+use agent_chatops::store::ns;
+
 use crate::bot::Bot;
 use crate::settings::PublicKey;
 
@@ -29,6 +32,10 @@ use crate::settings::PublicKey;
 pub const SIGNATURE_HEADER: &str = "X-Signature-Ed25519";
 /// The timestamp header (Unix seconds).
 pub const TIMESTAMP_HEADER: &str = "X-Signature-Timestamp";
+
+/// How long an interaction id is remembered: longer than the timestamp window
+/// (`max_request_age`, 5 minutes by default) and than an interaction's 15-minute token.
+pub const SEEN_FOR: Duration = Duration::from_secs(20 * 60);
 
 /// Why a request was turned away (all answered with 401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +52,9 @@ pub enum Rejection {
     /// The signature does not match.
     #[error("the signature does not match")]
     BadSignature,
+    /// This interaction id was already answered (a replayed request).
+    #[error("this interaction was already received")]
+    Replayed,
 }
 
 /// Checks a request's headers and body: a fresh timestamp and Discord's signature over
@@ -151,6 +161,26 @@ impl Endpoint {
                 return (StatusCode::BAD_REQUEST, "not an interaction").into_response();
             }
         };
+        // Once per interaction id, across replicas: a replayed request is refused.
+        let id = interaction.id().get().to_string();
+        match self
+            .bot
+            .engine()
+            .store()
+            .insert_new(ns::DISCORD_SEEN, &id, b"", SEEN_FOR)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(interaction = %id, "request refused: a replay");
+                return (StatusCode::UNAUTHORIZED, Rejection::Replayed.to_string()).into_response();
+            }
+            Err(err) => {
+                // Fail closed: without the record, a replay could not be told.
+                tracing::error!(%err, "cannot record an interaction id: refused");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+        }
         let response = self.bot.respond(&interaction).await;
         if let Some(pending) = response.pending {
             let http = self.http.clone();

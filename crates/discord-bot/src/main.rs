@@ -84,7 +84,15 @@ async fn run(args: Args) -> Result<(), Failure> {
     let layers = agent_chatops::config::layers(args.config.as_deref(), &env, settings::SETTINGS)?;
     let settings = settings::load_layers(&layers, mode, args.listen)?;
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
-    let engine = Engine::new(client, settings.engine.clone());
+    // The state (pending confirmations, page states, interaction ids seen): `[state] url`, by
+    // default discord-bot.redb in the working directory.
+    let engine = Engine::open(
+        client,
+        settings.engine.clone(),
+        &agent_chatops::StateUrl::default_for("discord-bot"),
+    )
+    .await
+    .context("cannot open the state store ([state] url)")?;
     let bot = Bot::new(engine.clone(), settings.discord.defer_after);
     // Ctrl-C or SIGTERM: the engine refuses new commands, lets those in flight finish within
     // its grace period and audits pending confirmations as expired; then the transport stops.

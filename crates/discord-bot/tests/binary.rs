@@ -114,8 +114,16 @@ async fn http_mode_serves_and_stops_on_sigterm_without_logging_tokens() {
             .verifying_key()
             .to_bytes(),
     );
+    // Its state in a file of a temporary folder (the default is discord-bot.redb in the working
+    // directory).
+    let state = tempfile::tempdir().unwrap();
+    let state_file = state.path().join("state.redb");
     let mut child = Command::new(BIN)
         .env_clear()
+        .env(
+            "AGENT_OPS_STATE_URL",
+            format!("redb://{}", state_file.display()),
+        )
         .args(["--http", "--listen", &format!("127.0.0.1:{port}")])
         .env("DISCORD_TOKEN", "secret-bot-token-123")
         .env("DISCORD_APPLICATION_ID", "777")
@@ -155,6 +163,7 @@ async fn http_mode_serves_and_stops_on_sigterm_without_logging_tokens() {
         .await
         .unwrap();
     assert_eq!(unsigned.status().as_u16(), 401);
+    assert!(state_file.is_file(), "the state file was not opened");
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -650,16 +650,16 @@ async fn the_sweeper_forgets_expired_confirmations_on_its_own() {
 
     // Past the confirmation's lifetime, the sweeper (not a command) forgets it.
     offset.store(3600, Ordering::SeqCst);
-    assert_eq!(engine.pending_resets(), 1);
+    assert_eq!(engine.pending_resets().await, 1);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while engine.pending_resets() > 0 {
+    while engine.pending_resets().await > 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the sweeper never ran"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(engine.sweep_expired(), 0, "already swept");
+    assert_eq!(engine.sweep_expired().await, 0, "already swept");
     let confirm = button(&preview, "Confirm");
     let pressed: serenity::model::application::Interaction =
         serde_json::from_value(press(&alice(), &confirm)).unwrap();

@@ -173,9 +173,15 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
             "You are `{acting}` ({role}). `{login}` is the operator here; AGENT_OPS_USER=viewer acts as a viewer, any other name has no role."
         ));
     }
+    if let Some(state) = &engine_config.state {
+        // Shown without any password.
+        banner.push(format!("State: {state}"));
+    }
     let client = AgentClient::new(&api_config)?;
+    // The shell keeps its state in memory unless `[state] url` says otherwise.
+    let engine = Engine::open(client, engine_config, &agent_chatops::StateUrl::Memory).await?;
     Ok(Backend {
-        engine: Engine::new(client, engine_config),
+        engine,
         banner,
         sim,
     })

@@ -93,7 +93,15 @@ async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
         engine,
     } = settings;
     let client = AgentClient::new(&api).context("cannot build the agent-api client")?;
-    let engine = Engine::new(client, engine);
+    // The state (pending confirmations, page states): `[state] url`, by default a file in the
+    // working directory (telegram-bot.redb).
+    let engine = Engine::open(
+        client,
+        engine,
+        &agent_chatops::StateUrl::default_for("telegram-bot"),
+    )
+    .await
+    .context("cannot open the state store ([state] url)")?;
     let bot = make_bot(
         &telegram.token,
         telegram.api_url.as_ref(),

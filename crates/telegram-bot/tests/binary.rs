@@ -128,6 +128,8 @@ fn bot_command(sim: &agent_sim::SimHandle, api_url: &str, config: &Path, log: &P
         .env("AGENT_OPS_ACTION_SECRET", "test-secret-0123456789")
         .env("AGENT_OPS_CONFIG", config)
         .env("RUST_LOG", "trace")
+        // Its state file (telegram-bot.redb, the default) beside the config, not in the repository.
+        .current_dir(config.parent().unwrap())
         .stdout(Stdio::null())
         .stderr(File::create(log).unwrap());
     command

@@ -345,6 +345,17 @@ pub fn engine_on(sim: &SimHandle) -> Engine {
 
 /// The engine on the simulator, reading the time from `clock`.
 pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine {
+    let (client, config) = client_and_config(sim);
+    Engine::with_clock(client, config, clock)
+}
+
+/// The engine on the simulator, keeping its state in `store` (a replica's).
+pub fn engine_with_store(sim: &SimHandle, store: agent_chatops::store::SharedStore) -> Engine {
+    let (client, config) = client_and_config(sim);
+    Engine::with_store(client, config, Arc::new(jiff::Timestamp::now), store)
+}
+
+fn client_and_config(sim: &SimHandle) -> (AgentClient, EngineConfig) {
     let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
     api.settings.retry = RetryPolicy {
         max_attempts: 2,
@@ -364,7 +375,45 @@ pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine
         "#
     );
     let config = EngineConfig::from_text(&toml).unwrap();
-    Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock)
+    (AgentClient::new(&api).unwrap(), config)
+}
+
+/// Serves a bot endpoint over `engine` on a loopback port, until the test ends; its URL.
+pub async fn serve_endpoint(engine: Engine, http: Arc<Http>) -> String {
+    let bot = Bot::new(engine, Duration::from_secs(2));
+    let public = PublicKey(signing_key().verifying_key().to_bytes());
+    let endpoint = Endpoint::new(bot, public, http, Duration::from_secs(300)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(discord_bot::serve(
+        listener,
+        Arc::new(endpoint),
+        "/interactions",
+        std::future::pending(),
+    ));
+    format!("http://{addr}/interactions")
+}
+
+/// Posts an interaction to `url`, signed now by the test key; the status and the body.
+pub async fn post_signed(client: &reqwest::Client, url: &str, interaction: &Value) -> (u16, Value) {
+    let body = serde_json::to_vec(interaction).unwrap();
+    let timestamp = unix_now().to_string();
+    let signature = sign(&signing_key(), &timestamp, &body);
+    let response = client
+        .post(url)
+        .header("X-Signature-Ed25519", signature)
+        .header("X-Signature-Timestamp", timestamp)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 impl World {

@@ -1,0 +1,621 @@
+//! The state store: one conformance suite run against every backend (memory, an embedded file
+//! in a temporary folder, a real Redis), then the engine on them — a confirmation that survives
+//! a restart of the engine within its time and is refused after it, and two engines sharing
+//! one Redis: a confirmation pressed on both at once resets once, a page button made on one is
+//! served by the other.
+#![allow(clippy::unwrap_used)] // tests may panic
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use agent_chatops::store::{
+    EmbeddedStore, MemoryStore, Namespace, RedisStore, StateStore, StoreError,
+};
+use agent_chatops::{Caller, Clock, Engine, EngineConfig, Reply, ReplyKind, StateUrl, Transport};
+use agent_core::{AgentClient, ApiConfig, RetryPolicy};
+use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
+use secrecy::SecretString;
+use serde_json::Value;
+use support::redis_server::RedisServer;
+
+const LISTED: Namespace = Namespace::listed("test-listed");
+const UNLISTED: Namespace = Namespace::unlisted("test-unlisted");
+
+fn system_clock() -> Clock {
+    Arc::new(jiff::Timestamp::now)
+}
+
+/// What every backend must do; `a` and `b` are two handles on the same backend (for Redis, two
+/// connections).
+async fn conformance(a: Arc<dyn StateStore>, b: Arc<dyn StateStore>) {
+    let hour = Duration::from_secs(3600);
+    // put / get / overwrite / remove
+    assert_eq!(a.get(UNLISTED, "k").await.unwrap(), None);
+    a.put(UNLISTED, "k", b"one", hour).await.unwrap();
+    assert_eq!(
+        b.get(UNLISTED, "k").await.unwrap().as_deref(),
+        Some(&b"one"[..])
+    );
+    a.put(UNLISTED, "k", b"two", hour).await.unwrap();
+    assert_eq!(
+        b.get(UNLISTED, "k").await.unwrap().as_deref(),
+        Some(&b"two"[..])
+    );
+    assert!(b.remove(UNLISTED, "k").await.unwrap());
+    assert!(!b.remove(UNLISTED, "k").await.unwrap());
+    assert_eq!(a.get(UNLISTED, "k").await.unwrap(), None);
+    // Namespaces are apart.
+    a.put(UNLISTED, "same", b"u", hour).await.unwrap();
+    a.put(LISTED, "same", b"l", hour).await.unwrap();
+    assert_eq!(
+        a.get(UNLISTED, "same").await.unwrap().as_deref(),
+        Some(&b"u"[..])
+    );
+    // take: the value once, then nothing
+    assert_eq!(
+        b.take(LISTED, "same").await.unwrap().as_deref(),
+        Some(&b"l"[..])
+    );
+    assert_eq!(a.take(LISTED, "same").await.unwrap(), None);
+    // insert_new: only where nothing (unexpired) is
+    assert!(a.insert_new(UNLISTED, "id-1", b"x", hour).await.unwrap());
+    assert!(!b.insert_new(UNLISTED, "id-1", b"y", hour).await.unwrap());
+    assert_eq!(
+        a.get(UNLISTED, "id-1").await.unwrap().as_deref(),
+        Some(&b"x"[..])
+    );
+    // Binary values come back byte for byte.
+    let bytes: Vec<u8> = (0..=255).collect();
+    a.put(UNLISTED, "bin", &bytes, hour).await.unwrap();
+    assert_eq!(b.get(UNLISTED, "bin").await.unwrap(), Some(bytes));
+    // list: every live entry of a listed namespace, none of another; unlisted is refused
+    for n in 0..5 {
+        a.put(
+            LISTED,
+            &format!("key-{n}"),
+            format!("v{n}").as_bytes(),
+            hour,
+        )
+        .await
+        .unwrap();
+    }
+    assert!(b.take(LISTED, "key-0").await.unwrap().is_some());
+    let mut listed = b.list(LISTED).await.unwrap();
+    listed.sort();
+    let expected: Vec<(String, Vec<u8>)> = (1..5)
+        .map(|n| (format!("key-{n}"), format!("v{n}").into_bytes()))
+        .collect();
+    assert_eq!(listed, expected);
+    assert_eq!(
+        a.list(UNLISTED).await.unwrap_err(),
+        StoreError::NotListed("test-unlisted")
+    );
+    // Expiry: gone for get, take, list; insert_new may reuse the key.
+    let short = Duration::from_millis(150);
+    a.put(LISTED, "short", b"s", short).await.unwrap();
+    a.put(UNLISTED, "short", b"s", short).await.unwrap();
+    a.insert_new(UNLISTED, "short-id", b"s", short)
+        .await
+        .unwrap();
+    assert!(b.get(UNLISTED, "short").await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(b.get(UNLISTED, "short").await.unwrap(), None);
+    assert_eq!(b.take(LISTED, "short").await.unwrap(), None);
+    assert!(
+        !b.list(LISTED)
+            .await
+            .unwrap()
+            .iter()
+            .any(|(k, _)| k == "short")
+    );
+    assert!(
+        b.insert_new(UNLISTED, "short-id", b"again", hour)
+            .await
+            .unwrap()
+    );
+    a.purge_expired().await.unwrap();
+    assert_eq!(
+        b.list(LISTED).await.unwrap().len(),
+        4,
+        "purging keeps live entries"
+    );
+
+    // Two handles take the same key at the same moment: exactly one gets it (100 trials);
+    // and of two insert_new of one key, exactly one wins.
+    for trial in 0..100 {
+        let key = format!("race-{trial}");
+        a.put(LISTED, &key, b"once", hour).await.unwrap();
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let racers: Vec<_> = [a.clone(), b.clone()]
+            .into_iter()
+            .map(|store| {
+                let (key, barrier) = (key.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.take(LISTED, &key).await.unwrap()
+                })
+            })
+            .collect();
+        let mut got = 0;
+        for racer in racers {
+            if let Some(value) = racer.await.unwrap() {
+                assert_eq!(value, b"once");
+                got += 1;
+            }
+        }
+        assert_eq!(got, 1, "trial {trial}: taken {got} times");
+
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let racers: Vec<_> = [a.clone(), b.clone()]
+            .into_iter()
+            .map(|store| {
+                let (key, barrier) = (key.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store
+                        .insert_new(UNLISTED, &key, b"mine", hour)
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for racer in racers {
+            won += usize::from(racer.await.unwrap());
+        }
+        assert_eq!(won, 1, "trial {trial}: inserted {won} times");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_store_conforms() {
+    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(system_clock()));
+    conformance(store.clone(), store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_store_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path().join("state/agent-ops.redb"), system_clock())
+        .await
+        .unwrap();
+    let (a, b): (Arc<dyn StateStore>, Arc<dyn StateStore>) =
+        (Arc::new(store.clone()), Arc::new(store));
+    conformance(a, b).await;
+    assert!(dir.path().join("state/agent-ops.redb").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_store_conforms() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let url = SecretString::from(server.url());
+    let a: Arc<dyn StateStore> = Arc::new(RedisStore::connect(&url).await.unwrap());
+    let b: Arc<dyn StateStore> = Arc::new(RedisStore::connect(&url).await.unwrap());
+    conformance(a, b).await;
+}
+
+#[tokio::test]
+async fn the_memory_store_stays_at_its_cap_under_a_flood() {
+    let store = MemoryStore::new(system_clock()).with_cap(UNLISTED, 1_000);
+    let hour = Duration::from_secs(3600);
+    for n in 0..100_000u64 {
+        store
+            .put(UNLISTED, &n.to_string(), b"p", hour)
+            .await
+            .unwrap();
+        assert!(store.len(UNLISTED) <= 1_000);
+    }
+    assert_eq!(store.len(UNLISTED), 1_000);
+    // The newest are kept, the oldest evicted.
+    assert!(store.get(UNLISTED, "99999").await.unwrap().is_some());
+    assert!(store.get(UNLISTED, "0").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_embedded_store_stays_at_its_cap_and_keeps_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path().join("capped.redb"), system_clock())
+        .await
+        .unwrap()
+        .with_cap(LISTED, 50);
+    let mut peak = 0;
+    for n in 0..300u64 {
+        // Later entries expire later: the first to expire are the oldest.
+        let ttl = Duration::from_secs(3600 + n);
+        store
+            .put(LISTED, &format!("{n:03}"), b"p", ttl)
+            .await
+            .unwrap();
+        peak = peak.max(store.list(LISTED).await.unwrap().len());
+    }
+    assert_eq!(peak, 50, "filled up to its cap and no further");
+    assert!(store.get(LISTED, "299").await.unwrap().is_some());
+    assert!(store.get(LISTED, "000").await.unwrap().is_none());
+    // Other namespaces are not capped.
+    for n in 0..60 {
+        store
+            .put(UNLISTED, &n.to_string(), b"u", Duration::from_secs(60))
+            .await
+            .unwrap();
+    }
+    assert!(store.get(UNLISTED, "0").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_a_clear_error_without_the_password() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = SecretString::from(format!("redis://:hunter2-secret@127.0.0.1:{port}/0"));
+    let err = RedisStore::connect(&url).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("redis"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+// ---- the engine on the stores ----
+
+fn shell(name: &str) -> Caller {
+    Caller {
+        chat_id: Some("terminal".into()),
+        ..Caller::new(Transport::Shell, name)
+    }
+}
+
+fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
+    &reply
+        .actions
+        .iter()
+        .find(|a| a.label.contains(label))
+        .unwrap_or_else(|| panic!("no `{label}` action in {reply:#?}"))
+        .data
+}
+
+fn client(sim: &SimHandle) -> AgentClient {
+    let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
+    api.settings.retry = RetryPolicy {
+        max_attempts: 2,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        ..RetryPolicy::default()
+    };
+    AgentClient::new(&api).unwrap()
+}
+
+/// The engine's settings: one secret and one audit file, as replicas share them.
+fn config(audit: &std::path::Path) -> EngineConfig {
+    EngineConfig::from_text(&format!(
+        r#"
+        [chatops]
+        secret = "replica-secret-0123456789"
+        confirm_ttl_secs = 120
+        audit_log = "{}"
+        rate_limit_per_minute = 0
+        any_task = true
+        operators = ["shell:alice"]
+        viewers = ["shell:victor"]
+        [chatops.tasks]
+        demo = "{DEMO_TASK_ID}"
+        "#,
+        audit.display()
+    ))
+    .unwrap()
+}
+
+fn audit_events(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+/// A clock `offset` seconds ahead of the system's.
+fn shifted(offset: &Arc<AtomicI64>) -> Clock {
+    let offset = offset.clone();
+    Arc::new(move || {
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(
+                offset.load(Ordering::SeqCst),
+            ))
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refused_after() {
+    let sim = agent_sim::start(SimConfig {
+        size: 120,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let file = dir.path().join("agent-ops.redb");
+    let offset = Arc::new(AtomicI64::new(0));
+    let alice = shell("alice");
+    let busy = |sim: &SimHandle| {
+        sim.snapshot(DEMO_TASK_ID)
+            .iter()
+            .filter(|r| *r.status == 8)
+            .count()
+    };
+    let before = busy(&sim);
+    assert!(before > 0);
+
+    // Two previews on the first engine, which then stops (SIGTERM).
+    let (first, second) = {
+        let store = EmbeddedStore::open(file.clone(), shifted(&offset))
+            .await
+            .unwrap();
+        let engine = Engine::with_store(
+            client(&sim),
+            config(&audit),
+            shifted(&offset),
+            Arc::new(store),
+        );
+        let first = engine
+            .handle_text(&alice, "/reset task:demo status:busy")
+            .await;
+        let second = engine
+            .handle_text(&alice, "/reset task:demo status:busy")
+            .await;
+        assert_eq!(first.kind, ReplyKind::Preview, "{first:#?}");
+        let stopped = engine.shutdown().await;
+        assert_eq!(stopped.expired, 0, "a persistent store keeps them");
+        (first, second)
+    };
+    // The file is closed with the engine: a new one opens it, as a restarted bot would.
+    let store = EmbeddedStore::open(file.clone(), shifted(&offset))
+        .await
+        .unwrap();
+    let engine = Engine::with_store(
+        client(&sim),
+        config(&audit),
+        shifted(&offset),
+        Arc::new(store),
+    );
+    assert_eq!(engine.pending_resets().await, 2);
+    let done = engine.press(&alice, action(&first, "Confirm")).await;
+    assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
+    assert_eq!(busy(&sim), 0);
+    // Single use after the restart too.
+    let again = engine.press(&alice, action(&first, "Confirm")).await;
+    assert_eq!(again.kind, ReplyKind::Error, "{again:#?}");
+
+    // The second one, past its time (after another restart): refused and audited as expired.
+    drop(engine);
+    offset.store(121, Ordering::SeqCst);
+    let store = EmbeddedStore::open(file.clone(), shifted(&offset))
+        .await
+        .unwrap();
+    let engine = Engine::with_store(
+        client(&sim),
+        config(&audit),
+        shifted(&offset),
+        Arc::new(store),
+    );
+    let late = engine.press(&alice, action(&second, "Confirm")).await;
+    assert_eq!(late.kind, ReplyKind::Error, "{late:#?}");
+    assert!(
+        late.to_plain_text().contains("Confirmation expired"),
+        "{late:#?}"
+    );
+    assert_eq!(engine.pending_resets().await, 0);
+    assert_eq!(
+        audit_events(&audit),
+        ["requested", "requested", "confirmed", "done", "expired"]
+    );
+}
+
+/// Two engines (replicas) on one simulator, one Redis, one secret, one audit file.
+async fn two_replicas(
+    server: &RedisServer,
+    audit: &std::path::Path,
+) -> (SimHandle, Engine, Engine) {
+    let sim = agent_sim::start(SimConfig {
+        size: 120,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let url = StateUrl::parse(&server.url()).unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let mut config = config(audit);
+        config.state = Some(url.clone());
+        replicas.push(
+            Engine::open(client(&sim), config, &StateUrl::Memory)
+                .await
+                .unwrap(),
+        );
+    }
+    let b = replicas.pop().unwrap();
+    let a = replicas.pop().unwrap();
+    assert_eq!(a.store().backend(), "redis");
+    (sim, a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_pressed_on_two_replicas_at_once_resets_once() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (_sim, a, b) = two_replicas(&server, &audit).await;
+    let alice = shell("alice");
+    for trial in 0..100 {
+        // Waiting numbers stay waiting after a reset, so every trial has a preview.
+        let preview = a
+            .handle_text(&alice, "/reset task:demo status:waiting")
+            .await;
+        assert_eq!(
+            preview.kind,
+            ReplyKind::Preview,
+            "trial {trial}: {preview:#?}"
+        );
+        let data = action(&preview, "Confirm").to_string();
+        let (on_a, on_b) = tokio::join!(
+            tokio::spawn({
+                let (a, alice, data) = (a.clone(), alice.clone(), data.clone());
+                async move { a.press(&alice, &data).await }
+            }),
+            tokio::spawn({
+                let (b, alice, data) = (b.clone(), alice.clone(), data.clone());
+                async move { b.press(&alice, &data).await }
+            }),
+        );
+        let (on_a, on_b) = (on_a.unwrap(), on_b.unwrap());
+        let done = [&on_a, &on_b]
+            .iter()
+            .filter(|r| r.kind == ReplyKind::Done)
+            .count();
+        assert_eq!(done, 1, "trial {trial}: {on_a:#?} {on_b:#?}");
+    }
+    let events = audit_events(&audit);
+    assert_eq!(events.iter().filter(|e| *e == "requested").count(), 100);
+    assert_eq!(events.iter().filter(|e| *e == "confirmed").count(), 100);
+    assert_eq!(events.iter().filter(|e| *e == "done").count(), 100);
+    assert_eq!(a.pending_resets().await, 0);
+}
+
+#[tokio::test]
+async fn a_page_button_made_on_one_replica_is_served_by_the_other() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_sim, a, b) = two_replicas(&server, &dir.path().join("audit.jsonl")).await;
+    let victor = shell("victor");
+    // A state too large for a button (a sub-account's task, both dates): kept in the store.
+    let command = format!(
+        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
+        agent_sim::SUB_TASK_ID,
+        agent_sim::SUB_USER_ID
+    );
+    let first = a.handle_text(&victor, &command).await;
+    assert_eq!(first.kind, ReplyKind::Page, "{first:#?}");
+    let next = b.press(&victor, action(&first, "Next")).await;
+    assert_eq!(next.kind, ReplyKind::Page, "{next:#?}");
+    assert!(
+        next.footer.as_deref().unwrap().contains("page 2/"),
+        "{next:#?}"
+    );
+    // And back, on the first replica, from a button the second made.
+    let back = a.press(&victor, action(&next, "Prev")).await;
+    assert_eq!(back.table, first.table);
+    // A reset confirmation made on one is cancelled on the other.
+    let alice = shell("alice");
+    let preview = b.handle_text(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    let cancelled = a.press(&alice, action(&preview, "Cancel")).await;
+    assert_eq!(cancelled.kind, ReplyKind::Done, "{cancelled:#?}");
+    assert_eq!(b.pending_resets().await, 0);
+}
+
+#[tokio::test]
+async fn when_redis_goes_away_a_press_is_an_error_and_nothing_is_reset() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let (sim, a, b) = two_replicas(&server, &audit).await;
+    let busy = || {
+        sim.snapshot(DEMO_TASK_ID)
+            .iter()
+            .filter(|r| *r.status == 8)
+            .count()
+    };
+    let before = busy();
+    let alice = shell("alice");
+    let preview = a.handle_text(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    drop(server);
+    let pressed = tokio::time::timeout(
+        Duration::from_secs(30),
+        b.press(&alice, action(&preview, "Confirm")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pressed.kind, ReplyKind::Error, "{pressed:#?}");
+    assert!(
+        pressed.to_plain_text().contains("Something went wrong"),
+        "{pressed:#?}"
+    );
+    assert_eq!(busy(), before);
+    // A new preview cannot be kept either: said, not offered.
+    let again = a.handle_text(&alice, "/reset task:demo status:busy").await;
+    assert_eq!(again.kind, ReplyKind::Error, "{again:#?}");
+    assert!(again.actions.is_empty());
+    // Only the preview that was kept is on record.
+    assert_eq!(audit_events(&audit), ["requested"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let sim = agent_sim::start(SimConfig {
+        size: 120,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let offset = Arc::new(AtomicI64::new(0));
+    let url = SecretString::from(server.url());
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let store = Arc::new(RedisStore::connect(&url).await.unwrap());
+        replicas.push(Engine::with_store(
+            client(&sim),
+            config(&audit),
+            shifted(&offset),
+            store,
+        ));
+    }
+    let alice = shell("alice");
+    for _ in 0..20 {
+        let preview = replicas[0]
+            .handle_text(&alice, "/reset task:demo status:waiting")
+            .await;
+        assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    }
+    assert_eq!(replicas[1].pending_resets().await, 20);
+    // Their time is up; both replicas sweep at the same moment.
+    offset.store(121, Ordering::SeqCst);
+    let (a, b) = tokio::join!(
+        tokio::spawn({
+            let engine = replicas[0].clone();
+            async move { engine.sweep_expired().await }
+        }),
+        tokio::spawn({
+            let engine = replicas[1].clone();
+            async move { engine.sweep_expired().await }
+        }),
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 20);
+    let events = audit_events(&audit);
+    assert_eq!(events.iter().filter(|e| *e == "expired").count(), 20);
+    assert_eq!(replicas[0].pending_resets().await, 0);
+    // A shutdown of a replica leaves nothing to expire: the store is shared.
+    assert_eq!(replicas[1].shutdown().await.expired, 0);
+}
