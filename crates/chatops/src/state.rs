@@ -349,11 +349,12 @@ mod tests {
     fn the_summary_cache_stays_at_its_cap_and_forgets_a_task() {
         let cache = SummaryCache::new(10, Duration::from_secs(60));
         let now = Timestamp::now();
-        let counted = Counted {
-            summary: StatusSummary::default(),
-            at: now,
-        };
         for n in 0..100u16 {
+            // One after the other, so "the oldest go first" names one entry each time.
+            let counted = Counted {
+                summary: StatusSummary::default(),
+                at: now + jiff::SignedDuration::from_millis(i64::from(n)),
+            };
             let filter = ListFilter::new(
                 agent_core::Scope::new(agent_core::Id::task(&format!("t{}", n % 2)).unwrap())
                     .with_statuses(agent_core::StatusSet::from_bits(n)),
@@ -361,8 +362,10 @@ mod tests {
             assert!(cache.put(SummaryKey::of(&filter), counted, cache.generation()));
             assert!(cache.len() <= 10);
         }
+        // The ten newest are left: five of each task.
+        assert_eq!(cache.len(), 10);
         cache.forget_task("t1");
-        assert!(cache.len() <= 5);
+        assert_eq!(cache.len(), 5);
     }
 
     #[test]
