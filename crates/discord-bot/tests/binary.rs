@@ -249,23 +249,36 @@ async fn the_binary_reaches_discord_rest_through_discord_api_url() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .args(["--http", "--listen", &format!("127.0.0.1:{port}")])
-        .env("DISCORD_TOKEN", "secret-bot-token-123")
-        .env("DISCORD_APPLICATION_ID", common::APP_ID.to_string())
-        .env("DISCORD_PUBLIC_KEY", &key)
-        .env("DISCORD_REGISTER", "global")
-        .env("DISCORD_API_URL", &base)
-        .env("AGENT_API_BASE_URL", sim.base_url())
-        .env("AGENT_API_TOKEN", sim.token())
-        .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
-        .env("AGENT_OPS_ACTION_SECRET", "secret-action-key-789")
-        .env("AGENT_OPS_CONFIG", &config_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    // Killed however the test ends; its state in memory, its folder a temporary one (no
+    // state file left behind to see the next run's interaction as a replay).
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _child = Child(
+        Command::new(BIN)
+            .env_clear()
+            .current_dir(config.path())
+            .args(["--http", "--listen", &format!("127.0.0.1:{port}")])
+            .env("AGENT_OPS_STATE_URL", "memory:")
+            .env("DISCORD_TOKEN", "secret-bot-token-123")
+            .env("DISCORD_APPLICATION_ID", common::APP_ID.to_string())
+            .env("DISCORD_PUBLIC_KEY", &key)
+            .env("DISCORD_REGISTER", "global")
+            .env("DISCORD_API_URL", &base)
+            .env("AGENT_API_BASE_URL", sim.base_url())
+            .env("AGENT_API_TOKEN", sim.token())
+            .env("AGENT_USER_ID", agent_sim::DEMO_USER_ID)
+            .env("AGENT_OPS_ACTION_SECRET", "secret-action-key-789")
+            .env("AGENT_OPS_CONFIG", &config_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let registered = fake
         .wait_for(Duration::from_secs(20), |c| {
             c.method == "PUT"
@@ -312,6 +325,4 @@ async fn the_binary_reaches_discord_rest_through_discord_api_url() {
         .records()
         .count();
     assert_eq!(rows, 300, "every number of the task");
-    let _ = child.kill();
-    let _ = child.wait();
 }
