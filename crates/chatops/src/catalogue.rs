@@ -52,6 +52,12 @@ pub enum CommandName {
     Reset,
     /// A task's numbers as a file (CSV or Excel).
     Export,
+    /// Be told in this chat when a task is done, or its progress at a time or interval.
+    Watch,
+    /// Stop watching a task in this chat.
+    Unwatch,
+    /// The tasks this chat watches.
+    Watches,
     /// What the bot understands.
     Help,
 }
@@ -79,6 +85,8 @@ pub enum OptionKey {
     All,
     /// `format:` — an export's file format.
     Format,
+    /// `when:` — when a watch posts (`done`, `daily@HH:MM`, `every:<duration>`).
+    When,
 }
 
 /// What an option's value is.
@@ -331,6 +339,51 @@ pub const COMMANDS: &[CommandSpec] = &[
         role: Some(Role::Exporter),
     },
     CommandSpec {
+        name: CommandName::Watch,
+        slash: "watch",
+        aliases: &["subscribe"],
+        name_zh: "关注",
+        summary: Text::new(
+            "Be told in this chat when a task is done, or its progress daily or every so often",
+            "任务完成时在本会话通知，或每天定时、按间隔发送进度",
+        ),
+        help: Text::new(
+            "posts here when the task is done (when:done), daily@HH:MM China time, or every:30m/2h/1d",
+            "任务完成时（when:done）、每天北京时间 daily@HH:MM 或按间隔 every:30m/2h/1d 在此发送",
+        ),
+        example: Some("/watch task:demo when:done"),
+        options: &[OptionKey::Task, OptionKey::When],
+        role: Some(Role::Viewer),
+    },
+    CommandSpec {
+        name: CommandName::Unwatch,
+        slash: "unwatch",
+        aliases: &["unsubscribe"],
+        name_zh: "取消关注",
+        summary: Text::new("Stop watching a task in this chat", "在本会话取消关注任务"),
+        help: Text::new(
+            "stops the watch of this task in this chat",
+            "取消本会话对该任务的关注",
+        ),
+        example: Some("/unwatch task:demo"),
+        options: &[OptionKey::Task],
+        role: Some(Role::Viewer),
+    },
+    CommandSpec {
+        name: CommandName::Watches,
+        slash: "watches",
+        aliases: &["subscriptions"],
+        name_zh: "关注列表",
+        summary: Text::new("The tasks this chat watches", "本会话关注的任务"),
+        help: Text::new(
+            "lists the watches of this chat, when each posts and when it last did",
+            "列出本会话的关注、发送时间及上次发送时间",
+        ),
+        example: Some("/watches"),
+        options: &[],
+        role: Some(Role::Viewer),
+    },
+    CommandSpec {
         name: CommandName::Help,
         slash: "help",
         aliases: &["start", "?"],
@@ -498,6 +551,21 @@ pub const OPTIONS: &[OptionSpec] = &[
             "文件格式：csv（默认）或 xlsx",
         ),
     },
+    OptionSpec {
+        key: OptionKey::When,
+        name: "when",
+        aliases: &["w", "schedule"],
+        name_zh: "时间",
+        kind: OptionKind::Text,
+        presence: Presence::Optional,
+        positional: false,
+        completion: Completion::None,
+        placeholder: Text::new("done|daily@HH:MM|every:30m", "done|daily@时:分|every:30m"),
+        description: Text::new(
+            "done (default), daily@09:00 (China time) or every:30m, 2h, 1d (at least 5m)",
+            "done（默认，完成时）、daily@09:00（北京时间）或 every:30m、2h、1d（至少 5m）",
+        ),
+    },
 ];
 
 // Each entry sits at the index of its variant, so `spec()` is a plain lookup.
@@ -513,7 +581,7 @@ const _: () = {
         i += 1;
     }
     assert!(COMMANDS.len() == CommandName::Help as usize + 1);
-    assert!(OPTIONS.len() == OptionKey::Format as usize + 1);
+    assert!(OPTIONS.len() == OptionKey::When as usize + 1);
 };
 
 impl CommandName {
@@ -633,7 +701,10 @@ mod tests {
         }
         assert_eq!(CommandName::parse("ls"), Some(CommandName::Numbers));
         assert_eq!(OptionKey::parse("start_at"), Some(OptionKey::From));
-        assert_eq!(command_hint(), "/numbers, /stats, /reset, /export or /help");
+        assert_eq!(
+            command_hint(),
+            "/numbers, /stats, /reset, /export, /watch, /unwatch, /watches or /help"
+        );
     }
 
     #[test]

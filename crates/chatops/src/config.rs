@@ -20,6 +20,8 @@
 //! export_full_phones = false # exports keep whole phones (said in the audit line)
 //! export_dir = "/var/tmp"    # where exports are written while they run (default: the system's temp)
 //! stats_ttl_secs = 60        # counts per status (/stats, /numbers' line) are shared this long
+//! watch_poll_secs = 60       # how often the watch scheduler polls the watched tasks
+//! watch_max_requests_per_poll = 100 # the most platform requests one poll may make
 //!
 //! [chatops.tasks]            # aliases, so nobody types UUIDs
 //! demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
@@ -78,6 +80,11 @@ pub struct EngineConfig {
     /// How long counts per status are shared by every chat (`/stats`, the "by status" line of
     /// `/numbers`) before they are counted again.
     pub stats_ttl: Duration,
+    /// How often the watch scheduler polls the watched tasks (`watch_poll_secs`).
+    pub watch_poll: Duration,
+    /// The most platform requests one poll of the watch scheduler makes
+    /// (`watch_max_requests_per_poll`); tasks left over wait for the next poll.
+    pub watch_max_requests_per_poll: u32,
     /// How often long work (a preview that scans the task) reports its progress.
     pub progress_every: Duration,
     /// The most page states kept for buttons (the oldest go first).
@@ -165,6 +172,10 @@ pub struct ChatopsSection {
     pub export_dir: Option<PathBuf>,
     /// See [`EngineConfig::stats_ttl`].
     pub stats_ttl_secs: Option<u64>,
+    /// See [`EngineConfig::watch_poll`].
+    pub watch_poll_secs: Option<u64>,
+    /// See [`EngineConfig::watch_max_requests_per_poll`].
+    pub watch_max_requests_per_poll: Option<u64>,
 }
 
 /// `AGENT_OPS_ACTION_SECRET`: the key that signs buttons.
@@ -407,10 +418,27 @@ impl EngineConfig {
             DEFAULT_STATS_TTL_SECS,
             1..=86_400,
         );
+        let watch_poll = secs(
+            problems,
+            "chatops.watch_poll_secs",
+            section.watch_poll_secs,
+            DEFAULT_WATCH_POLL_SECS,
+            1..=3_600,
+        );
+        let watch_max_requests_per_poll = layers.within(
+            problems,
+            "chatops.watch_max_requests_per_poll",
+            section.watch_max_requests_per_poll,
+            1..=100_000,
+            DEFAULT_WATCH_MAX_REQUESTS,
+        );
         if problems.len() > before {
             return None;
         }
         Some(Self {
+            watch_poll,
+            watch_max_requests_per_poll: u32::try_from(watch_max_requests_per_poll)
+                .unwrap_or(u32::MAX),
             any_task: section.any_task.unwrap_or(false),
             sub_accounts: section.sub_accounts,
             rate_limit_per_minute: match section.rate_limit_per_minute {
@@ -456,6 +484,12 @@ impl EngineConfig {
             .ok_or_else(|| SettingsError::invalid("[chatops]", "incomplete"))
     }
 }
+
+/// How often the watch scheduler polls unless configured (`watch_poll_secs`).
+pub const DEFAULT_WATCH_POLL_SECS: u64 = 60;
+/// The most requests one poll of the watch scheduler makes unless configured
+/// (`watch_max_requests_per_poll`).
+pub const DEFAULT_WATCH_MAX_REQUESTS: u64 = 100;
 
 /// How long counts per status are shared unless configured (`stats_ttl_secs`).
 pub const DEFAULT_STATS_TTL_SECS: u64 = 60;

@@ -128,10 +128,11 @@ pub(crate) struct Inner {
     pub(crate) summaries: SummaryCache,
     pub(crate) exports: Arc<crate::export::RunningExports>,
     limiter: Option<DefaultKeyedRateLimiter<String>>,
-    tracker: TaskTracker,
+    pub(crate) tracker: TaskTracker,
     closing: AtomicBool,
     sweeper_started: AtomicBool,
-    stop_sweeper: CancellationToken,
+    /// Stops the sweeper and the watch schedulers ([`Engine::run_watches`]).
+    pub(crate) stop_sweeper: CancellationToken,
     sweep_every_ms: AtomicU64,
 }
 
@@ -389,6 +390,9 @@ impl Engine {
                         )
                         .await
                     }
+                    CommandName::Watch => self.watch_command(caller, &invocation, lang).await,
+                    CommandName::Unwatch => self.unwatch_command(caller, &invocation, lang).await,
+                    CommandName::Watches => self.watches_command(caller, lang).await,
                 }
             }
         };

@@ -20,6 +20,8 @@
 //!   and Chinese;
 //! - [`store`]: where pending confirmations, page states and replay ids are kept (memory, an
 //!   embedded file, or Redis shared by several replicas);
+//! - [`watch`]: `/watch`, `/unwatch`, `/watches` and the scheduler every transport runs to post
+//!   when a watched task is done, or its progress at a time or interval;
 //! - [`config`]: the `[chatops]` and `[state]` settings; [`i18n`]: the reply languages.
 
 pub mod access;
@@ -41,6 +43,7 @@ mod stats;
 pub mod store;
 pub mod text;
 pub mod token;
+pub mod watch;
 
 pub use access::{Access, Caller, Role, Transport};
 pub use catalogue::{CommandSpec, OptionSpec};
@@ -55,3 +58,4 @@ pub use reply::{
     ReplyKind, Table,
 };
 pub use store::{StateStore, StateUrl, StoreError};
+pub use watch::{TickReport, Undelivered, WatchPost, WatchRunner, WatchScheduler, When};

@@ -585,6 +585,110 @@ pub enum Msg<'a> {
     /// Export column.
     ColumnExtra,
 
+    // --- Watches (`/watch`, `/unwatch`, `/watches`, and what the scheduler posts).
+    /// `when:` cannot be read.
+    BadWhen {
+        /// What was given.
+        given: &'a str,
+    },
+    /// `every:` shorter than the minimum.
+    EveryTooShort {
+        /// The minimum, in minutes.
+        minutes: u64,
+    },
+    /// A watch needs a chat to post to.
+    WatchNeedsChat,
+    /// A watch was set (or replaced).
+    WatchAdded {
+        /// The task's label.
+        task: &'a str,
+        /// When it posts ([`Msg::WhenDone`]…).
+        when: &'a str,
+    },
+    /// A watch was removed.
+    WatchRemoved {
+        /// The task's label.
+        task: &'a str,
+    },
+    /// No watch of that task in this chat.
+    WatchNotFound {
+        /// The task's label.
+        task: &'a str,
+    },
+    /// Title of `/watches`.
+    WatchesTitle,
+    /// This chat watches nothing.
+    NoWatches,
+    /// Too many watches in this chat.
+    WatchLimit {
+        /// The most a chat may have.
+        max: u64,
+    },
+    /// A column of `/watches`.
+    ColumnTask,
+    /// A column of `/watches`.
+    ColumnWhen,
+    /// A column of `/watches`.
+    ColumnLastPost,
+    /// `when:done`, in words.
+    WhenDone,
+    /// `when:daily@HH:MM`, in words.
+    WhenDaily {
+        /// `09:00`.
+        at: &'a str,
+    },
+    /// `when:every:…`, in words.
+    WhenEvery {
+        /// `30m`.
+        every: &'a str,
+    },
+    /// Title of the post when a task is done.
+    WatchDoneTitle {
+        /// The task's label.
+        task: &'a str,
+    },
+    /// The figures of a task when it is done.
+    WatchDone {
+        /// Numbers dialled.
+        dialled: u64,
+        /// Numbers connected.
+        connected: u64,
+        /// Connected ÷ dialled (`22.2%`).
+        rate: &'a str,
+        /// Numbers worth another try.
+        retryable: u64,
+    },
+    /// The figures of a task in a scheduled summary.
+    WatchFigures {
+        /// Numbers dialled.
+        dialled: u64,
+        /// Numbers connected.
+        connected: u64,
+        /// Connected ÷ dialled (`22.2%`).
+        rate: &'a str,
+        /// Numbers worth another try.
+        retryable: u64,
+    },
+    /// Title of a scheduled summary.
+    WatchSummaryTitle {
+        /// The task's label.
+        task: &'a str,
+        /// When it posts ([`Msg::WhenDaily`]…).
+        when: &'a str,
+    },
+    /// Numbers still waiting, in a summary.
+    WatchWaiting {
+        /// Numbers not dialled yet.
+        waiting: u64,
+    },
+    /// The footer of a post: how to stop it.
+    WatchFooter {
+        /// The task's label.
+        task: &'a str,
+    },
+    /// The button that lists the retryable numbers.
+    ListRetryableButton,
+
     // --- What transports report (see [`crate::Notice`]).
     /// Title: the transport failed.
     InternalErrorTitle,
@@ -838,6 +942,38 @@ impl MsgKey {
             Self::ColumnCallId => Msg::ColumnCallId,
             Self::ColumnCustomerId => Msg::ColumnCustomerId,
             Self::ColumnExtra => Msg::ColumnExtra,
+            Self::BadWhen => Msg::BadWhen { given: T },
+            Self::EveryTooShort => Msg::EveryTooShort { minutes: N },
+            Self::WatchNeedsChat => Msg::WatchNeedsChat,
+            Self::WatchAdded => Msg::WatchAdded { task: T, when: T },
+            Self::WatchRemoved => Msg::WatchRemoved { task: T },
+            Self::WatchNotFound => Msg::WatchNotFound { task: T },
+            Self::WatchesTitle => Msg::WatchesTitle,
+            Self::NoWatches => Msg::NoWatches,
+            Self::WatchLimit => Msg::WatchLimit { max: N },
+            Self::ColumnTask => Msg::ColumnTask,
+            Self::ColumnWhen => Msg::ColumnWhen,
+            Self::ColumnLastPost => Msg::ColumnLastPost,
+            Self::WhenDone => Msg::WhenDone,
+            Self::WhenDaily => Msg::WhenDaily { at: T },
+            Self::WhenEvery => Msg::WhenEvery { every: T },
+            Self::WatchDoneTitle => Msg::WatchDoneTitle { task: T },
+            Self::WatchDone => Msg::WatchDone {
+                dialled: N,
+                connected: N,
+                rate: T,
+                retryable: N,
+            },
+            Self::WatchFigures => Msg::WatchFigures {
+                dialled: N,
+                connected: N,
+                rate: T,
+                retryable: N,
+            },
+            Self::WatchSummaryTitle => Msg::WatchSummaryTitle { task: T, when: T },
+            Self::WatchWaiting => Msg::WatchWaiting { waiting: N },
+            Self::WatchFooter => Msg::WatchFooter { task: T },
+            Self::ListRetryableButton => Msg::ListRetryableButton,
             Self::InternalErrorTitle => Msg::InternalErrorTitle,
             Self::InternalError => Msg::InternalError,
             Self::Unsupported => Msg::Unsupported,
@@ -1426,6 +1562,105 @@ impl Msg<'_> {
             }
             Msg::Reference { id } => both!(lang, "Reference: {id}", "参考编号: {id}"),
 
+            Msg::BadWhen { given } => both!(
+                lang,
+                "`when:{given}` cannot be read: use done, daily@HH:MM (China time, like daily@09:00) or every:<duration> (like every:30m, every:2h, every:1d)",
+                "无法识别 `when:{given}`：请用 done、daily@时:分（北京时间，如 daily@09:00）或 every:<间隔>（如 every:30m、every:2h、every:1d）"
+            ),
+            Msg::EveryTooShort { minutes } => both!(
+                lang,
+                "every: must be at least {minutes} minutes",
+                "every: 间隔至少为 {minutes} 分钟"
+            ),
+            Msg::WatchNeedsChat => both!(
+                lang,
+                "A watch posts to a chat: use it in a chat or channel.",
+                "关注会发送到会话：请在会话或频道中使用。"
+            ),
+            Msg::WatchAdded { task, when } => both!(
+                lang,
+                "Watching task {task} in this chat: {when}. /unwatch task:{task} stops it.",
+                "已在本会话关注任务 {task}：{when}。/unwatch task:{task} 可取消。"
+            ),
+            Msg::WatchRemoved { task } => both!(
+                lang,
+                "This chat no longer watches task {task}.",
+                "本会话已取消关注任务 {task}。"
+            ),
+            Msg::WatchNotFound { task } => both!(
+                lang,
+                "This chat does not watch task {task}.",
+                "本会话未关注任务 {task}。"
+            ),
+            Msg::WatchesTitle => both!(lang, "Watches of this chat", "本会话的关注"),
+            Msg::NoWatches => both!(
+                lang,
+                "This chat watches no task: /watch task:<task> starts one.",
+                "本会话未关注任何任务：可用 /watch task:<任务> 关注。"
+            ),
+            Msg::WatchLimit { max } => both!(
+                lang,
+                "A chat may watch at most {max} tasks: /unwatch one first.",
+                "每个会话最多关注 {max} 个任务：请先用 /unwatch 取消一个。"
+            ),
+            Msg::ColumnTask => both!(lang, "task", "任务"),
+            Msg::ColumnWhen => both!(lang, "posts", "发送时间"),
+            Msg::ColumnLastPost => both!(lang, "last post", "上次发送"),
+            Msg::WhenDone => both!(lang, "when it is done", "完成时"),
+            Msg::WhenDaily { at } => both!(lang, "daily at {at} China time", "每天北京时间 {at}"),
+            Msg::WhenEvery { every } => both!(lang, "every {every}", "每 {every}"),
+            Msg::WatchDoneTitle { task } => both!(
+                lang,
+                "Task {task} is done: no number is waiting",
+                "任务 {task} 已完成：已无等待呼叫的号码"
+            ),
+            Msg::WatchDone {
+                dialled,
+                connected,
+                rate,
+                retryable,
+            } => {
+                let (dialled, connected, retryable) =
+                    (grouped(dialled), grouped(connected), grouped(retryable));
+                both!(
+                    lang,
+                    "task done: {dialled} dialled, {connected} connected ({rate}), {retryable} retryable",
+                    "任务完成：已呼叫 {dialled}，已接通 {connected}（{rate}），可重呼 {retryable}"
+                )
+            }
+            Msg::WatchFigures {
+                dialled,
+                connected,
+                rate,
+                retryable,
+            } => {
+                let (dialled, connected, retryable) =
+                    (grouped(dialled), grouped(connected), grouped(retryable));
+                both!(
+                    lang,
+                    "{dialled} dialled, {connected} connected ({rate}), {retryable} retryable",
+                    "已呼叫 {dialled}，已接通 {connected}（{rate}），可重呼 {retryable}"
+                )
+            }
+            Msg::WatchSummaryTitle { task, when } => both!(
+                lang,
+                "Progress of task {task} ({when})",
+                "任务 {task} 进度（{when}）"
+            ),
+            Msg::WatchWaiting { waiting } => {
+                let waiting = grouped(waiting);
+                both!(
+                    lang,
+                    "{waiting} numbers still waiting",
+                    "仍有 {waiting} 个号码等待呼叫"
+                )
+            }
+            Msg::WatchFooter { task } => both!(
+                lang,
+                "/unwatch task:{task} stops these posts",
+                "/unwatch task:{task} 可停止这些消息"
+            ),
+            Msg::ListRetryableButton => both!(lang, "List retryable numbers", "查看可重呼号码"),
             Msg::InternalErrorTitle => both!(lang, "Something went wrong", "出错了"),
             Msg::InternalError => both!(
                 lang,
@@ -1499,11 +1734,11 @@ mod tests {
         assert_eq!(msg.text(Lang::Zh), "共 300 个号码 · 第 1/30 页");
         assert_eq!(
             command_hint(Lang::En),
-            "/numbers, /stats, /reset, /export or /help"
+            "/numbers, /stats, /reset, /export, /watch, /unwatch, /watches or /help"
         );
         assert_eq!(
             command_hint(Lang::Zh),
-            "/numbers、/stats、/reset、/export 或 /help"
+            "/numbers、/stats、/reset、/export、/watch、/unwatch、/watches 或 /help"
         );
         assert_eq!(grouped(1_000_000), "1,000,000");
         assert_eq!(grouped(999), "999");

@@ -7,7 +7,8 @@
 //! - [`render`]: replies as embeds with a code-block table, actions as buttons;
 //! - [`bot`]: the handlers, shared by both modes, with the 3-second budget and deferrals;
 //! - [`endpoint`]: HTTP mode (signed requests, PING, stale timestamps);
-//! - [`gateway`]: gateway mode (serenity's client).
+//! - [`gateway`]: gateway mode (serenity's client);
+//! - [`watch`]: delivering the posts of the engine's watch scheduler as channel messages.
 
 pub mod bot;
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod endpoint;
 pub mod gateway;
 pub mod render;
 pub mod settings;
+pub mod watch;
 
 use secrecy::ExposeSecret;
 use serenity::http::{Http, HttpBuilder};

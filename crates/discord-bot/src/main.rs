@@ -94,6 +94,12 @@ async fn run(args: Args) -> Result<(), Failure> {
     .await
     .context("cannot open the state store ([state] url)")?;
     let bot = Bot::new(engine.clone(), settings.discord.defer_after);
+    // The watch scheduler posts channel messages through the REST API (both modes), until the
+    // engine shuts down.
+    let _watches = engine.run_watches(
+        agent_chatops::Transport::Discord,
+        discord_bot::watch::watch_post(Arc::new(rest_client(&settings.discord))),
+    );
     // Ctrl-C or SIGTERM: the engine refuses new commands, lets those in flight finish within
     // its grace period and audits pending confirmations as expired; then the transport stops.
     let stop = async move {

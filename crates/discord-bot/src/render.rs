@@ -226,6 +226,14 @@ impl Rendered {
             .ephemeral(self.ephemeral)
     }
 
+    /// As a new message in a channel (what the watch scheduler posts).
+    pub fn channel_message(&self) -> serenity::builder::CreateMessage {
+        serenity::builder::CreateMessage::new()
+            .embed(self.embed())
+            .components(self.components())
+            .allowed_mentions(CreateAllowedMentions::new())
+    }
+
     /// As the edit of the original response (after a deferral).
     pub fn edit(&self) -> EditInteractionResponse {
         EditInteractionResponse::new()

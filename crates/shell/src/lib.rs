@@ -4,8 +4,10 @@
 //!
 //! - [`setup`]: which platform (the simulator by default), which engine settings, who you are;
 //! - [`session`]: one line in, one rendered reply out; actions become numbered choices;
-//! - [`render`]: a reply as terminal text.
+//! - [`render`]: a reply as terminal text;
+//! - [`watch`]: printing what the watch scheduler posts.
 
 pub mod render;
 pub mod session;
 pub mod setup;
+pub mod watch;

@@ -124,6 +124,11 @@ async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("Type /help, /numbers task:demo status:busy, or exit.");
     let mut session = Session::new(backend.engine.clone(), who, true).with_out_dir(out_dir);
+    // Watches of this terminal are printed as they fall due, until the input ends.
+    let _watches = backend.engine.run_watches(
+        agent_chatops::Transport::Shell,
+        agent_shell::watch::watch_post(),
+    );
     if interactive {
         interactive_loop(&mut session).await?;
     } else {

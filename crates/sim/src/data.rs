@@ -215,6 +215,19 @@ impl Record {
         text
     }
 
+    /// Dialled now (as the platform's dialler would): `status` (1..=12; 0 is ignored), a call
+    /// a minute after creation, rung for 5 s, and talked for 30 s when connected.
+    pub fn dial(&mut self, status: u8) {
+        if status == 0 || status > 12 {
+            return;
+        }
+        self.status = status;
+        self.flags |= DIALLED;
+        self.call_after = 60;
+        self.ring_ms = 5_000;
+        self.talk_ms = if status == 1 { 30_000 } else { 0 };
+    }
+
     /// Back to waiting: status 0, call fields cleared.
     pub fn reset(&mut self) {
         self.status = 0;

@@ -416,6 +416,24 @@ impl SimHandle {
         true
     }
 
+    /// Dials out every waiting number of a task, as the platform would once the task has run:
+    /// each number in status 0 gets a dialled status in turn — connected, busy, no answer,
+    /// powered off, vacant — and call fields. Returns how many were dialled (0 for an unknown
+    /// task).
+    pub fn dial_all(&self, task_id: &str) -> usize {
+        const OUTCOMES: [u8; 5] = [1, 8, 4, 6, 5];
+        let mut tasks = self.state.write();
+        let Some(task) = tasks.get_mut(task_id) else {
+            return 0;
+        };
+        let mut dialled = 0;
+        for record in task.numbers.records.iter_mut().filter(|r| r.status == 0) {
+            record.dial(OUTCOMES[dialled % OUTCOMES.len()]);
+            dialled += 1;
+        }
+        dialled
+    }
+
     /// A task's numbers as they are now, in id order (empty for an unknown task).
     pub fn snapshot(&self, task_id: &str) -> Vec<NumberRecord> {
         self.state

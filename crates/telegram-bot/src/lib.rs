@@ -7,6 +7,7 @@
 //! - [`render`]: replies as HTML within 4096 characters, actions as inline keyboards;
 //! - [`handlers`]: the teloxide handler tree ([`handlers::schema`]);
 //! - [`service`]: the bot ([`service::make_bot`]), long polling or a webhook, graceful stop;
+//! - [`watch`]: delivering the posts of the engine's watch scheduler to their chats;
 //! - [`redact`]: keeping the bot token out of logs.
 
 pub mod commands;
@@ -15,6 +16,7 @@ pub mod redact;
 pub mod render;
 pub mod service;
 pub mod settings;
+pub mod watch;
 
 pub use agent_core::SettingsError;
 pub use handlers::{AppState, TgBot, caller_for, schema};

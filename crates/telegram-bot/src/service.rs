@@ -144,6 +144,15 @@ impl Service {
         }
     }
 
+    /// The engine's watch scheduler, posting through this bot until the returned runner is
+    /// dropped (when `run_*` returns) or the engine shuts down.
+    fn run_watches(&self) -> agent_chatops::WatchRunner {
+        self.state.engine.run_watches(
+            agent_chatops::Transport::Telegram,
+            crate::watch::watch_post(self.bot.clone(), self.state.redactor.clone()),
+        )
+    }
+
     /// `getMe` (fails fast on a bad token or an unreachable API) and the command menu.
     async fn start(&self) -> Result<(), RunError> {
         let me = self
@@ -192,6 +201,7 @@ impl Service {
             }
         });
         tracing::info!("taking updates by long polling");
+        let _watches = self.run_watches();
         self.dispatch(listener, on_error).await?;
         tracing::info!("stopped");
         Ok(())
@@ -236,6 +246,7 @@ impl Service {
             );
         tracing::info!(%address, path = webhook.url.path(), "taking updates by webhook");
         let on_error = Arc::new(|err: Infallible| async move { match err {} });
+        let _watches = self.run_watches();
         self.dispatch(listener, on_error).await?;
         match server.await {
             Ok(Ok(())) => {}

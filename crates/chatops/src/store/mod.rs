@@ -64,6 +64,11 @@ pub mod ns {
     pub const PAGES: Namespace = Namespace::unlisted("pages");
     /// Discord interaction ids already answered (a replay is refused).
     pub const DISCORD_SEEN: Namespace = Namespace::unlisted("discord-seen");
+    /// Watch subscriptions, by task and chat (listed: the scheduler polls them all).
+    pub const WATCHES: Namespace = Namespace::listed("watches");
+    /// Leases: who posts a due watch (`<task>/<chat>/<slot>`), taken with
+    /// [`StateStore::insert_new`](super::StateStore::insert_new) so one replica posts it.
+    pub const LEASES: Namespace = Namespace::unlisted("leases");
 }
 
 /// Why the store could not answer. Never holds a secret: a Redis URL's password is never part

@@ -132,6 +132,9 @@ async fn record(State(fake): State<FakeDiscord>, request: Request) -> axum::resp
         Method::POST if path.starts_with("/api/v10/interactions/") => {
             StatusCode::NO_CONTENT.into_response()
         }
+        Method::POST if path.starts_with("/api/v10/channels/") && path.ends_with("/messages") => {
+            axum::Json(message_json("9200")).into_response()
+        }
         Method::DELETE => StatusCode::NO_CONTENT.into_response(),
         Method::PUT if path.ends_with("/commands") => axum::Json(json!([])).into_response(),
         _ => (

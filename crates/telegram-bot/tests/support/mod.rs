@@ -604,13 +604,15 @@ fn engine(settings: &Settings, offset: &Arc<AtomicI64>) -> Engine {
             ))
             .unwrap()
     });
-    Engine::with_clock(
-        AgentClient::new(&settings.api).unwrap(),
-        settings.engine.clone(),
-        clock,
-    )
-    .sweep_every(TEST_SWEEP)
+    let mut config = settings.engine.clone();
+    // Short polls of the watch scheduler in tests.
+    config.watch_poll = TEST_WATCH_POLL;
+    Engine::with_clock(AgentClient::new(&settings.api).unwrap(), config, clock)
+        .sweep_every(TEST_SWEEP)
 }
+
+/// How often the tests' engines poll their watches.
+pub const TEST_WATCH_POLL: Duration = Duration::from_millis(50);
 
 /// How often the tests' engines sweep expired confirmations.
 pub const TEST_SWEEP: Duration = Duration::from_millis(50);
