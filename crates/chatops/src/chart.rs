@@ -129,7 +129,8 @@ pub fn text_chart(figures: &Figures, lang: Lang) -> Table {
             .map(|(status, n)| {
                 vec![
                     lang.status(*status).to_string(),
-                    n.to_string(),
+                    // Grouped: a count of seven digits or more is never taken for a phone.
+                    crate::messages::grouped(*n),
                     percent(*n, figures.total).unwrap_or_else(|| "-".to_string()),
                     bar(*n, max, BAR_CELLS),
                 ]
@@ -275,7 +276,7 @@ fn draw(
             ))?;
         }
         root.draw(&Text::new(
-            n.to_string(),
+            crate::messages::grouped(*n),
             (bar_x + length.max(2) + 8, y + row / 2),
             middle(text(size)),
         ))?;

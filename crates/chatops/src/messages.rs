@@ -1221,11 +1221,16 @@ impl Msg<'_> {
             ),
             Msg::ByStatus { counts } => both!(lang, "By status: {counts}", "按状态: {counts}"),
             Msg::NoNumbersMatch => both!(lang, "No numbers match.", "没有符合条件的号码。"),
-            Msg::PageFooter { total, page, last } => both!(
-                lang,
-                "{total} numbers · page {page}/{last}",
-                "共 {total} 个号码 · 第 {page}/{last} 页"
-            ),
+            Msg::PageFooter { total, page, last } => {
+                let total = grouped(total);
+                let page = grouped(page);
+                let last = grouped(last);
+                both!(
+                    lang,
+                    "{total} numbers · page {page}/{last}",
+                    "共 {total} 个号码 · 第 {page}/{last} 页"
+                )
+            }
             Msg::PrevPage => both!(lang, "◀ Prev", "◀ 上一页"),
             Msg::NextPage => both!(lang, "Next ▶", "下一页 ▶"),
             Msg::PageExpired => both!(lang, "This page has expired", "该页面已过期"),
@@ -1237,7 +1242,8 @@ impl Msg<'_> {
             Msg::ColumnLength => both!(lang, "length", "时长"),
             Msg::ExportingTitle => both!(lang, "Exporting", "正在导出"),
             Msg::ExportProgress { task, done, total } => {
-                let (done, total) = (grouped(done), grouped(total));
+                let done = grouped(done);
+                let total = grouped(total);
                 both!(
                     lang,
                     "exported {done} of {total} numbers of {task}",
@@ -1333,25 +1339,37 @@ impl Msg<'_> {
                 total,
                 dialled,
                 waiting,
-            } => both!(
-                lang,
-                "{total} numbers: {dialled} dialled, {waiting} waiting",
-                "共 {total} 个号码：已呼叫 {dialled}，等待呼叫 {waiting}"
-            ),
-            Msg::StatsConnected { connected, rate } => both!(
-                lang,
-                "Connected: {connected} · connect rate {rate} of dialled",
-                "已接通 {connected} · 接通率 {rate}（占已呼叫）"
-            ),
+            } => {
+                let total = grouped(total);
+                let dialled = grouped(dialled);
+                let waiting = grouped(waiting);
+                both!(
+                    lang,
+                    "{total} numbers: {dialled} dialled, {waiting} waiting",
+                    "共 {total} 个号码：已呼叫 {dialled}，等待呼叫 {waiting}"
+                )
+            }
+            Msg::StatsConnected { connected, rate } => {
+                let connected = grouped(connected);
+                both!(
+                    lang,
+                    "Connected: {connected} · connect rate {rate} of dialled",
+                    "已接通 {connected} · 接通率 {rate}（占已呼叫）"
+                )
+            }
             Msg::NoRate => both!(lang, "n/a", "暂无"),
             Msg::StatsGroups {
                 retryable,
                 permanent,
-            } => both!(
-                lang,
-                "Worth another try (retryable): {retryable} · permanent failures: {permanent}",
-                "可重呼：{retryable} · 无效（重呼无用）：{permanent}"
-            ),
+            } => {
+                let retryable = grouped(retryable);
+                let permanent = grouped(permanent);
+                both!(
+                    lang,
+                    "Worth another try (retryable): {retryable} · permanent failures: {permanent}",
+                    "可重呼：{retryable} · 无效（重呼无用）：{permanent}"
+                )
+            }
             Msg::StatsCountedAt { at, seconds } => both!(
                 lang,
                 "Counted at {at} China time; shared with every chat for {seconds} s",
@@ -1371,11 +1389,15 @@ impl Msg<'_> {
                 total,
                 dialled,
                 rate,
-            } => both!(
-                lang,
-                "{total} numbers · {dialled} dialled · connect rate {rate}",
-                "共 {total} 个号码 · 已呼叫 {dialled} · 接通率 {rate}"
-            ),
+            } => {
+                let total = grouped(total);
+                let dialled = grouped(dialled);
+                both!(
+                    lang,
+                    "{total} numbers · {dialled} dialled · connect rate {rate}",
+                    "共 {total} 个号码 · 已呼叫 {dialled} · 接通率 {rate}"
+                )
+            }
 
             Msg::AllNumbers => both!(lang, "all numbers", "全部号码"),
             Msg::AllNumbersOfTask => both!(lang, "all numbers of the task", "任务的全部号码"),
@@ -1397,11 +1419,15 @@ impl Msg<'_> {
                 task,
                 scanned,
                 total,
-            } => both!(
-                lang,
-                "Task {task}: {scanned} of {total} numbers checked.",
-                "任务 {task}：已检查 {scanned} / {total} 个号码。"
-            ),
+            } => {
+                let scanned = grouped(scanned);
+                let total = grouped(total);
+                both!(
+                    lang,
+                    "Task {task}: {scanned} of {total} numbers checked.",
+                    "任务 {task}：已检查 {scanned} / {total} 个号码。"
+                )
+            }
             Msg::PreviewTooSlow => both!(lang, "The preview took too long", "预览超时"),
             Msg::PreviewDeadline { seconds } => both!(
                 lang,
@@ -1414,11 +1440,14 @@ impl Msg<'_> {
                 "No number of task {task} matches {filter}.",
                 "任务 {task} 中没有符合 {filter} 的号码。"
             ),
-            Msg::PreviewTitle { task, total } => both!(
-                lang,
-                "Reset preview · task {task}: {total} numbers would go back to waiting",
-                "重置预览 · 任务 {task}：{total} 个号码将恢复为等待呼叫"
-            ),
+            Msg::PreviewTitle { task, total } => {
+                let total = grouped(total);
+                both!(
+                    lang,
+                    "Reset preview · task {task}: {total} numbers would go back to waiting",
+                    "重置预览 · 任务 {task}：{total} 个号码将恢复为等待呼叫"
+                )
+            }
             Msg::ConfirmWithin {
                 name,
                 minutes,
@@ -1455,11 +1484,14 @@ impl Msg<'_> {
             ),
             Msg::ConfirmationExpired => both!(lang, "Confirmation expired", "确认已过期"),
             Msg::RunResetAgain => both!(lang, "Run /reset again.", "请重新执行 /reset。"),
-            Msg::ResetDone { by, task, total } => both!(
-                lang,
-                "Reset done by {by}: task {task}, {total} numbers back to waiting",
-                "{by} 已完成重置：任务 {task}，{total} 个号码恢复为等待呼叫"
-            ),
+            Msg::ResetDone { by, task, total } => {
+                let total = grouped(total);
+                both!(
+                    lang,
+                    "Reset done by {by}: task {task}, {total} numbers back to waiting",
+                    "{by} 已完成重置：任务 {task}，{total} 个号码恢复为等待呼叫"
+                )
+            }
             Msg::ByStatusBefore { counts } => both!(
                 lang,
                 "By status before the reset: {counts}",
@@ -1741,6 +1773,18 @@ mod tests {
             "/numbers、/stats、/reset、/export、/watch、/unwatch、/watches 或 /help"
         );
         assert_eq!(grouped(1_000_000), "1,000,000");
+        // A task of a million numbers: its counts stay readable through the masking step,
+        // which masks any run of seven digits.
+        let footer = Msg::PageFooter {
+            total: 1_234_567,
+            page: 1,
+            last: 123_457,
+        }
+        .text(Lang::En);
+        assert_eq!(
+            crate::Outbound::new(true, None).text(&footer),
+            "1,234,567 numbers · page 1/123,457"
+        );
         assert_eq!(grouped(999), "999");
     }
 }

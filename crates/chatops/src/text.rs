@@ -102,7 +102,7 @@ pub fn describe_reset(filter: &ResetFilter, lang: Lang, mask: bool) -> String {
 pub fn describe_summary(summary: &StatusSummary, lang: Lang) -> String {
     let parts: Vec<String> = summary
         .non_zero()
-        .map(|(status, n)| format!("{} {n}", lang.status(status)))
+        .map(|(status, n)| format!("{} {}", lang.status(status), crate::messages::grouped(n)))
         .collect();
     if parts.is_empty() {
         Msg::NoCounts.text(lang)
