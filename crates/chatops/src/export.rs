@@ -682,10 +682,7 @@ impl Engine {
         upstream: &mut Duration,
         progress: Option<&Progress>,
     ) -> Reply {
-        let state = match self
-            .authorize_task(caller, invocation, lang)
-            .and_then(|(task, _)| self.filter_state(invocation, task, lang))
-        {
+        let state = match self.authorized_state(caller, invocation, lang) {
             Ok(state) => state,
             Err(reply) => return *reply,
         };

@@ -27,15 +27,23 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        let (task, _label) = match self.authorize_task(caller, invocation, lang) {
-            Ok(task) => task,
-            Err(reply) => return *reply,
-        };
-        let state = match self.filter_state(invocation, task, lang) {
+        let state = match self.authorized_state(caller, invocation, lang) {
             Ok(state) => state,
             Err(reply) => return *reply,
         };
         self.show_page(state, lang, upstream).await
+    }
+
+    /// What every command that lists a filter checks and reads first (`/numbers`, `/stats`,
+    /// `/export`): the command's role and task, then its filter ([`Engine::filter_state`]).
+    pub(crate) fn authorized_state(
+        &self,
+        caller: &Caller,
+        invocation: &Invocation,
+        lang: Lang,
+    ) -> Result<PageState, Box<Reply>> {
+        let (task, _label) = self.authorize_task(caller, invocation, lang)?;
+        self.filter_state(invocation, task, lang)
     }
 
     /// The filter (statuses, time range, sub-account) and page of a command's options, for

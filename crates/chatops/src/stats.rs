@@ -30,11 +30,7 @@ impl Engine {
         lang: Lang,
         upstream: &mut Duration,
     ) -> Reply {
-        let (task, _label) = match self.authorize_task(caller, invocation, lang) {
-            Ok(task) => task,
-            Err(reply) => return *reply,
-        };
-        let state = match self.filter_state(invocation, task, lang) {
+        let state = match self.authorized_state(caller, invocation, lang) {
             Ok(state) => state,
             Err(reply) => return *reply,
         };
