@@ -186,10 +186,11 @@ impl Engine {
     }
 
     /// How many entries per namespace a store in memory or in a file keeps at most.
-    fn caps(config: &EngineConfig) -> [(crate::store::Namespace, usize); 2] {
+    fn caps(config: &EngineConfig) -> [(crate::store::Namespace, usize); 3] {
         [
             (ns::PAGES, config.page_store_cap),
             (ns::DISCORD_SEEN, config.page_store_cap.saturating_mul(10)),
+            (ns::TELEGRAM_SEEN, config.page_store_cap.saturating_mul(10)),
         ]
     }
 

@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use agent_chatops::store::ns;
 use agent_chatops::{
     AttachmentData, AttachmentKind, Caller, Engine, Notice, Reply, ReplyKind, Transport,
 };
@@ -61,12 +62,43 @@ impl AppState {
     }
 }
 
-/// The handler tree: messages and callback queries. Other updates are left to the default
-/// handler.
+/// How long an update's id is remembered: Telegram keeps an update it could not deliver for up
+/// to 24 hours.
+pub const UPDATE_SEEN_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The handler tree: each update once, then messages and callback queries. Other updates are
+/// left to the default handler.
 pub fn schema() -> UpdateHandler<Infallible> {
     dptree::entry()
+        .filter_async(first_sight)
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+/// Whether this update is seen for the first time, across restarts and replicas (the engine's
+/// state store, keyed by the bot and the update id). Telegram delivers an update again when a
+/// webhook answered late or failed, possibly to another replica; long polling after a restart
+/// may hand one out twice. If the store fails, the update is handled anyway (logged): a
+/// duplicate command is less harm than a lost one, and whatever changes the platform needs a
+/// confirmation that the store gives out once.
+async fn first_sight(update: Update, me: Me, state: AppState) -> bool {
+    let key = format!("{}:{}", me.user.id.0, update.id.0);
+    match state
+        .engine
+        .store()
+        .insert_new(ns::TELEGRAM_SEEN, &key, b"", UPDATE_SEEN_FOR)
+        .await
+    {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!(update = update.id.0, "an update delivered again: ignored");
+            false
+        }
+        Err(err) => {
+            tracing::error!(%err, update = update.id.0, "cannot record an update id; handling it anyway");
+            true
+        }
+    }
 }
 
 /// The engine's caller for a Telegram user in a chat. Grants name `telegram:user:<from.id>` and
