@@ -14,9 +14,11 @@
 //! poll. A task whose count fails is left alone for a while that doubles with each failure
 //! (capped at [`MAX_BACKOFF`]).
 //!
-//! With a store shared by replicas (Redis), each replica's scheduler sees every watch: before
-//! posting, it takes a lease `<task>/<chat>/<made>/<slot>` with
-//! [`StateStore::insert_new`](crate::store::StateStore::insert_new), so exactly one replica
+//! With a store shared by replicas (Redis), each replica's scheduler sees every watch. Before
+//! counting a task it takes the task's lease for this poll (`poll/<transport>/<task>/<n>`, the
+//! poll's number since the epoch), so the replicas count each watched task once a poll between
+//! them; and before posting, it takes a lease `<task>/<chat>/<made>/<slot>`
+//! with [`StateStore::insert_new`](crate::store::StateStore::insert_new), so exactly one replica
 //! posts each due watch. A post that cannot be delivered gives its lease back and is tried
 //! again at the next poll.
 
@@ -233,6 +235,8 @@ pub struct TickReport {
     pub posted: usize,
     /// Due posts another replica had already taken.
     pub taken_elsewhere: usize,
+    /// Tasks another replica polls this time (a shared store: one count a poll between them).
+    pub polled_elsewhere: usize,
     /// Posts that could not be delivered (tried again next poll).
     pub undelivered: usize,
     /// Tasks left for the next poll: over the request budget.
@@ -386,6 +390,10 @@ impl WatchScheduler {
                 continue;
             }
             polled += 1;
+            if !self.poll_lease(engine, &task, now).await {
+                report.polled_elsewhere += 1;
+                continue;
+            }
             budget -= 1;
             report.requests += 1;
             let Ok(id) = Id::task(&task) else {
@@ -442,6 +450,32 @@ impl WatchScheduler {
         }
         self.start = self.start.wrapping_add(polled);
         report
+    }
+
+    /// Whether this replica polls `task` now: always with a store of its own; with a shared
+    /// one, if it is the first replica to take the lease of the task for this poll (`poll/<
+    /// transport>/<task>/<poll number since the epoch>`, kept two polls). The one that takes it
+    /// counts the task and posts its due watches; the others leave the task for this poll. If
+    /// the store fails, it polls (at worst the task is counted twice).
+    async fn poll_lease(&self, engine: &Engine, task: &str, now: Timestamp) -> bool {
+        let store = engine.store();
+        if !store.shared() {
+            return true;
+        }
+        let poll = engine.config().watch_poll;
+        let every = i64::try_from(poll.as_millis()).unwrap_or(i64::MAX).max(1);
+        let number = now.as_millisecond().div_euclid(every);
+        let lease = format!("poll/{}/{task}/{number}", self.transport);
+        match store
+            .insert_new(ns::LEASES, &lease, b"1", poll.saturating_mul(2))
+            .await
+        {
+            Ok(first) => first,
+            Err(err) => {
+                tracing::warn!(%err, "watch: cannot take the poll lease; polling anyway");
+                true
+            }
+        }
     }
 
     fn fail(&mut self, engine: &Engine, task: &str, err: &agent_core::Error, now: Timestamp) {

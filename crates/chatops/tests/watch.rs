@@ -428,6 +428,61 @@ async fn two_engines_on_one_redis_post_a_due_watch_once() {
     assert!(list.table.is_none(), "{list:#?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_one_redis_count_a_watched_task_once_a_poll_between_them() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let sim = sim().await;
+    // Both replicas' clocks stand in the middle of a poll (60 s) and move a poll at a time.
+    let now = jiff::Timestamp::now().as_second();
+    let start = now - now.rem_euclid(60) + 30;
+    let polls = Arc::new(AtomicI64::new(0));
+    let clock: Clock = {
+        let polls = polls.clone();
+        Arc::new(move || {
+            jiff::Timestamp::from_second(start + 60 * polls.load(Ordering::SeqCst)).unwrap()
+        })
+    };
+    let url = StateUrl::parse(&server.url()).unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let store = url.open(clock.clone(), &[]).await.unwrap();
+        replicas.push(Engine::with_store(
+            client(&sim),
+            config(""),
+            clock.clone(),
+            store,
+        ));
+    }
+    let (a, b) = (replicas[0].clone(), replicas[1].clone());
+    for (engine, chat, task) in [(&a, "-1", "demo"), (&b, "-2", "demo"), (&a, "-3", "second")] {
+        let reply = engine
+            .handle_text(&in_chat("2", chat), &format!("/watch task:{task}"))
+            .await;
+        assert_eq!(reply.kind, ReplyKind::Done, "{reply:#?}");
+    }
+    let (post, _) = collector();
+    let mut on_a = WatchScheduler::new(Transport::Telegram, post.clone());
+    let mut on_b = WatchScheduler::new(Transport::Telegram, post);
+    for poll in 0..3 {
+        polls.store(poll, Ordering::SeqCst);
+        let before = sim.requests();
+        let (ra, rb) = tokio::join!(on_a.tick(&a), on_b.tick(&b));
+        // Two watched tasks: two count requests a poll between the replicas, not four.
+        assert_eq!(sim.requests() - before, 2, "{ra:?} {rb:?}");
+        assert_eq!(ra.requests + rb.requests, 2, "{ra:?} {rb:?}");
+        assert_eq!(
+            ra.polled_elsewhere + rb.polled_elsewhere,
+            2,
+            "{ra:?} {rb:?}"
+        );
+        // A second poll within the same time counts nothing more.
+        let (ra, rb) = tokio::join!(on_a.tick(&a), on_b.tick(&b));
+        assert_eq!(ra.requests + rb.requests, 0, "{ra:?} {rb:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_runner_polls_on_its_timer_and_stops_at_shutdown() {
     let sim = sim().await;

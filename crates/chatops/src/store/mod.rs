@@ -107,6 +107,13 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     /// place: they are still good after the restart, or on another replica).
     fn persistent(&self) -> bool;
 
+    /// Whether other processes (replicas) work on the same entries. The watch scheduler then
+    /// takes a lease per task and poll, so that the replicas count a watched task once a poll
+    /// between them.
+    fn shared(&self) -> bool {
+        false
+    }
+
     /// Sets `key` to `value` for `ttl`, replacing any value.
     async fn put(
         &self,

@@ -133,6 +133,10 @@ impl StateStore for RedisStore {
         true
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn put(
         &self,
         ns: Namespace,
