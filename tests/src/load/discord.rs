@@ -4,75 +4,26 @@
 //! afterwards: every replay must be refused.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use agent_chatops::store::ns;
 use agent_chatops::{Engine, StateUrl};
 use agent_core::AgentClient;
-use axum::extract::{Request, State};
-use axum::response::IntoResponse;
 use discord_bot::settings::{self, Mode, hex};
 use discord_bot::{Bot, Endpoint};
-use ed25519_dalek::{Signer, SigningKey};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use super::{LoadConfig, Outcome, Platform, USERS, chatops_toml, check_answer};
 
-const APP_ID: u64 = 777;
-const GUILD_ID: &str = "4000";
-const CHANNEL_ID: &str = "5000";
-const OPS_ROLE: &str = "900";
+// The Discord tests' fakes and signing (the fake REST API records every call).
+#[path = "../../../crates/discord-bot/tests/common/mod.rs"]
+#[allow(clippy::unwrap_used, unreachable_pub)]
+mod common;
 
-/// Edits of deferred answers that reached the fake REST API: interaction token → (when, body).
-type Edits = Arc<Mutex<HashMap<String, (Instant, Value)>>>;
-
-fn message_json() -> Value {
-    json!({
-        "id": "9100",
-        "channel_id": CHANNEL_ID,
-        "author": {"id": APP_ID.to_string(), "username": "agent-ops", "discriminator": "0", "global_name": null, "avatar": null, "bot": true},
-        "content": "",
-        "timestamp": "2024-01-01T00:00:00.000000+00:00",
-        "edited_timestamp": null,
-        "tts": false,
-        "mention_everyone": false,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "pinned": false,
-        "type": 0
-    })
-}
-
-/// The fake REST API: records edits of original answers (`PATCH /webhooks/{app}/{token}/…`).
-async fn rest(State(edits): State<Edits>, request: Request) -> axum::response::Response {
-    let path = request.uri().path().to_string();
-    let bytes = axum::body::to_bytes(request.into_body(), 1 << 20)
-        .await
-        .unwrap_or_default();
-    if let Some(rest) = path.strip_prefix(&format!("/api/v10/webhooks/{APP_ID}/"))
-        && let Some(token) = rest.split('/').next()
-    {
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        edits
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(token.to_string(), (Instant::now(), body));
-    }
-    axum::Json(message_json()).into_response()
-}
-
-async fn serve_rest(edits: Edits) -> std::io::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let address = listener.local_addr()?;
-    let app = axum::Router::new().fallback(rest).with_state(edits);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(format!("http://{address}"))
-}
+use common::{APP_ID, FakeDiscord, GUILD_ID, OPS_ROLE, bob, command, sign, signing_key, unix_now};
 
 /// One replica: the real settings loader, the engine on the shared Redis, the endpoint on a
 /// loopback port. Returns its URL and its engine.
@@ -109,51 +60,27 @@ async fn replica(
     Ok((url, engine))
 }
 
-/// `/numbers task:demo page:<page>` from user `user` (an operator by role), as Discord posts it.
-fn interaction(id: u64, user: u64, page: usize) -> Value {
-    json!({
-        "id": id.to_string(),
-        "application_id": APP_ID.to_string(),
-        "type": 2,
-        "token": format!("itok-{id}"),
-        "version": 1,
-        "guild_id": GUILD_ID,
-        "channel_id": CHANNEL_ID,
-        "member": {
-            "user": {"id": user.to_string(), "username": format!("user{user}"), "discriminator": "0", "global_name": null, "avatar": null},
-            "nick": null,
-            "roles": [OPS_ROLE],
-            "joined_at": "2020-01-01T00:00:00.000000+00:00",
-            "deaf": false,
-            "mute": false,
-            "flags": 0
-        },
-        "locale": "en-US",
-        "guild_locale": "en-US",
-        "entitlements": [],
-        "authorizing_integration_owners": {"0": GUILD_ID},
-        "context": 0,
-        "attachment_size_limit": 8_388_608,
-        "data": {"id": "1", "name": "numbers", "type": 1, "options": [
-            {"name": "task", "type": 3, "value": "demo"},
-            {"name": "page", "type": 4, "value": page}
-        ]}
-    })
+/// `/numbers task:demo page:<page>` from user `user` (an operator by role), as Discord posts
+/// it: its id and its bytes.
+fn interaction(user: u64, page: usize) -> (String, Vec<u8>) {
+    let mut value = command(
+        &bob(),
+        "numbers",
+        &[("task", json!("demo")), ("page", json!(page))],
+    );
+    value["member"]["user"]["id"] = json!(user.to_string());
+    let id = value["id"].as_str().unwrap_or_default().to_string();
+    (id, serde_json::to_vec(&value).unwrap_or_default())
 }
 
-/// Posts `body` signed now by `key`; the status, the body and the time it took.
+/// Posts `body` signed now by the test key; the status, the body and the time it took.
 async fn post(
     client: &reqwest::Client,
     url: &str,
-    key: &SigningKey,
     body: &[u8],
 ) -> Result<(u16, Vec<u8>, Duration), String> {
-    let timestamp = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_secs()
-        .to_string();
-    let signature = hex(&key.sign(&[timestamp.as_bytes(), body].concat()).to_bytes());
+    let timestamp = unix_now().to_string();
+    let signature = sign(&signing_key(), &timestamp, body);
     let started = Instant::now();
     let response = client
         .post(url)
@@ -186,16 +113,27 @@ enum Sent {
     Failed(String),
 }
 
+/// The edit of a deferred answer (`PATCH /webhooks/{app}/{token}/messages/@original`) that
+/// reached the fake REST API for the interaction `id`: when, and its body.
+fn edit_for(fake: &FakeDiscord, id: &str) -> Option<(Instant, Value)> {
+    let path = format!("/api/v10/webhooks/{APP_ID}/itok-{id}/");
+    fake.calls()
+        .into_iter()
+        .find(|call| call.method == "PATCH" && call.path.starts_with(&path))
+        .map(|call| (call.at, call.body))
+}
+
 /// Runs `config.count` interactions against two replicas on `config.redis_url`.
 pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, String> {
-    let key = SigningKey::from_bytes(&[7u8; 32]);
-    let edits = Edits::default();
-    let rest_url = serve_rest(edits.clone()).await.map_err(|e| e.to_string())?;
+    let (fake, rest_url) = FakeDiscord::start().await;
     let mut env: HashMap<&'static str, String> = platform.env().into_iter().collect();
     env.extend([
         ("DISCORD_TOKEN", "load-bot-token".to_string()),
         ("DISCORD_APPLICATION_ID", APP_ID.to_string()),
-        ("DISCORD_PUBLIC_KEY", hex(&key.verifying_key().to_bytes())),
+        (
+            "DISCORD_PUBLIC_KEY",
+            hex(&signing_key().verifying_key().to_bytes()),
+        ),
         ("DISCORD_GUILD_ID", GUILD_ID.to_string()),
         ("DISCORD_API_URL", rest_url),
         (
@@ -216,19 +154,10 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
         .pool_max_idle_per_host(config.concurrency)
         .build()
         .map_err(|e| e.to_string())?;
-    let first_id = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| e.to_string())?
-        .as_millis() as u64
-        * 100_000;
-    let body = |i: usize| {
-        serde_json::to_vec(&interaction(
-            first_id + i as u64,
-            10_000 + i as u64 % USERS,
-            i + 1,
-        ))
-        .unwrap_or_default()
-    };
+    // The requests, made up front: (id, bytes), page i + 1 from the i-th user in turn.
+    let requests: Vec<(String, Vec<u8>)> = (0..config.count)
+        .map(|i| interaction(10_000 + i as u64 % USERS, i + 1))
+        .collect();
 
     platform.clear();
     let mut outcome = Outcome::new("discord");
@@ -237,32 +166,31 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
     let deadline = started + config.deadline;
     let results: Vec<(usize, Sent)> = futures::stream::iter(0..config.count)
         .map(|i| {
-            let (client, key, url) = (&client, &key, &replicas[i % 2].0);
-            let body = body(i);
+            let (client, url, body) = (&client, &replicas[i % 2].0, &requests[i].1);
             async move {
                 let sent = Instant::now();
                 let result =
-                    tokio::time::timeout_at(deadline.into(), post(client, url, key, &body)).await;
+                    tokio::time::timeout_at(deadline.into(), post(client, url, body)).await;
+                let page = i + 1;
                 let outcome = match result {
-                    Err(_) => Sent::Failed(format!("page {}: no answer by the deadline", i + 1)),
-                    Ok(Err(err)) => Sent::Failed(format!("page {}: {err}", i + 1)),
+                    Err(_) => Sent::Failed(format!("page {page}: no answer by the deadline")),
+                    Ok(Err(err)) => Sent::Failed(format!("page {page}: {err}")),
                     Ok(Ok((200, bytes, took))) => {
                         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
                         match answer["type"].as_u64() {
                             Some(4) => match embed_text(&answer["data"]) {
-                                Some(text) => match check_answer(&text, i + 1) {
+                                Some(text) => match check_answer(&text, page) {
                                     Ok(()) => Sent::Answered(took),
                                     Err(err) => Sent::Failed(err),
                                 },
-                                None => Sent::Failed(format!("page {}: {answer}", i + 1)),
+                                None => Sent::Failed(format!("page {page}: {answer}")),
                             },
                             Some(5) => Sent::Deferred(sent),
-                            _ => Sent::Failed(format!("page {}: {answer}", i + 1)),
+                            _ => Sent::Failed(format!("page {page}: {answer}")),
                         }
                     }
                     Ok(Ok((status, bytes, _))) => Sent::Failed(format!(
-                        "page {}: HTTP {status} {}",
-                        i + 1,
+                        "page {page}: HTTP {status} {}",
                         String::from_utf8_lossy(&bytes)
                     )),
                 };
@@ -274,22 +202,19 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
         .await;
 
     // Deferred answers arrive as edits of the original answer.
-    let deferred: Vec<(usize, Instant)> = results
+    let deferred: Vec<usize> = results
         .iter()
-        .filter_map(|(i, sent)| match sent {
-            Sent::Deferred(at) => Some((*i, *at)),
-            _ => None,
-        })
+        .filter_map(|(i, sent)| matches!(sent, Sent::Deferred(_)).then_some(*i))
         .collect();
-    while !deferred.is_empty()
-        && Instant::now() < deadline
-        && edits.lock().unwrap_or_else(PoisonError::into_inner).len() < deferred.len()
+    while Instant::now() < deadline
+        && deferred
+            .iter()
+            .any(|i| edit_for(&fake, &requests[*i].0).is_none())
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     outcome.wall = started.elapsed();
     outcome.platform_requests = platform.requests();
-    let edits = edits.lock().unwrap_or_else(PoisonError::into_inner).clone();
     for (i, sent) in results {
         let page = i + 1;
         match sent {
@@ -299,9 +224,8 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
             }
             Sent::Deferred(at) => {
                 outcome.deferred += 1;
-                let token = format!("itok-{}", first_id + i as u64);
-                match edits.get(&token) {
-                    Some((when, body)) => match embed_text(body).map(|t| check_answer(&t, page)) {
+                match edit_for(&fake, &requests[i].0) {
+                    Some((when, body)) => match embed_text(&body).map(|t| check_answer(&t, page)) {
                         Some(Ok(())) => {
                             outcome.answered += 1;
                             outcome.timed(when.duration_since(at), platform.took(page));
@@ -319,13 +243,12 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
     // Every id is in the shared store (whichever replica took it), and a replay of every
     // hundredth interaction to the other replica is refused.
     let store = replicas[0].1.store().clone();
-    let missing = futures::stream::iter(0..config.count)
-        .map(|i| {
+    let missing = futures::stream::iter(&requests)
+        .map(|(id, _)| {
             let store = store.clone();
             async move {
-                let id = (first_id + i as u64).to_string();
                 store
-                    .insert_new(ns::DISCORD_SEEN, &id, b"", Duration::from_secs(60))
+                    .insert_new(ns::DISCORD_SEEN, id, b"", Duration::from_secs(60))
                     .await
                     .unwrap_or(true)
             }
@@ -341,7 +264,7 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
     }
     for i in (0..config.count).step_by(100) {
         outcome.redelivered += 1;
-        match post(&client, &replicas[(i + 1) % 2].0, &key, &body(i)).await {
+        match post(&client, &replicas[(i + 1) % 2].0, &requests[i].1).await {
             Ok((401, _, _)) => outcome.refused += 1,
             Ok((status, bytes, _)) => outcome.error(format!(
                 "replay of page {}: HTTP {status} {}",

@@ -32,6 +32,8 @@ pub struct Call {
     pub body: Value,
     /// The files of a multipart request: (field name, file name, content).
     pub files: Vec<(String, String, Vec<u8>)>,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 /// A multipart body's `payload_json` and files, as Discord reads them: parts split at the
@@ -124,6 +126,7 @@ async fn record(State(fake): State<FakeDiscord>, request: Request) -> axum::resp
         path: path.clone(),
         body,
         files,
+        at: Instant::now(),
     });
     match method {
         Method::PATCH | Method::POST if path.starts_with("/api/v10/webhooks/") => {
