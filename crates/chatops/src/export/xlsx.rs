@@ -4,15 +4,16 @@
 //! `rust_xlsxwriter`'s constant-memory mode writes the worksheet's XML to a temporary file and
 //! deflates it only at `save()`, after the last page — about 0.3 s per 100,000 rows that cannot
 //! overlap the wait for the network. Here each row's XML goes straight into the deflating zip
-//! entry (`zip` crate, zlib-rs, level 1) as the pages arrive, a page's worth of XML buffered at
-//! a time; finishing only closes the sheet and adds the few small parts that list it.
+//! entry (`zip` crate, zlib-rs, level 1) as the pages arrive, 64 KiB of XML (about a page)
+//! buffered at a time; finishing only closes the sheet and adds the few small parts that list it.
 //!
-//! The workbook is the smallest Excel opens without a repair: `[Content_Types].xml`,
-//! `_rels/.rels`, `xl/workbook.xml` and its relationships, `xl/styles.xml` (a bold header and a
-//! `yyyy-mm-dd hh:mm:ss` date format) and one worksheet per 1,048,576 rows, each with the
-//! header row frozen and the columns' widths. Strings are inline (`t="inlineStr"`), escaped as
-//! Excel and `rust_xlsxwriter` escape them: XML's `& < > "`, the characters XML 1.0 forbids as
-//! `_xHHHH_`, a literal `_xHHHH_` as `_x005F_xHHHH_`; cut to Excel's 32,767 characters.
+//! The workbook holds only the parts a spreadsheet needs (no theme, no document properties):
+//! `[Content_Types].xml`, `_rels/.rels`, `xl/workbook.xml` and its relationships,
+//! `xl/styles.xml` (a bold header and a `yyyy-mm-dd hh:mm:ss` date format) and one worksheet per
+//! 1,048,576 rows (Sheet1, Sheet2…), each with the header row frozen and the columns' widths.
+//! Strings are inline (`t="inlineStr"`), escaped as Excel and `rust_xlsxwriter` escape them:
+//! XML's `& < > "`, the characters XML 1.0 forbids as `_xHHHH_`, a literal `_xHHHH_` as
+//! `_x005F_xHHHH_`; cut to Excel's 32,767 characters.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
