@@ -1,7 +1,8 @@
 //! `/export`: every number of a filter as a file — CSV (the `csv` crate, UTF-8 with a byte-order
-//! mark, formula-like cells neutralised) or Excel (`rust_xlsxwriter` in constant-memory mode) —
-//! written row by row as `agent-core`'s ordered stream delivers the pages, into a temporary
-//! file: memory stays flat whatever the task's size. Progress is reported about every
+//! mark, formula-like cells neutralised) or Excel (`xlsx`: a small streaming writer that
+//! deflates the worksheet into the zip as the rows come) — written row by row as `agent-core`'s
+//! ordered stream delivers the pages, into a temporary file: memory stays flat whatever the
+//! task's size. Progress is reported about every
 //! `progress_every` with a Cancel button; a cancelled or failed export deletes its file. Every
 //! export is audited (who, where, the filter, the rows, masked or whole phones) before the file
 //! is delivered. A CSV over the transport's upload limit is sent gzipped, or split in parts.
@@ -17,7 +18,6 @@ use std::time::{Duration, Instant};
 use agent_core::{CallStatus, NumberRecord};
 use futures::StreamExt;
 use jiff::civil::DateTime;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, XlsxError};
 use tempfile::TempPath;
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +33,8 @@ use crate::reply::{
 };
 use crate::text::{bad_input, describe_filter, upstream_error};
 use crate::token::{ActionToken, PageState};
+
+mod xlsx;
 
 /// An export's file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,9 +259,9 @@ pub enum ExportError {
     /// The CSV writer.
     #[error("CSV: {0}")]
     Csv(#[from] csv::Error),
-    /// The Excel writer.
-    #[error("Excel: {0}")]
-    Xlsx(#[from] XlsxError),
+    /// The Excel file's zip.
+    #[error("Excel (zip): {0}")]
+    Xlsx(#[from] zip::result::ZipError),
     /// The blocking task that finished the file was lost.
     #[error("the task finishing the file stopped")]
     Join,
@@ -272,20 +274,14 @@ enum Sheet {
         path: TempPath,
     },
     Xlsx {
-        workbook: Box<Workbook>,
-        /// The next row of the current worksheet.
-        row: u32,
-        headers: Vec<String>,
+        // Before the path: dropped first, it closes the file the path then deletes.
+        workbook: Box<xlsx::Workbook>,
         path: TempPath,
     },
 }
 
 /// Numbers handed to the writer at a time (the stream's default page).
 const PAGE: usize = 200;
-
-/// Excel's last row index (1,048,576 rows): past it, the export goes on in a new worksheet.
-const XLSX_LAST_ROW: u32 = 1_048_575;
-const TIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
 
 impl Sheet {
     fn create(format: ExportFormat, dir: &Path, headers: Vec<String>) -> Result<Self, ExportError> {
@@ -304,46 +300,11 @@ impl Sheet {
                 Ok(Self::Csv { writer, path })
             }
             ExportFormat::Xlsx => {
-                let path = temp.into_temp_path();
-                let mut workbook = Box::new(Workbook::new());
-                // Constant memory: each row goes to a temporary file beside the export.
-                workbook.set_tempdir(dir)?;
-                // Zipping the sheet's XML is most of the time a save takes: the fastest level
-                // (the file is a little larger; it still opens everywhere).
-                workbook.set_zip_compression_level(1);
-                let mut sheet = Self::Xlsx {
-                    workbook,
-                    row: 0,
-                    headers,
-                    path,
-                };
-                sheet.new_worksheet()?;
-                Ok(sheet)
+                let (file, path) = temp.into_parts();
+                let workbook = Box::new(xlsx::Workbook::new(file, headers)?);
+                Ok(Self::Xlsx { workbook, path })
             }
         }
-    }
-
-    /// An Excel worksheet in constant-memory mode, with its header row frozen.
-    fn new_worksheet(&mut self) -> Result<(), ExportError> {
-        let Self::Xlsx {
-            workbook,
-            row,
-            headers,
-            ..
-        } = self
-        else {
-            return Ok(());
-        };
-        let bold = Format::new().set_bold();
-        let worksheet = workbook.add_worksheet_with_constant_memory()?;
-        worksheet.set_freeze_panes(1, 0)?;
-        for (i, (column, header)) in COLUMNS.iter().zip(headers.iter()).enumerate() {
-            let i = u16::try_from(i).unwrap_or(u16::MAX);
-            worksheet.set_column_width(i, column.width())?;
-            worksheet.write_string_with_format(0, i, header, &bold)?;
-        }
-        *row = 1;
-        Ok(())
     }
 
     fn write(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
@@ -358,52 +319,13 @@ impl Sheet {
                 });
                 writer.write_record(fields)?;
             }
-            Self::Xlsx { .. } => self.write_xlsx(cells)?,
+            Self::Xlsx { workbook, .. } => workbook.write_row(cells)?,
         }
         Ok(())
     }
 
-    fn write_xlsx(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
-        if matches!(self, Self::Xlsx { row, .. } if *row > XLSX_LAST_ROW) {
-            self.new_worksheet()?;
-        }
-        let Self::Xlsx { workbook, row, .. } = self else {
-            return Ok(());
-        };
-        let sheets = workbook.worksheets().len();
-        let worksheet = workbook.worksheet_from_index(sheets.saturating_sub(1))?;
-        let time_format = Format::new().set_num_format(TIME_FORMAT);
-        for (i, cell) in cells.iter().enumerate() {
-            let col = u16::try_from(i).unwrap_or(u16::MAX);
-            match cell {
-                // Strings are never formulas in a workbook; the phone stays text (no 1.39E+10).
-                Cell::Text(text) => {
-                    worksheet.write_string(*row, col, text)?;
-                }
-                Cell::Number(n) => {
-                    worksheet.write_number(*row, col, *n)?;
-                }
-                #[allow(clippy::cast_precision_loss)] // Excel's numbers are f64
-                Cell::Integer(n) => {
-                    worksheet.write_number(*row, col, *n as f64)?;
-                }
-                Cell::Time(t) => match excel_time(*t) {
-                    Some(time) => {
-                        worksheet.write_datetime_with_format(*row, col, &time, &time_format)?;
-                    }
-                    // Outside Excel's calendar (a broken answer): as text.
-                    None => {
-                        worksheet.write_string(*row, col, t.to_string())?;
-                    }
-                },
-                Cell::Empty => {}
-            }
-        }
-        *row += 1;
-        Ok(())
-    }
-
-    /// Finishes the file (on a blocking thread: an Excel file is zipped here) and hands it over.
+    /// Finishes the file (on a blocking thread: it flushes, and an Excel file gets its last
+    /// small parts) and hands it over.
     async fn finish(self) -> Result<TempPath, ExportError> {
         tokio::task::spawn_blocking(move || match self {
             Self::Csv { writer, path } => {
@@ -412,27 +334,14 @@ impl Sheet {
                 out.get_ref().sync_all()?;
                 Ok(path)
             }
-            Self::Xlsx {
-                mut workbook, path, ..
-            } => {
-                workbook.save(&path)?;
+            Self::Xlsx { workbook, path } => {
+                workbook.finish()?;
                 Ok(path)
             }
         })
         .await
         .map_err(|_| ExportError::Join)?
     }
-}
-
-fn excel_time(t: DateTime) -> Option<ExcelDateTime> {
-    let year = u16::try_from(t.year()).ok()?;
-    let month = u8::try_from(t.month()).ok()?;
-    let day = u8::try_from(t.day()).ok()?;
-    let hour = u16::try_from(t.hour()).ok()?;
-    let minute = u8::try_from(t.minute()).ok()?;
-    ExcelDateTime::from_ymd(year, month, day)
-        .and_then(|d| d.and_hms(hour, minute, f64::from(t.second())))
-        .ok()
 }
 
 /// Exports running now, by id: who started each, and how to stop it.
