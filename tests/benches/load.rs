@@ -5,7 +5,9 @@
 //! the bot's own; fails (exit 1) unless every request was answered once and every replay refused.
 //!
 //! `cargo bench -p agent-ops-tests --bench load` (needs `redis-server` on the PATH; options:
-//! `-- --count N --concurrency C --latency-ms L --max-secs S`).
+//! `-- --count N --concurrency C --latency-ms L --max-secs S --api-concurrency A`; `A` is each
+//! replica's `[api] concurrency`, 8 by default: requests beyond it wait for a platform slot,
+//! and at 50 in flight on two replicas that wait is most of the bot's time).
 #![allow(clippy::print_stdout)] // a benchmark prints
 
 use std::process::ExitCode;
@@ -44,6 +46,10 @@ fn run() -> Result<bool, String> {
     let concurrency = usize::try_from(arg("--concurrency", 50)?).map_err(|e| e.to_string())?;
     let latency = Duration::from_millis(arg("--latency-ms", 20)?);
     let max = Duration::from_secs(arg("--max-secs", 300)?);
+    let api_concurrency = match arg("--api-concurrency", 0)? {
+        0 => None,
+        n => Some(u32::try_from(n).map_err(|e| e.to_string())?),
+    };
     if count == 0 || concurrency == 0 || count > 1_000_000 {
         return Err("--count must be 1..=1000000 and --concurrency at least 1".into());
     }
@@ -58,6 +64,7 @@ fn run() -> Result<bool, String> {
         redis_url: redis.url(),
         deadline: max,
         redeliver_every: 10,
+        api_concurrency,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -65,8 +72,10 @@ fn run() -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     println!(
         "load: {count} /numbers requests per transport, {concurrency} at once, two replicas on one \
-         Redis, platform {} ms per request, at most {} s each",
+         Redis, platform {} ms per request, {} platform requests in flight per replica, at most \
+         {} s each",
         latency.as_millis(),
+        api_concurrency.map_or_else(|| "8 (the default)".to_string(), |n| n.to_string()),
         max.as_secs()
     );
     let mut clean = true;

@@ -21,6 +21,7 @@ fn config(redis: &redis_server::RedisServer) -> LoadConfig {
         redis_url: redis.url(),
         deadline: Duration::from_secs(60),
         redeliver_every: 10,
+        api_concurrency: None,
     }
 }
 

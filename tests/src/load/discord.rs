@@ -16,7 +16,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::{LoadConfig, Outcome, Platform, USERS, chatops_toml, check_answer};
+use super::{LoadConfig, Outcome, Platform, USERS, check_answer, config_toml};
 
 // The Discord tests' fakes and signing (the fake REST API records every call).
 #[path = "../../../crates/discord-bot/tests/common/mod.rs"]
@@ -28,11 +28,12 @@ use common::{APP_ID, FakeDiscord, GUILD_ID, OPS_ROLE, bob, command, sign, signin
 /// One replica: the real settings loader, the engine on the shared Redis, the endpoint on a
 /// loopback port. Returns its URL and its engine.
 async fn replica(
+    config: &LoadConfig,
     env: &HashMap<&'static str, String>,
     stop: oneshot::Receiver<()>,
 ) -> Result<(String, Engine), String> {
     let lookup = |name: &str| env.get(name).cloned();
-    let toml = chatops_toml(&format!("\"discord:role:{OPS_ROLE}\""));
+    let toml = config_toml(config, &format!("\"discord:role:{OPS_ROLE}\""));
     let settings = settings::load(&toml, &lookup, Mode::Http, Some("127.0.0.1:0".into()))
         .map_err(|e| e.to_string())?;
     let client = AgentClient::new(&settings.api).map_err(|e| e.to_string())?;
@@ -147,7 +148,7 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
     for _ in 0..2 {
         let (stop, stopped) = oneshot::channel();
         stops.push(stop);
-        replicas.push(replica(&env, stopped).await?);
+        replicas.push(replica(config, &env, stopped).await?);
     }
     let client = reqwest::Client::builder()
         .no_proxy()

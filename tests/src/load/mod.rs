@@ -35,6 +35,9 @@ pub struct LoadConfig {
     /// Telegram: every `redeliver_every`-th update is delivered again to the other replica,
     /// as Telegram does when a webhook answered late (0: never).
     pub redeliver_every: usize,
+    /// Each replica's `[api] concurrency`: platform requests in flight at once (`None`: the
+    /// default, 8). Requests beyond it wait for a slot, and that wait is the bot's time.
+    pub api_concurrency: Option<u32>,
 }
 
 /// Users the requests come from, in turn (each stays within the engine's per-user rate limit).
@@ -194,10 +197,16 @@ pub(crate) fn check_answer(text: &str, page: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// A config's `[chatops]` for the load: `page_size` 10, the demo task, `ops` as operators.
-pub(crate) fn chatops_toml(operators: &str) -> String {
+/// A replica's config file: `[api] concurrency` when set, and `[chatops]` with `page_size` 10,
+/// the demo task and `operators`.
+pub(crate) fn config_toml(config: &LoadConfig, operators: &str) -> String {
+    let api = config
+        .api_concurrency
+        .map(|n| format!("[api]\nconcurrency = {n}\n"))
+        .unwrap_or_default();
     format!(
         r#"
+        {api}
         [chatops]
         page_size = {PAGE_SIZE}
         operators = [{operators}]

@@ -18,7 +18,7 @@ use telegram_bot::{Mode, Service, make_bot};
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::ShutdownToken;
 
-use super::{LoadConfig, Outcome, Platform, USERS, chatops_toml, check_answer, page_of};
+use super::{LoadConfig, Outcome, Platform, USERS, check_answer, config_toml, page_of};
 
 const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const SECRET: &str = "load-webhook-secret";
@@ -133,10 +133,11 @@ async fn serve_bot_api(fake: Shared) -> std::io::Result<String> {
 /// One replica in webhook mode: the real settings loader, the engine on the shared Redis, the
 /// webhook server on a loopback port. Returns the webhook URL, its stop token and its engine.
 async fn replica(
+    config: &LoadConfig,
     env: &HashMap<&'static str, String>,
 ) -> Result<(String, ShutdownToken, Engine), String> {
     let lookup = |name: &str| env.get(name).cloned();
-    let toml = chatops_toml(&format!("\"telegram:chat:{OPS_GROUP}\""));
+    let toml = config_toml(config, &format!("\"telegram:chat:{OPS_GROUP}\""));
     let overrides = Overrides {
         webhook_url: Some(format!("https://bot.example.com{PATH}")),
         listen: Some("127.0.0.1:0".into()),
@@ -220,7 +221,7 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
     ]);
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        replicas.push(replica(&env).await?);
+        replicas.push(replica(config, &env).await?);
     }
     // Each replica's dispatcher runs once it has asked getMe a second time.
     let ready_by = Instant::now() + Duration::from_secs(10);
