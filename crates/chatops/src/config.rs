@@ -30,7 +30,8 @@
 //! "telegram:chat:-100123" = "demo"
 //!
 //! [state]                    # AGENT_OPS_STATE_URL: where confirmations and page states are kept
-//! url = "redb://discord-bot.redb"   # default: <bot>.redb; "memory:" (the shell's), "redis://host:6379/0"
+//! url = "redb://discord-bot.redb"   # default: <bot>.redb; "memory:" (the shell's), "redis://host:6379/0", "rediss://…" (TLS)
+//! # ca_file = "/etc/agent-ops/redis-ca.pem"   # AGENT_OPS_STATE_CA_FILE: a rediss:// server's CA
 //! ```
 
 use std::collections::BTreeMap;
@@ -113,6 +114,8 @@ pub struct EngineConfig {
 pub struct StateSection {
     /// See [`EngineConfig::state`]; may hold a password (never shown).
     pub url: Option<SecretString>,
+    /// For `rediss://`: the PEM file of the CA that signed the server's certificate.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Where a transport may be used: its communities (Discord guilds) and whether direct
@@ -188,10 +191,16 @@ pub const ACTION_SECRET: Setting = Setting::new(
 pub const STATE_URL: Setting = Setting::new(
     "state.url",
     "AGENT_OPS_STATE_URL",
-    "where confirmations and page states are kept: redb://<file> (the bots' default: <bot>.redb in the working directory), memory: (the shell's), or redis://[:password@]host:port/db shared by replicas",
+    "where confirmations and page states are kept: redb://<file> (the bots' default: <bot>.redb in the working directory), memory: (the shell's), or redis://[:password@]host:port/db (rediss:// over TLS) shared by replicas",
+);
+/// `AGENT_OPS_STATE_CA_FILE`: the CA of a `rediss://` server.
+pub const STATE_CA_FILE: Setting = Setting::new(
+    "state.ca_file",
+    "AGENT_OPS_STATE_CA_FILE",
+    "for a rediss:// state url: the PEM file of the CA that signed the Redis server's certificate (default: the system's trusted roots)",
 );
 /// The engine's settings that the environment can give.
-pub const SETTINGS: &[Setting] = &[ACTION_SECRET, STATE_URL];
+pub const SETTINGS: &[Setting] = &[ACTION_SECRET, STATE_URL, STATE_CA_FILE];
 
 /// What to do when no signing key is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,6 +403,7 @@ impl EngineConfig {
             1..=3_600,
         );
         let state_section: StateSection = layers.table("state", problems);
+        let url_given = state_section.url.is_some();
         let state = match state_section.url {
             None => None,
             Some(url) => match StateUrl::parse(url.expose_secret()) {
@@ -403,6 +413,24 @@ impl EngineConfig {
                     None
                 }
             },
+        };
+        let state = match (state, state_section.ca_file) {
+            (Some(url), Some(ca)) => match url.with_ca_file(ca) {
+                Ok(url) => Some(url),
+                Err(err) => {
+                    layers.invalid(problems, STATE_CA_FILE.key, err.to_string());
+                    None
+                }
+            },
+            (None, Some(_)) if !url_given => {
+                layers.invalid(
+                    problems,
+                    STATE_CA_FILE.key,
+                    "a CA file is for a rediss:// state url, and none is set",
+                );
+                None
+            }
+            (state, _) => state,
         };
         let shutdown_grace = secs(
             problems,
@@ -572,11 +600,57 @@ mod tests {
             SecretPolicy::RandomIfUnset,
         )
         .unwrap();
-        let Some(StateUrl::Redis(url)) = &config.state else {
+        let Some(StateUrl::Redis { url, .. }) = &config.state else {
             panic!("{:?}", config.state);
         };
         assert!(url.expose_secret().contains("hunter2-pass"));
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_rediss_url_takes_a_ca_file_from_the_file_or_the_environment_and_nothing_else_does() {
+        let config =
+            resolve("[state]\nurl = \"rediss://cache.internal:6380/0\"\nca_file = \"ca.pem\"")
+                .unwrap();
+        assert_eq!(
+            config.state,
+            Some(StateUrl::Redis {
+                url: SecretString::from("rediss://cache.internal:6380/0"),
+                ca_file: Some("ca.pem".into()),
+            })
+        );
+        let env = |name: &str| {
+            (name == "AGENT_OPS_STATE_CA_FILE").then(|| "/etc/agent-ops/ca.pem".to_string())
+        };
+        let layers = layers_of(
+            "[state]\nurl = \"rediss://:hunter2-pw@cache.internal\"",
+            &env,
+        );
+        let mut problems = Problems::new();
+        let section: ChatopsSection = layers.table("chatops", &mut problems);
+        let config = EngineConfig::from_section(
+            section,
+            &layers,
+            &mut problems,
+            SecretPolicy::RandomIfUnset,
+        )
+        .unwrap();
+        let Some(StateUrl::Redis { ca_file, .. }) = &config.state else {
+            panic!("{:?}", config.state);
+        };
+        assert_eq!(
+            ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/agent-ops/ca.pem"))
+        );
+        // A CA file without TLS, or without a url: named, never with the url's password.
+        for text in [
+            "[state]\nurl = \"redis://:hunter2-pw@cache.internal\"\nca_file = \"ca.pem\"",
+            "[state]\nca_file = \"ca.pem\"",
+        ] {
+            let err = resolve(text).unwrap_err();
+            assert!(err.to_string().contains("state.ca_file"), "{err}");
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
     }
 
     #[test]

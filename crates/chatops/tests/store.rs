@@ -7,6 +7,7 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -197,6 +198,79 @@ async fn the_redis_store_conforms() {
     let a: Arc<dyn StateStore> = Arc::new(RedisStore::connect(&url).await.unwrap());
     let b: Arc<dyn StateStore> = Arc::new(RedisStore::connect(&url).await.unwrap());
     conformance(a, b).await;
+}
+
+/// A test CA and a certificate for 127.0.0.1 it signed, as PEM files: the certificate and key
+/// in `dir`, the CA in `dir` and at `ca_copy`; (certificate, key, CA).
+fn tls_files(dir: &Path, ca_copy: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "agent-ops test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let paths = (
+        dir.join("server.pem"),
+        dir.join("server.key"),
+        dir.join("ca.pem"),
+    );
+    std::fs::write(&paths.0, cert.pem()).unwrap();
+    std::fs::write(&paths.1, key.serialize_pem()).unwrap();
+    std::fs::write(&paths.2, ca.pem()).unwrap();
+    std::fs::write(ca_copy, ca.pem()).unwrap();
+    paths
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_store_over_tls_conforms_with_its_ca_and_refuses_an_unknown_server() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let Some(server) = RedisServer::start_tls(|server_dir| tls_files(server_dir, &ca)) else {
+        return;
+    };
+    assert!(server.url().starts_with("rediss://"));
+    // With the CA that signed the server's certificate: a store like any other.
+    let url = StateUrl::parse(&server.url())
+        .unwrap()
+        .with_ca_file(ca.clone());
+    let url = url.unwrap();
+    let a = url.open(system_clock(), &[]).await.unwrap();
+    let b = url.open(system_clock(), &[]).await.unwrap();
+    assert_eq!((a.backend(), a.shared()), ("redis", true));
+    conformance(a, b).await;
+
+    // Against the system's roots the test CA is unknown: refused, and the password unshown.
+    let with_password = server
+        .url()
+        .replace("rediss://", "rediss://:hunter2-secret@");
+    let err = RedisStore::connect(&SecretString::from(with_password.clone()))
+        .await
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(shown.contains("rediss://:***@127.0.0.1"), "{shown}");
+    // Another CA: refused too.
+    let other = tempfile::tempdir().unwrap();
+    let other_ca = other.path().join("other-ca.pem");
+    tls_files(other.path(), &other_ca);
+    let err = RedisStore::connect_with(&SecretString::from(with_password.clone()), Some(&other_ca))
+        .await
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+    // A CA file that is not there is said so.
+    let missing = dir.path().join("missing.pem");
+    let err = RedisStore::connect_with(&SecretString::from(with_password), Some(&missing))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot read the CA file"), "{err}");
 }
 
 #[tokio::test]

@@ -168,9 +168,15 @@ pub enum StateUrl {
     Memory,
     /// `redb://<path>`: one file (relative paths from the working directory).
     Embedded(std::path::PathBuf),
-    /// `redis://[user:password@]host[:port][/db]`: a Redis server (the URL may carry a password:
-    /// shown redacted).
-    Redis(SecretString),
+    /// `redis://[user:password@]host[:port][/db]`, or `rediss://…` over TLS: a Redis server (the
+    /// URL may carry a password: shown redacted).
+    Redis {
+        /// The URL.
+        url: SecretString,
+        /// For `rediss://`: the PEM file of the CA that signed the server's certificate
+        /// (`[state] ca_file`), instead of the system's trusted roots.
+        ca_file: Option<std::path::PathBuf>,
+    },
 }
 
 impl PartialEq for StateUrl {
@@ -178,7 +184,16 @@ impl PartialEq for StateUrl {
         match (self, other) {
             (Self::Memory, Self::Memory) => true,
             (Self::Embedded(a), Self::Embedded(b)) => a == b,
-            (Self::Redis(a), Self::Redis(b)) => a.expose_secret() == b.expose_secret(),
+            (
+                Self::Redis {
+                    url: a,
+                    ca_file: ca,
+                },
+                Self::Redis {
+                    url: b,
+                    ca_file: cb,
+                },
+            ) => a.expose_secret() == b.expose_secret() && ca == cb,
             _ => false,
         }
     }
@@ -199,21 +214,22 @@ impl StateUrl {
             }
             return Ok(Self::Embedded(path.into()));
         }
-        if text.starts_with("rediss://") {
-            return Err(StoreError::BadUrl(
-                "TLS to Redis (rediss://) is not built in: use redis:// on a private network, or a local TLS tunnel".into(),
-            ));
-        }
-        if text.starts_with("redis://") {
+        if let Some(scheme) = ["redis://", "rediss://"]
+            .into_iter()
+            .find(|scheme| text.starts_with(scheme))
+        {
             let url = url::Url::parse(text).map_err(|_| {
-                StoreError::BadUrl(
-                    "a redis:// url that cannot be read (redis://host:6379/0)".into(),
-                )
+                StoreError::BadUrl(format!(
+                    "a {scheme} url that cannot be read ({scheme}host:6379/0)"
+                ))
             })?;
             if url.host_str().is_none_or(str::is_empty) {
-                return Err(StoreError::BadUrl("a redis:// url needs a host".into()));
+                return Err(StoreError::BadUrl(format!("a {scheme} url needs a host")));
             }
-            return Ok(Self::Redis(SecretString::from(text.to_string())));
+            return Ok(Self::Redis {
+                url: SecretString::from(text.to_string()),
+                ca_file: None,
+            });
         }
         if text.starts_with("sqlite:") {
             return Err(StoreError::BadUrl(
@@ -221,8 +237,23 @@ impl StateUrl {
             ));
         }
         Err(StoreError::BadUrl(
-            "use memory:, redb://<file> or redis://host:port/db".into(),
+            "use memory:, redb://<file>, redis://host:port/db or rediss://host:port/db".into(),
         ))
+    }
+
+    /// With the CA of a `rediss://` server (`[state] ca_file`); an error for any other URL.
+    pub fn with_ca_file(self, path: std::path::PathBuf) -> Result<Self, StoreError> {
+        match self {
+            Self::Redis { url, .. } if url.expose_secret().starts_with("rediss://") => {
+                Ok(Self::Redis {
+                    url,
+                    ca_file: Some(path),
+                })
+            }
+            _ => Err(StoreError::BadUrl(
+                "a CA file is for a rediss:// url (Redis over TLS)".into(),
+            )),
+        }
     }
 
     /// A bot's default: `<program>.redb` in the working directory (`discord-bot.redb`), one
@@ -249,7 +280,9 @@ impl StateUrl {
                 EmbeddedStore::open(path.clone(), clock).await?,
                 |store, (ns, cap)| store.with_cap(*ns, *cap),
             )),
-            Self::Redis(url) => Arc::new(RedisStore::connect(url).await?),
+            Self::Redis { url, ca_file } => {
+                Arc::new(RedisStore::connect_with(url, ca_file.as_deref()).await?)
+            }
         })
     }
 }
@@ -260,7 +293,16 @@ impl fmt::Display for StateUrl {
         match self {
             Self::Memory => f.write_str("memory:"),
             Self::Embedded(path) => write!(f, "redb://{}", path.display()),
-            Self::Redis(url) => f.write_str(&redact_url(url.expose_secret())),
+            Self::Redis { url, ca_file: None } => f.write_str(&redact_url(url.expose_secret())),
+            Self::Redis {
+                url,
+                ca_file: Some(ca),
+            } => write!(
+                f,
+                "{} (CA {})",
+                redact_url(url.expose_secret()),
+                ca.display()
+            ),
         }
     }
 }
@@ -305,9 +347,26 @@ mod tests {
         assert!(!format!("{url:?}").contains("hunter2"));
         let url = StateUrl::parse("redis://ops:hunter2-secret@cache.internal").unwrap();
         assert_eq!(url.to_string(), "redis://ops:***@cache.internal");
+        let url = StateUrl::parse("rediss://:hunter2-secret@cache.internal:6380/2").unwrap();
+        assert_eq!(url.to_string(), "rediss://:***@cache.internal:6380/2");
+        let url = url.with_ca_file("/etc/agent-ops/ca.pem".into()).unwrap();
+        assert_eq!(
+            url.to_string(),
+            "rediss://:***@cache.internal:6380/2 (CA /etc/agent-ops/ca.pem)"
+        );
+        assert!(!format!("{url:?}").contains("hunter2"));
+        // A CA file is for TLS only.
+        for plain in ["redis://cache.internal", "memory:", "redb://x.redb"] {
+            let err = StateUrl::parse(plain)
+                .unwrap()
+                .with_ca_file("ca.pem".into())
+                .unwrap_err();
+            assert!(err.to_string().contains("rediss://"), "{err}");
+        }
         for bad in [
             "redis://",
-            "rediss://:hunter2-secret@h",
+            "rediss://",
+            "rediss://:hunter2-secret@",
             "sqlite://x.db",
             "redb://",
             "postgres://:hunter2-secret@h/db",

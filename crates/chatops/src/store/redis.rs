@@ -1,4 +1,6 @@
-//! The store on a Redis server, shared by several replicas (`redis://host:6379/0`).
+//! The store on a Redis server, shared by several replicas (`redis://host:6379/0`, or
+//! `rediss://` over TLS with rustls: the server's certificate checked against the system's
+//! roots or a CA file).
 //!
 //! Each entry is one Redis string `agent-ops:<namespace>:<key>` with a `PX` expiry, so Redis
 //! forgets it by itself. `take` is `GETDEL` (Redis 6.2+) and `insert_new` is `SET … NX PX`:
@@ -10,6 +12,7 @@
 //! The connection is redis-rs's `ConnectionManager` (one multiplexed connection, reconnecting
 //! on failure). The URL may carry a password: it is never logged, nor part of an error.
 
+use std::path::Path;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -87,8 +90,18 @@ fn scrub(text: &str, password: Option<&SecretString>) -> String {
 }
 
 impl RedisStore {
-    /// Connects to the server at `url` (fails at once when it cannot be reached).
+    /// Connects to the server at `url` (fails at once when it cannot be reached). A
+    /// `rediss://` server's certificate is checked against the system's trusted roots.
     pub async fn connect(url: &SecretString) -> Result<Self, StoreError> {
+        Self::connect_with(url, None).await
+    }
+
+    /// [`RedisStore::connect`], checking a `rediss://` server's certificate against the CA in
+    /// the PEM file `ca_file` when one is given (a private CA), else the system's roots.
+    pub async fn connect_with(
+        url: &SecretString,
+        ca_file: Option<&Path>,
+    ) -> Result<Self, StoreError> {
         let parsed = url::Url::parse(url.expose_secret())
             .map_err(|_| StoreError::BadUrl("a redis:// url that cannot be read".into()))?;
         let password = parsed.password().map(|p| SecretString::from(p.to_string()));
@@ -97,7 +110,20 @@ impl RedisStore {
             backend: "redis",
             reason: format!("{} ({})", scrub(&err.to_string(), password.as_ref()), shown),
         };
-        let client = redis::Client::open(url.expose_secret()).map_err(failed)?;
+        let client = match ca_file {
+            None => redis::Client::open(url.expose_secret()).map_err(failed)?,
+            Some(path) => {
+                let root_cert = std::fs::read(path).map_err(|err| StoreError::Backend {
+                    backend: "redis",
+                    reason: format!("cannot read the CA file {}: {err}", path.display()),
+                })?;
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                };
+                redis::Client::build_with_tls(url.expose_secret(), certificates).map_err(failed)?
+            }
+        };
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))
             .set_response_timeout(Some(Duration::from_secs(5)))

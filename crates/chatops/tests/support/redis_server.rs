@@ -1,5 +1,5 @@
 //! A throwaway `redis-server` for tests: its own loopback port, its own temporary folder, no
-//! persistence; killed on drop. Where `redis-server` is not installed the test is skipped
+//! persistence, plain or TLS only; killed on drop. Where `redis-server` is not installed the test is skipped
 //! (with a line saying so), except under CI (`CI=true`), where that is a failure: CI installs
 //! it (`.ci/run`) and always runs these tests.
 
@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     child: Child,
     port: u16,
+    /// `redis`, or `rediss` over TLS.
+    scheme: &'static str,
     _dir: tempfile::TempDir,
 }
 
@@ -31,6 +33,40 @@ impl RedisServer {
     /// Starts one, or says the test is skipped (`None`) when `redis-server` is not installed;
     /// under `CI=true` a missing `redis-server` panics.
     pub fn start() -> Option<Self> {
+        Self::start_with(|port, _| vec!["--port".into(), port.to_string()])
+    }
+
+    /// Starts one over TLS only (`rediss://`), with the PEM files that `files` writes into the
+    /// server's folder (`files(dir)` returns their paths: certificate, key, CA); clients need
+    /// no certificate of their own.
+    #[allow(dead_code)] // the store's tests use it; other test files share this module
+    pub fn start_tls(
+        files: impl Fn(&std::path::Path) -> (PathBuf, PathBuf, PathBuf),
+    ) -> Option<Self> {
+        let mut server = Self::start_with(|port, dir| {
+            let (cert, key, ca) = files(dir);
+            vec![
+                "--port".into(),
+                "0".into(),
+                "--tls-port".into(),
+                port.to_string(),
+                "--tls-cert-file".into(),
+                cert.display().to_string(),
+                "--tls-key-file".into(),
+                key.display().to_string(),
+                "--tls-ca-cert-file".into(),
+                ca.display().to_string(),
+                "--tls-auth-clients".into(),
+                "no".into(),
+            ]
+        })?;
+        server.scheme = "rediss";
+        Some(server)
+    }
+
+    /// Starts one with the arguments `args(port, folder)` gives (besides no persistence and
+    /// loopback only).
+    fn start_with(args: impl Fn(u16, &std::path::Path) -> Vec<String>) -> Option<Self> {
         let Some(program) = on_path("redis-server") else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 panic!(
@@ -45,7 +81,8 @@ impl RedisServer {
             let dir = tempfile::tempdir().expect("a temporary folder");
             let port = free_port();
             let mut child = Command::new(&program)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(args(port, dir.path()))
+                .args(["--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
                 .arg("--dir")
                 .arg(dir.path())
@@ -62,6 +99,7 @@ impl RedisServer {
                     return Some(Self {
                         child,
                         port,
+                        scheme: "redis",
                         _dir: dir,
                     });
                 }
@@ -73,9 +111,9 @@ impl RedisServer {
         panic!("redis-server did not start on a free loopback port");
     }
 
-    /// `redis://127.0.0.1:<port>/0`.
+    /// `redis://127.0.0.1:<port>/0` (`rediss://` over TLS).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        format!("{}://127.0.0.1:{}/0", self.scheme, self.port)
     }
 }
 
