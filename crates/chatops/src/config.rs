@@ -536,7 +536,15 @@ mod tests {
     }
 
     fn resolve(text: &str) -> Result<EngineConfig, SettingsError> {
-        let layers = layers_of(text, &|_| None);
+        resolve_with(text, &|_| None)
+    }
+
+    /// The engine's settings from a file's `text` under the environment `env`.
+    fn resolve_with(
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<EngineConfig, SettingsError> {
+        let layers = layers_of(text, env);
         let mut problems = Problems::new();
         let section: ChatopsSection = layers.table("chatops", &mut problems);
         let config = EngineConfig::from_section(
@@ -590,16 +598,7 @@ mod tests {
             (name == "AGENT_OPS_STATE_URL")
                 .then(|| "redis://:hunter2-pass@10.0.0.5:6379/1".to_string())
         };
-        let layers = layers_of("[state]\nurl = \"memory:\"", &env);
-        let mut problems = Problems::new();
-        let section: ChatopsSection = layers.table("chatops", &mut problems);
-        let config = EngineConfig::from_section(
-            section,
-            &layers,
-            &mut problems,
-            SecretPolicy::RandomIfUnset,
-        )
-        .unwrap();
+        let config = resolve_with("[state]\nurl = \"memory:\"", &env).unwrap();
         let Some(StateUrl::Redis { url, .. }) = &config.state else {
             panic!("{:?}", config.state);
         };
@@ -622,17 +621,9 @@ mod tests {
         let env = |name: &str| {
             (name == "AGENT_OPS_STATE_CA_FILE").then(|| "/etc/agent-ops/ca.pem".to_string())
         };
-        let layers = layers_of(
+        let config = resolve_with(
             "[state]\nurl = \"rediss://:hunter2-pw@cache.internal\"",
             &env,
-        );
-        let mut problems = Problems::new();
-        let section: ChatopsSection = layers.table("chatops", &mut problems);
-        let config = EngineConfig::from_section(
-            section,
-            &layers,
-            &mut problems,
-            SecretPolicy::RandomIfUnset,
         )
         .unwrap();
         let Some(StateUrl::Redis { ca_file, .. }) = &config.state else {
