@@ -2,6 +2,8 @@
 //! commands and presses, confirmation rules, expiry, tampering, audit lines.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -11,6 +13,7 @@ use agent_chatops::{
 use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
+use support::{action, shell, shifted};
 
 struct World {
     sim: SimHandle,
@@ -78,14 +81,7 @@ impl World {
         let mut config = EngineConfig::from_text(&toml).unwrap();
         adjust(&mut api, &mut config);
         let clock_offset = Arc::new(AtomicI64::new(0));
-        let offset = clock_offset.clone();
-        let clock = Arc::new(move || {
-            jiff::Timestamp::now()
-                .checked_add(jiff::SignedDuration::from_secs(
-                    offset.load(Ordering::SeqCst),
-                ))
-                .unwrap()
-        });
+        let clock = shifted(&clock_offset);
         let engine = Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock);
         Self {
             sim,
@@ -113,22 +109,6 @@ impl World {
             .filter(|r| *r.status == i64::from(status.code()))
             .count()
     }
-}
-
-fn shell(name: &str) -> Caller {
-    Caller {
-        chat_id: Some("terminal".into()),
-        ..Caller::new(Transport::Shell, name)
-    }
-}
-
-fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
-    &reply
-        .actions
-        .iter()
-        .find(|a| a.label.contains(label))
-        .unwrap_or_else(|| panic!("no `{label}` action in {reply:#?}"))
-        .data
 }
 
 #[tokio::test]

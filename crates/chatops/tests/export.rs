@@ -4,15 +4,18 @@
 //! or split, and every export is audited.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agent_chatops::{
-    AttachmentKind, Caller, Engine, EngineConfig, ProgressUpdate, Reply, ReplyKind, Transport,
+    AttachmentKind, Caller, Engine, EngineConfig, ProgressUpdate, Reply, ReplyKind,
 };
 use agent_core::{AgentClient, ApiConfig, CallStatus, NumberRecord};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use calamine::{Data, Reader as _};
+use support::shell;
 
 struct World {
     sim: SimHandle,
@@ -90,13 +93,6 @@ impl World {
     /// Files left in the export folder.
     fn leftovers(&self) -> usize {
         std::fs::read_dir(self.exports.path()).unwrap().count()
-    }
-}
-
-fn shell(name: &str) -> Caller {
-    Caller {
-        chat_id: Some("terminal".into()),
-        ..Caller::new(Transport::Shell, name)
     }
 }
 

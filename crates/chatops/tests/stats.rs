@@ -3,6 +3,8 @@
 //! cache's lifetime and its invalidation by a reset, the refresh button, the chart image.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -12,6 +14,7 @@ use agent_chatops::{
 use agent_core::{AgentClient, ApiConfig, CallStatus, StatusSet};
 use agent_sim::{DEMO_TASK_ID, SUB_TASK_ID, SUB_USER_ID, SimConfig, SimHandle};
 use jiff::civil::Date;
+use support::{action, shell, shifted};
 
 struct World {
     sim: SimHandle,
@@ -49,14 +52,7 @@ impl World {
         );
         let config = EngineConfig::from_text(&toml).unwrap();
         let clock_offset = Arc::new(AtomicI64::new(0));
-        let offset = clock_offset.clone();
-        let clock = Arc::new(move || {
-            jiff::Timestamp::now()
-                .checked_add(jiff::SignedDuration::from_secs(
-                    offset.load(Ordering::SeqCst),
-                ))
-                .unwrap()
-        });
+        let clock = shifted(&clock_offset);
         let engine = Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock);
         Self {
             sim,
@@ -106,22 +102,6 @@ impl World {
             })
             .collect()
     }
-}
-
-fn shell(name: &str) -> Caller {
-    Caller {
-        chat_id: Some("terminal".into()),
-        ..Caller::new(Transport::Shell, name)
-    }
-}
-
-fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
-    &reply
-        .actions
-        .iter()
-        .find(|a| a.label.contains(label))
-        .unwrap_or_else(|| panic!("no `{label}` action in {reply:#?}"))
-        .data
 }
 
 /// The counts of the text chart: `(status, count)` per row, from the English labels.

@@ -15,12 +15,12 @@ use std::time::Duration;
 use agent_chatops::store::{
     EmbeddedStore, MemoryStore, Namespace, RedisStore, StateStore, StoreError,
 };
-use agent_chatops::{Caller, Clock, Engine, EngineConfig, Reply, ReplyKind, StateUrl, Transport};
-use agent_core::{AgentClient, ApiConfig, RetryPolicy};
+use agent_chatops::{Clock, Engine, EngineConfig, ReplyKind, StateUrl};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use secrecy::SecretString;
 use serde_json::Value;
 use support::redis_server::RedisServer;
+use support::{action, client, shell, shifted};
 
 const LISTED: Namespace = Namespace::listed("test-listed");
 const UNLISTED: Namespace = Namespace::unlisted("test-unlisted");
@@ -337,33 +337,6 @@ async fn an_unreachable_redis_is_a_clear_error_without_the_password() {
 
 // ---- the engine on the stores ----
 
-fn shell(name: &str) -> Caller {
-    Caller {
-        chat_id: Some("terminal".into()),
-        ..Caller::new(Transport::Shell, name)
-    }
-}
-
-fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
-    &reply
-        .actions
-        .iter()
-        .find(|a| a.label.contains(label))
-        .unwrap_or_else(|| panic!("no `{label}` action in {reply:#?}"))
-        .data
-}
-
-fn client(sim: &SimHandle) -> AgentClient {
-    let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
-    api.settings.retry = RetryPolicy {
-        max_attempts: 2,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-        ..RetryPolicy::default()
-    };
-    AgentClient::new(&api).unwrap()
-}
-
 /// The engine's settings: one secret and one audit file, as replicas share them.
 fn config(audit: &std::path::Path) -> EngineConfig {
     EngineConfig::from_text(&format!(
@@ -397,18 +370,6 @@ fn audit_events(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-/// A clock `offset` seconds ahead of the system's.
-fn shifted(offset: &Arc<AtomicI64>) -> Clock {
-    let offset = offset.clone();
-    Arc::new(move || {
-        jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::from_secs(
-                offset.load(Ordering::SeqCst),
-            ))
-            .unwrap()
-    })
-}
-
 #[tokio::test]
 async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refused_after() {
     let sim = agent_sim::start(SimConfig {
@@ -437,7 +398,7 @@ async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refu
             .await
             .unwrap();
         let engine = Engine::with_store(
-            client(&sim),
+            client(&sim, 2),
             config(&audit),
             shifted(&offset),
             Arc::new(store),
@@ -458,7 +419,7 @@ async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refu
         .await
         .unwrap();
     let engine = Engine::with_store(
-        client(&sim),
+        client(&sim, 2),
         config(&audit),
         shifted(&offset),
         Arc::new(store),
@@ -478,7 +439,7 @@ async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refu
         .await
         .unwrap();
     let engine = Engine::with_store(
-        client(&sim),
+        client(&sim, 2),
         config(&audit),
         shifted(&offset),
         Arc::new(store),
@@ -513,7 +474,7 @@ async fn two_replicas(
         let mut config = config(audit);
         config.state = Some(url.clone());
         replicas.push(
-            Engine::open(client(&sim), config, &StateUrl::Memory)
+            Engine::open(client(&sim, 2), config, &StateUrl::Memory)
                 .await
                 .unwrap(),
         );
@@ -660,7 +621,7 @@ async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
     for _ in 0..2 {
         let store = Arc::new(RedisStore::connect(&url).await.unwrap());
         replicas.push(Engine::with_store(
-            client(&sim),
+            client(&sim, 2),
             config(&audit),
             shifted(&offset),
             store,

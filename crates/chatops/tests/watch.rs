@@ -17,9 +17,9 @@ use agent_chatops::{
     Caller, Clock, Engine, EngineConfig, Reply, ReplyKind, StateUrl, Transport, Undelivered,
     WatchPost, WatchScheduler,
 };
-use agent_core::{AgentClient, ApiConfig, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SECOND_TASK_ID, SimConfig, SimHandle};
 use support::redis_server::RedisServer;
+use support::{client, shifted};
 
 /// What the scheduler posted: the watcher and the reply.
 type Posts = Arc<Mutex<Vec<(Caller, Reply)>>>;
@@ -50,17 +50,6 @@ async fn sim() -> SimHandle {
     .unwrap()
 }
 
-fn client(sim: &SimHandle) -> AgentClient {
-    let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
-    api.settings.retry = RetryPolicy {
-        max_attempts: 1,
-        initial_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(2),
-        ..RetryPolicy::default()
-    };
-    AgentClient::new(&api).unwrap()
-}
-
 fn config(extra: &str) -> EngineConfig {
     EngineConfig::from_text(&format!(
         r#"
@@ -78,20 +67,8 @@ fn config(extra: &str) -> EngineConfig {
     .unwrap()
 }
 
-/// A clock `offset` seconds ahead of the system's.
-fn shifted(offset: &Arc<AtomicI64>) -> Clock {
-    let offset = offset.clone();
-    Arc::new(move || {
-        jiff::Timestamp::now()
-            .checked_add(jiff::SignedDuration::from_secs(
-                offset.load(Ordering::SeqCst),
-            ))
-            .unwrap()
-    })
-}
-
 fn engine(sim: &SimHandle, offset: &Arc<AtomicI64>) -> Engine {
-    Engine::with_clock(client(sim), config(""), shifted(offset))
+    Engine::with_clock(client(sim, 1), config(""), shifted(offset))
 }
 
 /// One poll, and the requests the simulator served for it.
@@ -275,7 +252,7 @@ async fn one_count_per_watched_task_per_poll_shared_by_every_chat_within_the_bud
     let mut small = config("watch_max_requests_per_poll = 1");
     small.watch_poll = Duration::from_millis(10);
     let engine = Engine::with_store(
-        client(&sim),
+        client(&sim, 1),
         small,
         shifted(&offset),
         engine.store().clone(),
@@ -363,15 +340,24 @@ async fn a_watch_survives_a_restart_on_the_embedded_store() {
         let store = EmbeddedStore::open(file.clone(), shifted(&offset))
             .await
             .unwrap();
-        let engine =
-            Engine::with_store(client(&sim), config(""), shifted(&offset), Arc::new(store));
+        let engine = Engine::with_store(
+            client(&sim, 1),
+            config(""),
+            shifted(&offset),
+            Arc::new(store),
+        );
         engine
             .handle_text(&viewer, "/watch task:demo when:done")
             .await;
         engine.shutdown().await;
     }
     let store = EmbeddedStore::open(file, shifted(&offset)).await.unwrap();
-    let engine = Engine::with_store(client(&sim), config(""), shifted(&offset), Arc::new(store));
+    let engine = Engine::with_store(
+        client(&sim, 1),
+        config(""),
+        shifted(&offset),
+        Arc::new(store),
+    );
     let list = engine.handle_text(&viewer, "/watches").await;
     assert_eq!(list.table.unwrap().rows.len(), 1);
     sim.dial_all(DEMO_TASK_ID);
@@ -394,7 +380,7 @@ async fn two_engines_on_one_redis_post_a_due_watch_once() {
         let mut config = config("");
         config.state = Some(url.clone());
         replicas.push(
-            Engine::open(client(&sim), config, &StateUrl::Memory)
+            Engine::open(client(&sim, 1), config, &StateUrl::Memory)
                 .await
                 .unwrap(),
         );
@@ -449,7 +435,7 @@ async fn two_engines_on_one_redis_count_a_watched_task_once_a_poll_between_them(
     for _ in 0..2 {
         let store = url.open(clock.clone(), &[]).await.unwrap();
         replicas.push(Engine::with_store(
-            client(&sim),
+            client(&sim, 1),
             config(""),
             clock.clone(),
             store,
@@ -489,7 +475,7 @@ async fn the_runner_polls_on_its_timer_and_stops_at_shutdown() {
     let mut config = config("");
     // Short polls in tests.
     config.watch_poll = Duration::from_millis(20);
-    let engine = Engine::new(client(&sim), config);
+    let engine = Engine::new(client(&sim, 1), config);
     engine
         .handle_text(&in_chat("2", "-100"), "/watch task:demo")
         .await;

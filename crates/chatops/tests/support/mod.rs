@@ -1,1 +1,56 @@
+//! What the engine's test files share: callers, buttons, clocks, the platform client, and a
+//! throwaway `redis-server`.
+#![allow(dead_code)] // each test file uses a part
+
 pub mod redis_server;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use agent_chatops::{Caller, Clock, Reply, Transport};
+use agent_core::{AgentClient, ApiConfig, RetryPolicy};
+use agent_sim::SimHandle;
+
+/// Someone at the terminal.
+pub fn shell(name: &str) -> Caller {
+    Caller {
+        chat_id: Some("terminal".into()),
+        ..Caller::new(Transport::Shell, name)
+    }
+}
+
+/// The data of the reply's action whose label contains `label`.
+pub fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
+    &reply
+        .actions
+        .iter()
+        .find(|a| a.label.contains(label))
+        .unwrap_or_else(|| panic!("no `{label}` action in {reply:#?}"))
+        .data
+}
+
+/// A clock `offset` seconds ahead of the system's.
+pub fn shifted(offset: &Arc<AtomicI64>) -> Clock {
+    let offset = offset.clone();
+    Arc::new(move || {
+        jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(
+                offset.load(Ordering::SeqCst),
+            ))
+            .unwrap()
+    })
+}
+
+/// The platform client on the simulator, trying each request at most `attempts` times with
+/// millisecond backoffs.
+pub fn client(sim: &SimHandle, attempts: u32) -> AgentClient {
+    let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
+    api.settings.retry = RetryPolicy {
+        max_attempts: attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(2),
+        ..RetryPolicy::default()
+    };
+    AgentClient::new(&api).unwrap()
+}
