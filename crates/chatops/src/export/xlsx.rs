@@ -443,9 +443,29 @@ pub(super) fn push_escaped(xml: &mut Vec<u8>, text: &str) {
     xml.extend_from_slice(&bytes[copied..]);
 }
 
-/// `_xHHHH_` at the start of `bytes`.
+/// Whether `bytes` start with what the *written* text would show as `_xHHHH_`: the literal
+/// `_xHHHH_`, or `_xHHHH` right before a character that is itself written as a `_xHHHH_`
+/// escape (a control character, U+FFFE, U+FFFF), whose first underscore would close it.
 fn looks_like_escape(bytes: &[u8]) -> bool {
-    matches!(bytes.get(..7), Some([b'_', b'x', h @ .., b'_']) if h.iter().all(u8::is_ascii_hexdigit))
+    let Some([b'_', b'x', hex @ ..]) = bytes.get(..6) else {
+        return false;
+    };
+    hex.iter().all(u8::is_ascii_hexdigit)
+        && match bytes.get(6..) {
+            Some([b'_', ..]) => true,
+            Some(rest) => starts_code_escape(rest),
+            None => false,
+        }
+}
+
+/// Whether `bytes` start with a character that `push_escaped` writes as `_xHHHH_`.
+fn starts_code_escape(bytes: &[u8]) -> bool {
+    match bytes {
+        [b'\t' | b'\n', ..] => false,
+        [0x00..=0x1F, ..] => true,
+        [0xEF, 0xBF, 0xBE | 0xBF, ..] => true,
+        _ => false,
+    }
 }
 
 fn push_code_escape(xml: &mut Vec<u8>, code: u32) {
@@ -752,6 +772,26 @@ mod tests {
             "_xFFFE__xFFFF_\u{FFFD}"
         );
         assert_eq!(escaped("北京 😀"), "北京 😀");
+        // `_xHHHH` before a character written as an escape: that escape's underscore would
+        // close it, so its own underscore is escaped (found by `any_text_reads_back_as_written`).
+        assert_eq!(escaped("_x0AAA\0"), "_x005F_x0AAA_x0000_");
+        assert_eq!(escaped("_x0AAA\u{FFFF}"), "_x005F_x0AAA_xFFFF_");
+        assert_eq!(escaped("_x0AAA\t"), "_x0AAA\t");
+        assert_eq!(escaped("_x0AA\0"), "_x0AA_x0000_");
+    }
+
+    #[test]
+    fn hex_then_a_control_character_reads_back_as_written() {
+        let texts = [
+            "_x0AAA\0".to_string(),
+            "_x0041\u{1}_x0042\u{1f}".to_string(),
+            "a_xFFFF\u{FFFE}b".to_string(),
+            "__x0000\r".to_string(),
+        ];
+        let got = read_back(&texts);
+        for (text, got) in texts.iter().zip(&got) {
+            assert_eq!(got, &expected(text), "{text:?}");
+        }
     }
 
     #[test]
