@@ -279,9 +279,50 @@ pub struct Numbers {
     pub origin: i64,
     /// The numbers, oldest first, ids increasing.
     pub records: Vec<Record>,
-    /// `extra` set by a test for some rows (by id), over the generated one: how a test puts
-    /// a hostile value (a formula, a phone) into a platform answer.
-    pub extras: std::collections::BTreeMap<u32, String>,
+    /// String fields set by a test for some rows (by id), over the generated ones: how a test
+    /// puts a hostile value (a formula, a phone) into a platform answer.
+    pub overrides: std::collections::BTreeMap<(u32, TextField), String>,
+}
+
+/// A string field of a number record that a test may set (see `SimHandle::set_field`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TextField {
+    /// `city`.
+    City,
+    /// `pro`.
+    Province,
+    /// `mobile_type`.
+    Carrier,
+    /// `area_code`.
+    AreaCode,
+    /// `post_code`.
+    PostCode,
+    /// `extra`.
+    Extra,
+    /// `callid` (set even before the number is dialled).
+    CallId,
+    /// `hangupcause` (likewise).
+    HangupCause,
+    /// `customer_id`.
+    CustomerId,
+    /// `status_str` (the platform's own label, which clients must not show).
+    StatusText,
+}
+
+impl TextField {
+    /// Every string field of a record.
+    pub const ALL: [Self; 10] = [
+        Self::City,
+        Self::Province,
+        Self::Carrier,
+        Self::AreaCode,
+        Self::PostCode,
+        Self::Extra,
+        Self::CallId,
+        Self::HangupCause,
+        Self::CustomerId,
+        Self::StatusText,
+    ];
 }
 
 fn weighted(rng: &mut fastrand::Rng, weights: &[u32]) -> usize {
@@ -400,7 +441,7 @@ impl Numbers {
             seed,
             origin,
             records,
-            extras: std::collections::BTreeMap::new(),
+            overrides: std::collections::BTreeMap::new(),
         }
     }
 
@@ -427,17 +468,14 @@ impl Numbers {
         let status = CallStatus::try_from(i64::from(record.status))
             .or_else(|_| CallStatus::try_from(0))
             .unwrap_or_else(|_| unreachable!("0 is a valid status"));
-        NumberRecord {
+        let mut rendered = NumberRecord {
             number: record.number().as_str().to_string(),
             city: Some(place.city.to_string()),
             pro: Some(place.province.to_string()),
             mobile_type: Some(CARRIERS[usize::from(record.carrier)].0.to_string()),
             area_code: Some(place.area_code.to_string()),
             post_code: Some(place.post_code.to_string()),
-            extra: match self.extras.get(&record.id) {
-                Some(extra) => Some(extra.clone()),
-                None => (record.flags & HAS_EXTRA != 0).then(|| uuid(self.seed, record.id, 1)),
-            },
+            extra: (record.flags & HAS_EXTRA != 0).then(|| uuid(self.seed, record.id, 1)),
             id: i64::from(record.id),
             status_str: STATUS_LABELS[usize::from(record.status)].to_string(),
             callid: dialled.then(|| uuid(self.seed, record.id, 2 + u64::from(record.call_after))),
@@ -452,7 +490,26 @@ impl Numbers {
             status,
             customer_id: (record.flags & HAS_CUSTOMER != 0).then(|| uuid(self.seed, record.id, 3)),
             created_at: whole(civil(created)),
+        };
+        for ((_, field), value) in self
+            .overrides
+            .range((record.id, TextField::City)..=(record.id, TextField::StatusText))
+        {
+            let value = value.clone();
+            match field {
+                TextField::City => rendered.city = Some(value),
+                TextField::Province => rendered.pro = Some(value),
+                TextField::Carrier => rendered.mobile_type = Some(value),
+                TextField::AreaCode => rendered.area_code = Some(value),
+                TextField::PostCode => rendered.post_code = Some(value),
+                TextField::Extra => rendered.extra = Some(value),
+                TextField::CallId => rendered.callid = Some(value),
+                TextField::HangupCause => rendered.hangupcause = Some(value),
+                TextField::CustomerId => rendered.customer_id = Some(value),
+                TextField::StatusText => rendered.status_str = value,
+            }
         }
+        rendered
     }
 }
 

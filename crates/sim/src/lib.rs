@@ -85,7 +85,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use data::{CARRIERS, PLACES, Place, STATUS_LABELS};
+pub use data::{CARRIERS, PLACES, Place, STATUS_LABELS, TextField};
 pub use faults::{Fault, Faults, Latency};
 pub use query::{DEFAULT_PER_PAGE, MAX_PER_PAGE, parse_date};
 pub use server::{
@@ -404,6 +404,12 @@ impl SimHandle {
     /// Sets the `extra` field of the number `id` of a task, as the platform will answer it from
     /// now on; `false` when there is no such task or number.
     pub fn set_extra(&self, task_id: &str, id: i64, extra: &str) -> bool {
+        self.set_field(task_id, id, TextField::Extra, extra)
+    }
+
+    /// Sets a string field of the number `id` of a task, as the platform will answer it from
+    /// now on; `false` when there is no such task or number.
+    pub fn set_field(&self, task_id: &str, id: i64, field: TextField, value: &str) -> bool {
         let mut tasks = self.state.write();
         let Some(task) = tasks.get_mut(task_id) else {
             return false;
@@ -412,7 +418,7 @@ impl SimHandle {
             return false;
         };
         let id = record.id;
-        task.numbers.extras.insert(id, extra.to_string());
+        task.numbers.overrides.insert((id, field), value.to_string());
         true
     }
 
