@@ -15,7 +15,7 @@ use agent_chatops::{
 use agent_core::{AgentClient, ApiConfig, CallStatus, NumberRecord};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use calamine::{Data, Reader as _};
-use support::shell;
+use support::{client, shell};
 
 struct World {
     sim: SimHandle,
@@ -113,6 +113,42 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
         .collect()
+}
+
+/// The first progress update with rows written, within a deadline far beyond any machine's
+/// need (a slow machine waits longer; a hang fails instead of running forever).
+async fn rows_under_way(updates: &Arc<Mutex<Vec<ProgressUpdate>>>) -> ProgressUpdate {
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            if let Some(update) = updates.lock().unwrap().iter().rev().find(|u| u.done > 0) {
+                break update.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("no progress with rows within 60 s")
+}
+
+/// A progress sink that keeps every update.
+fn progress_log() -> (
+    Arc<Mutex<Vec<ProgressUpdate>>>,
+    Arc<dyn Fn(ProgressUpdate) + Send + Sync>,
+) {
+    let updates: Arc<Mutex<Vec<ProgressUpdate>>> = Arc::default();
+    let sink = {
+        let updates = updates.clone();
+        Arc::new(move |update: ProgressUpdate| updates.lock().unwrap().push(update))
+    };
+    (updates, sink)
+}
+
+/// A slow platform: 30 ms a page, so an export of 20,000 numbers runs for seconds.
+fn slow() -> agent_sim::Faults {
+    agent_sim::Faults {
+        latency: agent_sim::Latency::Fixed(Duration::from_millis(30)),
+        ..agent_sim::Faults::default()
+    }
 }
 
 fn only_document(reply: &Reply) -> Vec<u8> {
@@ -369,19 +405,14 @@ async fn cancel_mid_export_leaves_no_file_and_says_so() {
             .await
     });
     // Wait for some rows, then press the progress message's Cancel.
-    let stop = loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        let updates = updates.lock().unwrap();
-        if let Some(update) = updates.iter().rev().find(|u| u.done > 0) {
-            assert!(update.done < update.total);
-            assert!(
-                update.reply.lines[0].contains("of 20,000"),
-                "{:?}",
-                update.reply
-            );
-            break update.reply.actions[0].clone();
-        }
-    };
+    let update = rows_under_way(&updates).await;
+    assert!(update.done < update.total);
+    assert!(
+        update.reply.lines[0].contains("of 20,000"),
+        "{:?}",
+        update.reply
+    );
+    let stop = update.reply.actions[0].clone();
     assert_eq!(world.leftovers(), 1, "the partial file while it runs");
     // Someone else may not stop it.
     let refused = world.engine.press(&shell("bob"), &stop.data).await;
@@ -466,4 +497,163 @@ async fn over_the_upload_limit_a_csv_is_gzipped_or_split() {
     assert_eq!(reply.kind, ReplyKind::Error);
     assert!(reply.to_plain_text().contains("format:csv"));
     assert_eq!(world.leftovers(), 0);
+}
+
+#[tokio::test]
+async fn an_export_whose_audit_line_cannot_be_written_is_not_delivered() {
+    let world = World::new(300, "").await;
+    // The audit log's path is a folder: no line can be appended to it.
+    let blocked = world.dir.path().join("audit-is-a-folder");
+    std::fs::create_dir(&blocked).unwrap();
+    let world = World {
+        engine: Engine::new(client(&world.sim, 1), {
+            let mut config = world.engine.config().clone();
+            config.audit_log = Some(blocked.clone());
+            config
+        }),
+        ..world
+    };
+    let reply = world
+        .engine
+        .handle_text(&shell("alice"), "/export task:demo")
+        .await;
+    assert_eq!(reply.kind, ReplyKind::Error, "{}", reply.to_plain_text());
+    assert!(reply.attachments.is_empty(), "nothing delivered unaudited");
+    assert!(
+        reply.to_plain_text().contains("audit"),
+        "{}",
+        reply.to_plain_text()
+    );
+    drop(reply);
+    assert_eq!(world.leftovers(), 0, "no file left behind");
+    assert_eq!(
+        std::fs::read_dir(&blocked).unwrap().count(),
+        0,
+        "nothing written where the audit log should be"
+    );
+}
+
+#[tokio::test]
+async fn a_platform_failing_mid_export_fails_it_and_delivers_no_file() {
+    let world = World::with(20_000, "", slow(), |_| {}).await;
+    let world = World {
+        // Three attempts a request, millisecond backoffs: the failure below outlasts them.
+        engine: Engine::new(client(&world.sim, 3), world.engine.config().clone()),
+        ..world
+    };
+    let (updates, sink) = progress_log();
+    let engine = world.engine.clone();
+    let running = tokio::spawn(async move {
+        engine
+            .handle_text_with_progress(&shell("alice"), "/export task:demo", sink)
+            .await
+    });
+    // Some pages are in; from now on the platform answers 500, more often than the retries.
+    let update = rows_under_way(&updates).await;
+    assert!(update.done < 20_000);
+    world.sim.inject(agent_sim::Fault::ServerError, 1_000);
+    let reply = running.await.unwrap();
+    assert_eq!(reply.kind, ReplyKind::Error, "{}", reply.to_plain_text());
+    assert!(reply.attachments.is_empty(), "a truncated file is never sent");
+    assert!(reply.to_plain_text().contains("deleted"));
+    assert_eq!(world.leftovers(), 0, "the partial file is gone");
+    assert!(
+        world.audit().iter().all(|line| line["event"] != "exported"),
+        "a failed export is not audited as exported: {:?}",
+        world.audit()
+    );
+}
+
+#[tokio::test]
+async fn shutdown_cancels_a_running_export_and_leaves_no_file() {
+    let world = World::with(20_000, "", slow(), |config| {
+        config.shutdown_grace = Duration::from_secs(120);
+    })
+    .await;
+    let (updates, sink) = progress_log();
+    let engine = world.engine.clone();
+    let running = tokio::spawn(async move {
+        engine
+            .handle_text_with_progress(&shell("alice"), "/export task:demo", sink)
+            .await
+    });
+    let update = rows_under_way(&updates).await;
+    assert!(update.done < 20_000);
+    assert_eq!(world.leftovers(), 1, "the partial file while it runs");
+    let shutdown = world.engine.shutdown().await;
+    assert!(shutdown.drained, "the export stopped within the grace");
+    let reply = running.await.unwrap();
+    assert_eq!(reply.title, "Export cancelled", "{}", reply.to_plain_text());
+    assert!(reply.attachments.is_empty());
+    assert_eq!(world.leftovers(), 0, "no partial file left");
+    assert_eq!(world.engine.running_exports(), 0);
+}
+
+/// A phone in every string field the platform gives: a masked export shows none of them whole,
+/// in CSV and Excel; with `export_full_phones` every field is as the platform gave it.
+#[tokio::test]
+async fn a_phone_in_any_string_field_is_masked_in_every_column() {
+    const PHONE: &str = "13912340042";
+    let fields = agent_sim::TextField::ALL;
+    for (extra, masked) in [("", true), ("export_full_phones = true", false)] {
+        let world = World::new(60, extra).await;
+        let records = world.expected(|_| true);
+        // Row i carries the phone in field i (and the first row in all of them).
+        for (i, field) in fields.iter().enumerate() {
+            for record in [&records[0], &records[i + 1]] {
+                assert!(world.sim.set_field(
+                    DEMO_TASK_ID,
+                    record.id,
+                    *field,
+                    &format!("ref {PHONE} end")
+                ));
+            }
+        }
+        for format in ["csv", "xlsx"] {
+            let reply = world
+                .engine
+                .handle_text(&shell("alice"), &format!("/export task:demo format:{format}"))
+                .await;
+            let bytes = only_document(&reply);
+            let cells: Vec<Vec<String>> = if format == "csv" {
+                csv_rows(&bytes)
+            } else {
+                let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+                let range = workbook.worksheet_range_at(0).unwrap().unwrap();
+                range
+                    .rows()
+                    .map(|row| row.iter().map(ToString::to_string).collect())
+                    .collect()
+            };
+            let whole: Vec<(usize, usize)> = cells
+                .iter()
+                .enumerate()
+                .flat_map(|(r, row)| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(_, cell)| cell.contains(PHONE))
+                        .map(move |(c, _)| (r, c))
+                })
+                .collect();
+            if masked {
+                assert!(whole.is_empty(), "{format}: whole phones at {whole:?}");
+            } else {
+                // Every field the file carries (status_str is never shown: labels come from
+                // the status code), on the rows that were given the phone.
+                let carried = fields.len() - 1;
+                assert!(
+                    whole.iter().filter(|(r, _)| *r == 1).count() >= carried,
+                    "{format}: the first row keeps the phone in every field: {whole:?}"
+                );
+                for i in 0..carried {
+                    assert!(
+                        whole.iter().any(|(r, _)| *r == i + 2),
+                        "{format}: row {} keeps field {:?} whole",
+                        i + 2,
+                        fields[i]
+                    );
+                }
+            }
+        }
+    }
 }
