@@ -283,6 +283,24 @@ mod tests {
     }
 
     #[test]
+    fn the_same_person_is_the_same_id_on_the_same_transport() {
+        let telegram = Caller::new(Transport::Telegram, "1001");
+        let discord = Caller::new(Transport::Discord, "1001");
+        assert!(!telegram.same_person(&discord), "one id, two transports");
+        assert!(!discord.same_person(&telegram));
+        assert!(!telegram.same_person(&Caller::new(Transport::Telegram, "1002")));
+        // Names, roles and chats change; the person does not.
+        let renamed = Caller {
+            name: "@someone-else".into(),
+            roles: vec!["ops".into()],
+            chat_id: Some("-100".into()),
+            ..Caller::new(Transport::Telegram, "1001")
+        };
+        assert!(telegram.same_person(&renamed));
+        assert!(telegram.same_person(&telegram));
+    }
+
+    #[test]
     fn bad_grants_are_named() {
         let err = Access::new(&["slack:user:1"], &[]).unwrap_err();
         assert_eq!(err.0, "slack:user:1");

@@ -351,6 +351,20 @@ mod tests {
     }
 
     #[test]
+    fn a_count_of_seven_digits_survives_the_outbound_rule() {
+        let figures = Figures::of(
+            &summary(&[(CallStatus::Busy, 1_234_567), (CallStatus::NoAnswer, 3)]),
+            StatusSet::empty(),
+        );
+        let rule = crate::outbound::Outbound::new(true, None);
+        for lang in [Lang::En, Lang::Zh] {
+            let shown = rule.text(&text_chart(&figures, lang).to_monospace());
+            assert!(shown.contains("1,234,567"), "{shown}");
+            assert!(!shown.contains('*'), "nothing masked: {shown}");
+        }
+    }
+
+    #[test]
     fn bars_are_in_eighths_of_a_cell() {
         assert_eq!(bar(10, 10, 4), "████");
         assert_eq!(bar(5, 10, 4), "██");

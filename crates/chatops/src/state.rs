@@ -381,6 +381,19 @@ mod tests {
         let later = |secs| at + jiff::SignedDuration::from_secs(secs);
         assert_eq!(cache.get(&key, later(59)).map(|c| c.summary), Some(summary));
         assert_eq!(cache.get(&key, later(60)), None);
+        // An entry dated ahead of the clock (another replica's clock, or ours set back) is
+        // not fresh: its age is unknown.
+        let ahead = Counted {
+            summary,
+            at: later(30),
+        };
+        let other = SummaryKey::of(&ListFilter::new(
+            agent_core::Scope::new(agent_core::Id::task("t").unwrap())
+                .with_statuses(agent_core::StatusSet::from_bits(1)),
+        ));
+        assert!(cache.put(other.clone(), ahead, cache.generation()));
+        assert_eq!(cache.get(&other, at), None);
+        assert_eq!(cache.get(&other, later(30)).map(|c| c.summary), Some(summary));
         // Counting started, then a reset of the task: what was counted is not kept.
         let generation = cache.generation();
         cache.forget_task("t");

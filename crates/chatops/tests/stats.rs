@@ -231,6 +231,31 @@ async fn a_reset_of_the_task_forgets_its_counts() {
 }
 
 #[tokio::test]
+async fn a_reset_whose_answer_was_lost_forgets_the_counts_all_the_same() {
+    let world = World::new().await;
+    let alice = shell("alice");
+    let (_, requests) = world.cost(&alice, "/stats task:demo").await;
+    assert_eq!(requests, 13);
+    let preview = world
+        .engine
+        .handle_text(&alice, "/reset task:demo status:busy")
+        .await;
+    // The platform makes the reset but its answer is cut off: the outcome is unknown to us,
+    // and the numbers may well have changed.
+    world.sim.inject(agent_sim::Fault::Truncated, 1);
+    let failed = world
+        .engine
+        .press(&alice, action(&preview, "Confirm"))
+        .await;
+    assert_ne!(failed.kind, ReplyKind::Done, "{failed:#?}");
+    let (after, requests) = world.cost(&alice, "/stats task:demo").await;
+    assert_eq!(requests, 13, "counted again after a reset of unknown outcome");
+    let after = chart_counts(&after);
+    assert!(after.contains(&(CallStatus::Busy, 0)), "{after:?}");
+    assert_eq!(after, world.expected(StatusSet::empty(), None));
+}
+
+#[tokio::test]
 async fn the_counts_sum_to_the_total_and_match_the_simulators_data() {
     let world = World::new().await;
     let victor = shell("victor");
