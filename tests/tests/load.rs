@@ -19,7 +19,9 @@ fn config(redis: &redis_server::RedisServer) -> LoadConfig {
         count: COUNT,
         concurrency: 50,
         redis_url: redis.url(),
-        deadline: Duration::from_secs(60),
+        // A guard against a hang, not a time target: a busy CI machine may be slow, and
+        // what this test checks is that every request is answered right, once.
+        deadline: Duration::from_secs(600),
         redeliver_every: 10,
         api_concurrency: None,
     }

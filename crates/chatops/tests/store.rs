@@ -29,9 +29,54 @@ fn system_clock() -> Clock {
     Arc::new(jiff::Timestamp::now)
 }
 
+/// How a conformance run lets time pass: the memory and embedded stores read the time from a
+/// clock the test moves (no wall-clock race on a slow machine); Redis keeps its own time.
+enum Time {
+    /// The stores' clock, this many seconds ahead of the system's.
+    Shifted(Arc<AtomicI64>),
+    /// Redis: real time.
+    Real,
+}
+
+impl Time {
+    fn shifted() -> Self {
+        Self::Shifted(Arc::new(AtomicI64::new(0)))
+    }
+
+    /// The clock to open the stores with.
+    fn clock(&self) -> Clock {
+        match self {
+            Self::Shifted(offset) => shifted(offset),
+            Self::Real => system_clock(),
+        }
+    }
+
+    /// A lifetime that a check right after writing is always within, on any machine.
+    fn short(&self) -> Duration {
+        match self {
+            Self::Shifted(_) => Duration::from_secs(10),
+            // Redis's clock cannot be moved: long enough for a slow machine to look in time,
+            // short enough to wait out.
+            Self::Real => Duration::from_secs(2),
+        }
+    }
+
+    async fn pass(&self, time: Duration) {
+        match self {
+            Self::Shifted(offset) => {
+                offset.fetch_add(
+                    i64::try_from(time.as_secs()).unwrap() + 1,
+                    Ordering::SeqCst,
+                );
+            }
+            Self::Real => tokio::time::sleep(time + Duration::from_millis(500)).await,
+        }
+    }
+}
+
 /// What every backend must do; `a` and `b` are two handles on the same backend (for Redis, two
-/// connections).
-async fn conformance(a: Arc<dyn StateStore>, b: Arc<dyn StateStore>) {
+/// connections), opened with `time`'s clock.
+async fn conformance(a: Arc<dyn StateStore>, b: Arc<dyn StateStore>, time: &Time) {
     let hour = Duration::from_secs(3600);
     // put / get / overwrite / remove
     assert_eq!(a.get(UNLISTED, "k").await.unwrap(), None);
@@ -95,14 +140,20 @@ async fn conformance(a: Arc<dyn StateStore>, b: Arc<dyn StateStore>) {
         StoreError::NotListed("test-unlisted")
     );
     // Expiry: gone for get, take, list; insert_new may reuse the key.
-    let short = Duration::from_millis(150);
+    let short = time.short();
     a.put(LISTED, "short", b"s", short).await.unwrap();
     a.put(UNLISTED, "short", b"s", short).await.unwrap();
     a.insert_new(UNLISTED, "short-id", b"s", short)
         .await
         .unwrap();
     assert!(b.get(UNLISTED, "short").await.unwrap().is_some());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        !b.insert_new(UNLISTED, "short-id", b"again", short)
+            .await
+            .unwrap(),
+        "taken while it lives"
+    );
+    time.pass(short).await;
     assert_eq!(b.get(UNLISTED, "short").await.unwrap(), None);
     assert_eq!(b.take(LISTED, "short").await.unwrap(), None);
     assert!(
@@ -173,19 +224,21 @@ async fn conformance(a: Arc<dyn StateStore>, b: Arc<dyn StateStore>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_memory_store_conforms() {
-    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(system_clock()));
-    conformance(store.clone(), store).await;
+    let time = Time::shifted();
+    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new(time.clock()));
+    conformance(store.clone(), store, &time).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_store_conforms() {
     let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(dir.path().join("state/agent-ops.redb"), system_clock())
+    let time = Time::shifted();
+    let store = EmbeddedStore::open(dir.path().join("state/agent-ops.redb"), time.clock())
         .await
         .unwrap();
     let (a, b): (Arc<dyn StateStore>, Arc<dyn StateStore>) =
         (Arc::new(store.clone()), Arc::new(store));
-    conformance(a, b).await;
+    conformance(a, b, &time).await;
     assert!(dir.path().join("state/agent-ops.redb").is_file());
 }
 
@@ -197,7 +250,7 @@ async fn the_redis_store_conforms() {
     let url = SecretString::from(server.url());
     let a: Arc<dyn StateStore> = Arc::new(RedisStore::connect(&url).await.unwrap());
     let b: Arc<dyn StateStore> = Arc::new(RedisStore::connect(&url).await.unwrap());
-    conformance(a, b).await;
+    conformance(a, b, &Time::Real).await;
 }
 
 /// A test CA and a certificate for 127.0.0.1 it signed, as PEM files: the certificate and key
@@ -245,7 +298,7 @@ async fn the_redis_store_over_tls_conforms_with_its_ca_and_refuses_an_unknown_se
     let a = url.open(system_clock(), &[]).await.unwrap();
     let b = url.open(system_clock(), &[]).await.unwrap();
     assert_eq!((a.backend(), a.shared()), ("redis", true));
-    conformance(a, b).await;
+    conformance(a, b, &Time::Real).await;
 
     // Against the system's roots the test CA is unknown: refused, and the password unshown.
     let with_password = server
