@@ -6,12 +6,14 @@
 //! - `spec lint` checks the spec's completeness (operation ids, summaries, descriptions...);
 //! - `spec check-docs` holds the vendor's documentation pages against the spec;
 //! - `spec draft` drafts a path item from one page (a file, or fetched over HTTP);
-//! - `spec diff` says what changed since a revision, what it breaks, and the bump it needs.
+//! - `spec diff` says what changed since a revision, what it breaks, and the bump it needs;
+//! - `mutants` replays the regressions the tests must notice (`xtask/mutants/*.toml`).
 
 mod codegen;
 mod diff;
 mod docs;
 mod draft;
+mod mutants;
 mod paths;
 mod spec;
 mod surface;
@@ -47,6 +49,17 @@ enum Command {
     Spec {
         #[command(subcommand)]
         command: SpecCommand,
+    },
+    /// Replay the regressions of xtask/mutants/*.toml one at a time: each one's test command
+    /// must fail with it in place (the file is put back after each). Exits non-zero when a
+    /// mutant survives that is not marked `survives`.
+    Mutants {
+        /// Only check that every mutant applies (its `from` occurs once); run nothing.
+        #[arg(long)]
+        check: bool,
+        /// Only the mutants whose name contains this.
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -97,6 +110,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen { check, verbose } => codegen::run(check, verbose),
+        Command::Mutants { check, only } => mutants::run(check, only.as_deref()),
         Command::Spec { command } => match command {
             SpecCommand::Lint => spec::run_lint(),
             SpecCommand::CheckDocs { pages, spec } => docs::run_check(&spec, &pages),
