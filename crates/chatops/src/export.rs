@@ -241,13 +241,61 @@ pub fn row(record: &NumberRecord, lang: Lang, mask: Option<&Outbound>) -> Vec<Ce
         .collect()
 }
 
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab or carriage return
-/// first), made inert with a leading apostrophe, as OWASP advises against CSV injection.
+/// A CSV cell a spreadsheet could run as a formula, made inert with a leading apostrophe, as
+/// OWASP advises against CSV injection. Spreadsheets skip blanks and invisible characters
+/// before a formula sign and take full-width signs for ASCII ones, so the first character that
+/// counts is the first one after them: `=`, `+`, `-`, `@` or their full-width forms, or a tab
+/// or carriage return first. A cell holding `;=` or `,=` is neutralised too: opened where `;`
+/// (or `,`) separates a formula's list, the text after it may be read as a new formula.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{text}")),
-        _ => Cow::Borrowed(text),
+    let first = text.chars().find(|&c| !is_blank(c));
+    let formula_sign = matches!(
+        first,
+        Some('=' | '+' | '-' | '@' | '\u{FF1D}' | '\u{FF0B}' | '\u{FF0D}' | '\u{FF20}')
+    ) || matches!(text.chars().next(), Some('\t' | '\r'));
+    if formula_sign || text.contains(";=") || text.contains(",=") {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
     }
+}
+
+/// A phone as the platform stores it (`+86 138-1234-5678`, `13812345678_0001`): digits and a
+/// leading `+`, spaces, dashes and an import suffix. Such a cell is a number to a spreadsheet,
+/// never a formula, so the phone column keeps it as typed (no apostrophe).
+fn is_plain_phone(text: &str) -> bool {
+    let rest = text.strip_prefix('+').unwrap_or(text);
+    rest.starts_with(|c: char| c.is_ascii_digit())
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '_'))
+}
+
+/// What a spreadsheet skips before a formula's sign: white space (NBSP and the ideographic
+/// space included) and invisible format characters (zero-width spaces and joiners, bidi
+/// controls, the byte-order mark, the soft hyphen). Listed by hand: the standard library has
+/// no Unicode general category, and these are the format characters that render as nothing.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
 }
 
 /// Why an export's file could not be written (logged; the user is told it failed).
@@ -310,7 +358,10 @@ impl Sheet {
     fn write(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
         match self {
             Self::Csv { writer, .. } => {
-                let fields = cells.iter().map(|cell| match cell {
+                let fields = cells.iter().zip(COLUMNS).map(|(cell, column)| match cell {
+                    Cell::Text(text) if column == Column::Phone && is_plain_phone(text) => {
+                        text.clone()
+                    }
                     Cell::Text(text) => neutralise(text).into_owned(),
                     Cell::Integer(n) => n.to_string(),
                     Cell::Number(n) => n.to_string(),
@@ -900,11 +951,59 @@ mod tests {
             "@SUM(A1)",
             "\tx",
             "\rx",
+            // Blank or invisible first: spreadsheets skip them.
+            " =1+1",
+            "\u{a0}=1+1",
+            "\u{200b}=1+1",
+            "\u{feff}=1+1",
+            "\u{3000}\u{202e}@SUM(A1)",
+            "\n=1+1",
+            // Full-width signs.
+            "＝1+1",
+            "＋1",
+            "－1",
+            "＠SUM(A1)",
+            // A formula after a list separator.
+            "x;=1+1",
+            "x,=cmd|' /C calc'!A0",
         ] {
-            assert!(neutralise(bad).starts_with('\''), "{bad}");
+            assert_eq!(neutralise(bad), format!("'{bad}"), "{bad:?}");
         }
-        assert_eq!(neutralise("北京"), "北京");
-        assert_eq!(neutralise(""), "");
+        for fine in ["北京", "", "a=b", "1+1", "x; y", "  text", "13812345678"] {
+            assert_eq!(neutralise(fine), fine, "{fine:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_phone_column_keeps_a_plus_prefixed_phone_as_typed() {
+        for phone in ["+8613812345678", "+86 138-1234-5678", "13812345678_0001"] {
+            assert!(is_plain_phone(phone), "{phone}");
+        }
+        for other in ["+86=1+1", "+", "-1", "=1", "+86 138;=1", "＋8613812345678"] {
+            assert!(!is_plain_phone(other), "{other}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut sheet = Sheet::create(ExportFormat::Csv, dir.path(), vec!["h".into(); 19]).unwrap();
+        let mut cells = vec![Cell::Empty; COLUMNS.len()];
+        cells[1] = Cell::Text("+8613812345678".into());
+        cells[18] = Cell::Text("+8613812345678".into());
+        sheet.write(&cells).unwrap();
+        cells[1] = Cell::Text("=1+1".into());
+        sheet.write(&cells).unwrap();
+        let path = sheet.finish().await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[1].starts_with(",+8613812345678,"),
+            "the phone column as typed: {}",
+            lines[1]
+        );
+        assert!(
+            lines[1].ends_with(",'+8613812345678"),
+            "other columns neutralised: {}",
+            lines[1]
+        );
+        assert!(lines[2].starts_with(",'=1+1,"), "{}", lines[2]);
     }
 
     #[test]
