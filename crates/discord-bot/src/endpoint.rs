@@ -3,9 +3,10 @@
 //! now, which the verifier leaves to us) and answered in the response body; deferred work edits
 //! the original response through the REST API later.
 //!
-//! Each interaction id is recorded in the engine's state store for [`SEEN_FOR`] (set if absent,
-//! atomic): a signed request sent again with the same id — a replay within the timestamp's
-//! window — is refused with 401, on every replica sharing the store. Pending confirmations and
+//! Each interaction id is recorded in the engine's state store (set if absent, atomic) for as
+//! long as the same signed request could still pass the timestamp check ([`seen_for`]): a signed
+//! request sent again with the same id — a replay within the timestamp's window — is refused
+//! with 401, on every replica sharing the store. Pending confirmations and
 //! page states are in the same store, so with Redis any replica answers any request.
 
 use std::sync::Arc;
@@ -33,9 +34,24 @@ pub const SIGNATURE_HEADER: &str = "X-Signature-Ed25519";
 /// The timestamp header (Unix seconds).
 pub const TIMESTAMP_HEADER: &str = "X-Signature-Timestamp";
 
-/// How long an interaction id is remembered: longer than the timestamp window
-/// (`max_request_age`, 5 minutes by default) and than an interaction's 15-minute token.
+/// How long an interaction id is remembered at least: longer than an interaction's 15-minute
+/// token (and than the default timestamp window). [`seen_for`] lengthens it for wider windows.
 pub const SEEN_FOR: Duration = Duration::from_secs(20 * 60);
+
+/// What the clocks of the replicas, of the store (Redis expires keys by its own clock) and of
+/// Discord may differ by, on top of the window.
+const CLOCK_SLACK: Duration = Duration::from_secs(60);
+
+/// How long an interaction id is remembered when a request's timestamp may be `max_age` from
+/// now. A request is accepted while its timestamp is within ±`max_age` of the receiving clock,
+/// so the same signed bytes pass the timestamp check from `timestamp − max_age` until
+/// `timestamp + max_age`: up to `2 × max_age` after the first copy arrived. The id must be
+/// remembered at least that long (plus [`CLOCK_SLACK`]), else a replay sent after the memory
+/// ended but within the window would be answered (`max_request_age_secs = 3600` allows replays
+/// for two hours, far beyond [`SEEN_FOR`]); and never less than [`SEEN_FOR`].
+pub fn seen_for(max_age: Duration) -> Duration {
+    SEEN_FOR.max(max_age.saturating_mul(2).saturating_add(CLOCK_SLACK))
+}
 
 /// Why a request was turned away (all answered with 401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -93,6 +109,8 @@ pub struct Endpoint {
     verifier: Verifier,
     http: Arc<Http>,
     max_age: Duration,
+    /// How long interaction ids are remembered ([`seen_for`] of `max_age`).
+    seen_for: Duration,
     /// Deferred jobs still running.
     jobs: TaskTracker,
 }
@@ -102,6 +120,7 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field("bot", &self.bot)
             .field("max_age", &self.max_age)
+            .field("seen_for", &self.seen_for)
             .finish_non_exhaustive()
     }
 }
@@ -119,6 +138,7 @@ impl Endpoint {
             verifier: Verifier::try_new(public_key.0)?,
             http,
             max_age,
+            seen_for: seen_for(max_age),
             jobs: TaskTracker::new(),
         })
     }
@@ -167,7 +187,7 @@ impl Endpoint {
             .bot
             .engine()
             .store()
-            .insert_new(ns::DISCORD_SEEN, &id, b"", SEEN_FOR)
+            .insert_new(ns::DISCORD_SEEN, &id, b"", self.seen_for)
             .await
         {
             Ok(true) => {}
@@ -252,6 +272,18 @@ mod tests {
         headers.insert(SIGNATURE_HEADER, signature.parse().unwrap());
         headers.insert(TIMESTAMP_HEADER, timestamp.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn ids_are_remembered_while_a_replay_could_pass_the_timestamp_check() {
+        // The default window (5 min): a replay passes for at most 10 min; 20 min it is.
+        assert_eq!(seen_for(Duration::from_secs(300)), SEEN_FOR);
+        assert_eq!(SEEN_FOR, Duration::from_secs(1200));
+        // The widest window (1 h): a replay passes for up to 2 h; remembered 2 h and a minute.
+        assert_eq!(
+            seen_for(Duration::from_secs(3600)),
+            Duration::from_secs(2 * 3600 + 60)
+        );
     }
 
     #[test]

@@ -6,12 +6,18 @@ mod common;
 #[path = "../../chatops/tests/support/redis_server.rs"]
 mod redis_server;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use agent_chatops::store::RedisStore;
+use agent_chatops::store::{MemoryStore, Namespace, RedisStore, StateStore, StoreError, ns};
 use common::*;
 use secrecy::SecretString;
 use serde_json::json;
+
+const REPLAYED: &str = "this interaction was already received";
 
 #[tokio::test]
 async fn an_interaction_replayed_with_the_same_id_is_refused() {
@@ -106,4 +112,212 @@ async fn a_replay_sent_to_another_replica_on_the_same_redis_is_refused() {
     };
     assert_eq!(busy(), 0, "{done:#}");
     assert_eq!(post_signed(&client, &replicas[1], &press).await.0, 401);
+}
+
+/// A request captured two minutes ago and sent again, the same bytes (its timestamp still within
+/// the 5-minute window), is refused; the id is remembered 20 minutes, then forgotten.
+#[tokio::test]
+async fn a_replay_two_minutes_later_is_refused_and_ids_are_remembered_20_minutes() {
+    let shift = Shift::default();
+    let world = World::with(
+        |sim| engine_with_clock(sim, shift.clock()),
+        Duration::from_secs(300),
+    )
+    .await;
+    // Sent two minutes ago: signed then, recorded by the store's clock of then.
+    shift.set(-120);
+    let captured = Signed::at(&command(&alice(), "help", &[]), unix_now() - 120);
+    let (status, first) = captured.send(&world.client, &world.url).await;
+    assert_eq!(status, 200, "{first}");
+    shift.set(0);
+    let (status, replayed) = captured.send(&world.client, &world.url).await;
+    assert_eq!((status, replayed.as_str()), (401, Some(REPLAYED)));
+
+    // The same id, signed anew (as only Discord can), 19 minutes after: still refused.
+    let help = command(&alice(), "help", &[]);
+    assert_eq!(post_signed(&world.client, &world.url, &help).await.0, 200);
+    shift.set(19 * 60);
+    let (status, again) = post_signed(&world.client, &world.url, &help).await;
+    assert_eq!(
+        (status, again.as_str()),
+        (401, Some(REPLAYED)),
+        "forgotten within 20 minutes"
+    );
+    // 20 minutes after, the memory ended: the id is answered as new.
+    shift.set(20 * 60 + 5);
+    let (status, answered) = post_signed(&world.client, &world.url, &help).await;
+    assert_eq!(status, 200, "still remembered after 20 minutes: {answered}");
+}
+
+/// `max_request_age_secs = 3600` accepts a request whose timestamp is an hour old: its id must
+/// be remembered past 20 minutes, or the same bytes sent again 21 minutes later are answered.
+#[tokio::test]
+async fn with_an_hour_window_a_replay_21_minutes_later_is_refused() {
+    let shift = Shift::default();
+    let world = World::with(
+        |sim| engine_with_clock(sim, shift.clock()),
+        Duration::from_secs(3600),
+    )
+    .await;
+    // Sent 21 minutes ago: signed then, recorded by the store's clock of then.
+    shift.set(-21 * 60);
+    let captured = Signed::at(&command(&alice(), "help", &[]), unix_now() - 21 * 60);
+    let (status, first) = captured.send(&world.client, &world.url).await;
+    assert_eq!(status, 200, "{first}");
+    shift.set(0);
+    // 21 minutes on, its timestamp is within the hour: only the id tells the replay.
+    let (status, replayed) = captured.send(&world.client, &world.url).await;
+    assert_eq!(
+        (status, replayed.as_str()),
+        (401, Some(REPLAYED)),
+        "a replay 21 minutes later is answered"
+    );
+}
+
+/// A state store whose seen-check fails (Redis unreachable) while `failing` is set; everything
+/// else is kept in memory.
+#[derive(Debug)]
+struct SeenCheckFails {
+    inner: MemoryStore,
+    failing: AtomicBool,
+}
+
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+// `StateStore` is an `async_trait`; its methods written out as the macro would.
+impl StateStore for SeenCheckFails {
+    fn backend(&self) -> &'static str {
+        "failing"
+    }
+
+    fn persistent(&self) -> bool {
+        false
+    }
+
+    fn put<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        ns: Namespace,
+        key: &'life1 str,
+        value: &'life2 [u8],
+        ttl: Duration,
+    ) -> Boxed<'async_trait, ()>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.put(ns, key, value, ttl)
+    }
+
+    fn get<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        ns: Namespace,
+        key: &'life1 str,
+    ) -> Boxed<'async_trait, Option<Vec<u8>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.get(ns, key)
+    }
+
+    fn take<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        ns: Namespace,
+        key: &'life1 str,
+    ) -> Boxed<'async_trait, Option<Vec<u8>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.take(ns, key)
+    }
+
+    fn insert_new<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        ns: Namespace,
+        key: &'life1 str,
+        value: &'life2 [u8],
+        ttl: Duration,
+    ) -> Boxed<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        if ns == ns::DISCORD_SEEN && self.failing.load(Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(StoreError::Backend {
+                backend: "redis",
+                reason: "connection refused".to_string(),
+            })));
+        }
+        self.inner.insert_new(ns, key, value, ttl)
+    }
+
+    fn remove<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        ns: Namespace,
+        key: &'life1 str,
+    ) -> Boxed<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.remove(ns, key)
+    }
+
+    fn list<'life0, 'async_trait>(
+        &'life0 self,
+        ns: Namespace,
+    ) -> Boxed<'async_trait, Vec<(String, Vec<u8>)>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.list(ns)
+    }
+}
+
+/// When the store cannot record an interaction id, Discord gets 503 and the command does not
+/// run (a replay could not be told); once the store is back, the same press is answered.
+#[tokio::test]
+async fn when_the_seen_check_fails_discord_gets_503_and_nothing_runs() {
+    let store = Arc::new(SeenCheckFails {
+        inner: MemoryStore::new(Arc::new(jiff::Timestamp::now)),
+        failing: AtomicBool::new(false),
+    });
+    let world = World::with(
+        |sim| engine_with_store(sim, store.clone()),
+        Duration::from_secs(300),
+    )
+    .await;
+    let busy = world.count(8);
+    assert!(busy > 0);
+    let preview = world
+        .answer(&command(
+            &alice(),
+            "reset",
+            &[("task", json!("demo")), ("status", json!("busy"))],
+        ))
+        .await;
+    let press = press(&alice(), &button(&preview, "Confirm"));
+
+    store.failing.store(true, Ordering::SeqCst);
+    let (status, answer) = post_signed(&world.client, &world.url, &press).await;
+    assert_eq!(status, 503, "answered without the seen-check: {answer}");
+    assert_eq!(answer, "", "no answer body");
+    assert_eq!(world.count(8), busy, "the reset ran");
+    assert_eq!(world.endpoint.in_flight(), 0, "a deferred job runs");
+    assert!(world.fake.calls().is_empty(), "{:#?}", world.fake.calls());
+
+    // The store is back: the press (never recorded) is answered, once.
+    store.failing.store(false, Ordering::SeqCst);
+    let (status, done) = post_signed(&world.client, &world.url, &press).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(world.count(8), 0);
 }

@@ -340,9 +340,13 @@ pub struct World {
     pub engine: Engine,
     pub fake: FakeDiscord,
     pub http: Arc<Http>,
+    /// The endpoint served (its deferred jobs: [`Endpoint::in_flight`]).
+    pub endpoint: Arc<Endpoint>,
     pub url: String,
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The server's task: ends once stopped and its deferred jobs are done.
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 pub fn engine_on(sim: &SimHandle) -> Engine {
@@ -351,17 +355,44 @@ pub fn engine_on(sim: &SimHandle) -> Engine {
 
 /// The engine on the simulator, reading the time from `clock`.
 pub fn engine_with_clock(sim: &SimHandle, clock: agent_chatops::Clock) -> Engine {
-    let (client, config) = client_and_config(sim);
+    let (client, config) = client_and_config(sim, "");
     Engine::with_clock(client, config, clock)
 }
 
 /// The engine on the simulator, keeping its state in `store` (a replica's).
 pub fn engine_with_store(sim: &SimHandle, store: agent_chatops::store::SharedStore) -> Engine {
-    let (client, config) = client_and_config(sim);
+    let (client, config) = client_and_config(sim, "");
     Engine::with_store(client, config, Arc::new(jiff::Timestamp::now), store)
 }
 
-fn client_and_config(sim: &SimHandle) -> (AgentClient, EngineConfig) {
+/// The engine on the simulator with more `[chatops]` keys (`export_full_phones = true`).
+pub fn engine_with_chatops(sim: &SimHandle, chatops: &str) -> Engine {
+    let (client, config) = client_and_config(sim, chatops);
+    Engine::new(client, config)
+}
+
+/// A clock `offset` seconds from the real one, moved by the test (the engine's and its store's:
+/// the endpoint checks timestamps against the real clock).
+#[derive(Clone, Default)]
+pub struct Shift(Arc<std::sync::atomic::AtomicI64>);
+
+impl Shift {
+    /// The clock to give the engine.
+    pub fn clock(&self) -> agent_chatops::Clock {
+        let offset = self.0.clone();
+        Arc::new(move || {
+            let secs = offset.load(std::sync::atomic::Ordering::SeqCst);
+            jiff::Timestamp::now() + jiff::SignedDuration::from_secs(secs)
+        })
+    }
+
+    /// From now on the clock reads `secs` seconds from the real time.
+    pub fn set(&self, secs: i64) {
+        self.0.store(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn client_and_config(sim: &SimHandle, chatops: &str) -> (AgentClient, EngineConfig) {
     let mut api = ApiConfig::from_lookup(sim.env()).unwrap();
     api.settings.retry = RetryPolicy {
         max_attempts: 2,
@@ -376,6 +407,7 @@ fn client_and_config(sim: &SimHandle) -> (AgentClient, EngineConfig) {
         page_size = 10
         operators = ["discord:user:100", "discord:role:{OPS_ROLE}"]
         viewers = ["discord:user:300"]
+        {chatops}
         [chatops.tasks]
         demo = "{DEMO_TASK_ID}"
         "#
@@ -402,28 +434,59 @@ pub async fn serve_endpoint(engine: Engine, http: Arc<Http>) -> String {
 
 /// Posts an interaction to `url`, signed now by the test key; the status and the body.
 pub async fn post_signed(client: &reqwest::Client, url: &str, interaction: &Value) -> (u16, Value) {
-    let body = serde_json::to_vec(interaction).unwrap();
-    let timestamp = unix_now().to_string();
-    let signature = sign(&signing_key(), &timestamp, &body);
-    let response = client
-        .post(url)
-        .header("X-Signature-Ed25519", signature)
-        .header("X-Signature-Timestamp", timestamp)
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    Signed::at(interaction, unix_now()).send(client, url).await
+}
+
+/// A request as Discord signs it: the body, its timestamp and signature. Sent twice, the same
+/// bytes: what a replay of a captured request is.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub body: Vec<u8>,
+    pub timestamp: String,
+    pub signature: String,
+}
+
+impl Signed {
+    /// `interaction` signed by the test key with the timestamp `unix` (seconds).
+    pub fn at(interaction: &Value, unix: i64) -> Self {
+        let body = serde_json::to_vec(interaction).unwrap();
+        let timestamp = unix.to_string();
+        let signature = sign(&signing_key(), &timestamp, &body);
+        Self {
+            body,
+            timestamp,
+            signature,
+        }
+    }
+
+    /// Posts it to `url`; the status and the body (JSON, or the text as a JSON string).
+    pub async fn send(&self, client: &reqwest::Client, url: &str) -> (u16, Value) {
+        let response = client
+            .post(url)
+            .header("X-Signature-Ed25519", &self.signature)
+            .header("X-Signature-Timestamp", &self.timestamp)
+            .header("Content-Type", "application/json")
+            .body(self.body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
 }
 
 impl World {
     pub async fn new() -> Self {
+        Self::with(engine_on, Duration::from_secs(300)).await
+    }
+
+    /// A world whose engine `engine` makes on the simulator, whose endpoint accepts timestamps
+    /// `max_age` from now.
+    pub async fn with(engine: impl FnOnce(&SimHandle) -> Engine, max_age: Duration) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let sim = agent_sim::start(SimConfig {
             size: 300,
@@ -431,18 +494,18 @@ impl World {
         })
         .await
         .unwrap();
-        let engine = engine_on(&sim);
+        let engine = engine(&sim);
         let (fake, base) = FakeDiscord::start().await;
         let http = Arc::new(http_for(&base));
         let bot = Bot::new(engine.clone(), Duration::from_secs(2));
         let public = PublicKey(signing_key().verifying_key().to_bytes());
-        let endpoint = Endpoint::new(bot, public, http.clone(), Duration::from_secs(300)).unwrap();
+        let endpoint = Arc::new(Endpoint::new(bot, public, http.clone(), max_age).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(discord_bot::serve(
+        let served = tokio::spawn(discord_bot::serve(
             listener,
-            Arc::new(endpoint),
+            endpoint.clone(),
             "/interactions",
             async move {
                 let _ = stopped.await;
@@ -454,10 +517,25 @@ impl World {
             engine,
             fake,
             http,
+            endpoint,
             url: format!("http://{addr}/interactions"),
             client,
             stop: Some(stop),
+            served: Some(served),
         }
+    }
+
+    /// Stops the server as SIGTERM does and waits (at most `within`, a hang detector) until
+    /// `serve` returned: it stopped accepting and its deferred jobs finished.
+    pub async fn stop(&mut self, within: Duration) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let served = self.served.take().expect("stopped once");
+        tokio::time::timeout(within, served)
+            .await
+            .unwrap_or_else(|_| panic!("serve did not return within {within:?} of the stop"))
+            .unwrap()
     }
 
     /// Posts raw bytes with the given headers; returns the status and the body text.
