@@ -340,6 +340,33 @@ async fn a_slow_upstream_is_deferred_within_3_s_then_the_original_is_edited() {
     assert_eq!(world.fake.calls().len(), 1, "{:?}", world.fake.calls());
 }
 
+/// Stopped (SIGTERM) while a deferred answer is still being worked on: `serve` returns only
+/// once that answer was delivered — the edit is at Discord when it returns.
+#[tokio::test]
+async fn stopping_lets_a_deferred_answer_finish_first() {
+    let mut world = World::new().await;
+    // The page and the count requests of /numbers each wait 4 s: deferred at 2 s.
+    world.sim.inject(Fault::Delay(Duration::from_secs(4)), 2);
+    let answer = world
+        .answer(&command(
+            &alice(),
+            "numbers",
+            &[("task", json!("demo")), ("status", json!("busy"))],
+        ))
+        .await;
+    assert_eq!(answer["type"], 5, "a deferral: {answer}");
+    assert_eq!(world.endpoint.in_flight(), 1, "the deferred job runs");
+    world.stop(Duration::from_secs(120)).await.unwrap();
+    assert_eq!(world.endpoint.in_flight(), 0);
+    let calls = world.fake.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.method == "PATCH" && c.path.ends_with("/messages/@original")),
+        "stopped before the deferred answer was delivered: {calls:#?}"
+    );
+}
+
 /// On a paused clock the only waits are timers, so the deferral's time is the bot's own choice,
 /// however busy the machine is: exactly its budget, well within Discord's 3 seconds.
 #[tokio::test(start_paused = true)]
