@@ -2,13 +2,14 @@
 //! it, with the simulator behind the engine.
 #![allow(dead_code, clippy::unwrap_used)] // shared by several test files; tests may panic
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use agent_chatops::Engine;
+use agent_chatops::store::SharedStore;
 use agent_core::AgentClient;
 use agent_sim::{DEMO_TASK_ID, DEMO_USER_ID, SimConfig, SimHandle};
 use axum::Router;
@@ -21,6 +22,7 @@ use telegram_bot::settings::{self, Overrides, Settings};
 use telegram_bot::{RunError, Service, make_bot};
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::ShutdownToken;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinHandle;
 
 /// A bot token of the real shape, to prove it never leaks.
@@ -91,8 +93,24 @@ fn chat_json(chat: i64) -> Value {
     }
 }
 
-fn bot_user() -> Value {
-    json!({"id": 999, "is_bot": true, "first_name": "Agent Ops", "username": BOT_NAME})
+/// The bot's account: its id is the token's number (`123456789:…` is bot 123456789), as
+/// Telegram's are, so that two bots on the fake differ.
+fn bot_user(bot_segment: &str) -> Value {
+    let id = bot_segment
+        .strip_prefix("bot")
+        .and_then(|token| token.split_once(':'))
+        .and_then(|(id, _)| id.parse::<i64>().ok())
+        .unwrap_or(999);
+    json!({"id": id, "is_bot": true, "first_name": "Agent Ops", "username": BOT_NAME})
+}
+
+/// What Telegram answers a bot that writes to a user who blocked it.
+pub fn blocked_by_the_user() -> Value {
+    json!({
+        "ok": false,
+        "error_code": 403,
+        "description": "Forbidden: bot was blocked by the user"
+    })
 }
 
 fn now() -> i64 {
@@ -128,6 +146,8 @@ struct Inner {
     messages: HashMap<(i64, i64), Value>,
     /// Lowercased method → error answers to give before answering normally.
     scripted: HashMap<String, VecDeque<Value>>,
+    /// Chats whose user blocked the bot: whatever is sent there is refused with 403.
+    blocked: HashSet<i64>,
 }
 
 #[derive(Default)]
@@ -185,7 +205,7 @@ async fn handle(
     let response = if method == "getupdates" {
         long_poll(&shared, &body).await
     } else {
-        answer(&shared, &method, &body)
+        answer(&shared, &bot_segment, &method, &body)
     };
     {
         let mut inner = shared.inner.lock().unwrap();
@@ -241,11 +261,19 @@ fn multipart_fields(body: &[u8], boundary: &str) -> Value {
     Value::Object(fields)
 }
 
-fn answer(shared: &Shared, method: &str, body: &Value) -> Value {
+fn answer(shared: &Shared, bot_segment: &str, method: &str, body: &Value) -> Value {
     let mut inner = shared.inner.lock().unwrap();
     if let Some(error) = inner.scripted.get_mut(method).and_then(VecDeque::pop_front) {
         return error;
     }
+    if method.starts_with("send")
+        && body["chat_id"]
+            .as_i64()
+            .is_some_and(|chat| inner.blocked.contains(&chat))
+    {
+        return blocked_by_the_user();
+    }
+    let bot_user = || bot_user(bot_segment);
     match method {
         "getme" => {
             let mut me = bot_user();
@@ -447,6 +475,12 @@ impl FakeTelegram {
         id
     }
 
+    /// The user of the private chat `chat` blocks the bot: from now on, whatever the bot sends
+    /// there is refused with 403, as Telegram does.
+    pub fn block(&self, chat: i64) {
+        self.shared.inner.lock().unwrap().blocked.insert(chat);
+    }
+
     /// The next answers to `method` are these errors.
     pub fn script(&self, method: &str, errors: Vec<Value>) {
         let mut inner = self.shared.inner.lock().unwrap();
@@ -478,13 +512,18 @@ impl FakeTelegram {
 
     /// Waits for a call of `method` that `matches`.
     pub async fn wait_for(&self, method: &str, matches: impl Fn(&Value) -> bool) -> Call {
+        self.wait_for_call(method, |call| matches(&call.body)).await
+    }
+
+    /// Waits for a call of `method` that `matches` (its body, its bot, its answer).
+    pub async fn wait_for_call(&self, method: &str, matches: impl Fn(&Call) -> bool) -> Call {
         let method = method.to_ascii_lowercase();
         let deadline = Instant::now() + WAIT;
         loop {
             if let Some(call) = self
                 .calls()
                 .into_iter()
-                .find(|c| c.method == method && matches(&c.body))
+                .find(|c| c.method == method && matches(c))
             {
                 return call;
             }
@@ -533,6 +572,20 @@ pub fn settings_with_audit(
     overrides: &Overrides,
     audit: Option<&std::path::Path>,
 ) -> Settings {
+    settings_with_tables(sim, tg, extra, overrides, audit, "", "")
+}
+
+/// [`settings_with_audit`] with more lines in the config file's `[chatops]` table
+/// (`export_full_phones = true`) and its `[telegram]` table (`upload_limit_bytes = 1234`).
+pub fn settings_with_tables(
+    sim: &SimHandle,
+    tg: &FakeTelegram,
+    extra: &[(&str, &str)],
+    overrides: &Overrides,
+    audit: Option<&std::path::Path>,
+    chatops: &str,
+    telegram: &str,
+) -> Settings {
     let audit = audit
         .map(|path| format!("audit_log = {:?}", path.display().to_string()))
         .unwrap_or_default();
@@ -544,8 +597,11 @@ pub fn settings_with_audit(
         confirm_ttl_secs = 120
         operators = ["telegram:user:{alice}", "telegram:user:{bob}"]
         viewers = ["telegram:chat:{OPS_GROUP}"]
+        {chatops}
         [chatops.tasks]
         demo = "{DEMO_TASK_ID}"
+        [telegram]
+        {telegram}
         "#,
         alice = ALICE.id,
         bob = BOB.id,
@@ -570,17 +626,38 @@ pub fn settings_with_audit(
     settings::load(&toml, &|name: &str| env.get(name).cloned(), overrides).unwrap()
 }
 
+/// How a [`World`] is set up beyond the defaults.
+#[derive(Default)]
+pub struct Setup {
+    /// Webhook mode (else long polling).
+    pub webhook: bool,
+    /// More lines of the config file's `[chatops]` table.
+    pub chatops: &'static str,
+    /// Lines of its `[telegram]` table.
+    pub telegram: &'static str,
+    /// The engine's state store (else one in memory on the engine's clock).
+    pub store: Option<SharedStore>,
+}
+
+/// A bot running on the world's engine.
+struct Running {
+    stop: ShutdownToken,
+    run: Option<JoinHandle<Result<(), RunError>>>,
+}
+
 /// The simulator, the fake Bot API, and the bot between them.
 pub struct World {
     pub sim: SimHandle,
     pub tg: FakeTelegram,
     pub engine: Engine,
-    /// Seconds added to the engine's clock.
+    /// Seconds added to the engine's clock (and its memory store's).
     pub clock_offset: Arc<AtomicI64>,
     /// Holds the audit log.
     pub dir: tempfile::TempDir,
-    stop: ShutdownToken,
-    run: Option<JoinHandle<Result<(), RunError>>>,
+    /// The settings the bot was started with.
+    pub settings: Settings,
+    /// The bots on the engine: the first one, and any [`World::add_bot`] started.
+    bots: Vec<Running>,
     /// The webhook server's address, in webhook mode.
     pub webhook: Option<SocketAddr>,
 }
@@ -594,10 +671,11 @@ async fn sim() -> SimHandle {
     .unwrap()
 }
 
-/// An engine whose clock runs `offset` seconds ahead.
-fn engine(settings: &Settings, offset: &Arc<AtomicI64>) -> Engine {
+/// An engine whose clock runs `offset` seconds ahead, on `store` (else on a memory store that
+/// reads the same clock).
+fn engine(settings: &Settings, offset: &Arc<AtomicI64>, store: Option<SharedStore>) -> Engine {
     let offset = offset.clone();
-    let clock = Arc::new(move || {
+    let clock: agent_chatops::Clock = Arc::new(move || {
         jiff::Timestamp::now()
             .checked_add(jiff::SignedDuration::from_secs(
                 offset.load(Ordering::SeqCst),
@@ -607,8 +685,12 @@ fn engine(settings: &Settings, offset: &Arc<AtomicI64>) -> Engine {
     let mut config = settings.engine.clone();
     // Short polls of the watch scheduler in tests.
     config.watch_poll = TEST_WATCH_POLL;
-    Engine::with_clock(AgentClient::new(&settings.api).unwrap(), config, clock)
-        .sweep_every(TEST_SWEEP)
+    let client = AgentClient::new(&settings.api).unwrap();
+    match store {
+        Some(store) => Engine::with_store(client, config, clock, store),
+        None => Engine::with_clock(client, config, clock),
+    }
+    .sweep_every(TEST_SWEEP)
 }
 
 /// How often the tests' engines poll their watches.
@@ -617,22 +699,46 @@ pub const TEST_WATCH_POLL: Duration = Duration::from_millis(50);
 /// How often the tests' engines sweep expired confirmations.
 pub const TEST_SWEEP: Duration = Duration::from_millis(50);
 
+/// POSTs `body` to a webhook server as Telegram does (the secret in its header when given)
+/// and returns the HTTP status.
+pub async fn post(addr: SocketAddr, path: &str, secret: Option<&str>, body: &Value) -> u16 {
+    let body = serde_json::to_string(body).unwrap();
+    let secret = secret
+        .map(|s| format!("X-Telegram-Bot-Api-Secret-Token: {s}\r\n"))
+        .unwrap_or_default();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{secret}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let status = response.split_whitespace().nth(1).unwrap();
+    status.parse().unwrap()
+}
+
 impl World {
     /// The bot on long polling, started (it has called getUpdates).
     pub async fn polling() -> Self {
-        Self::start(false).await
+        Self::start(Setup::default()).await
     }
 
     /// The bot in webhook mode on 127.0.0.1:0, started (it has called setWebhook).
     pub async fn webhook() -> Self {
-        Self::start(true).await
+        Self::start(Setup {
+            webhook: true,
+            ..Setup::default()
+        })
+        .await
     }
 
-    async fn start(webhook_mode: bool) -> Self {
+    /// The bot set up as `setup` says, started.
+    pub async fn start(setup: Setup) -> Self {
         let sim = sim().await;
         let tg = FakeTelegram::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let (extra, overrides) = if webhook_mode {
+        let (extra, overrides) = if setup.webhook {
             (
                 vec![("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)],
                 Overrides {
@@ -644,15 +750,17 @@ impl World {
         } else {
             (vec![], Overrides::default())
         };
-        let settings = settings_with_audit(
+        let settings = settings_with_tables(
             &sim,
             &tg,
             &extra,
             &overrides,
             Some(&dir.path().join("audit.jsonl")),
+            setup.chatops,
+            setup.telegram,
         );
         let clock_offset = Arc::new(AtomicI64::new(0));
-        let engine = engine(&settings, &clock_offset);
+        let engine = engine(&settings, &clock_offset, setup.store);
         let bot = make_bot(
             &settings.telegram.token,
             settings.telegram.api_url.as_ref(),
@@ -687,36 +795,80 @@ impl World {
             engine,
             clock_offset,
             dir,
-            stop,
-            run: Some(run),
+            settings,
+            bots: vec![Running {
+                stop,
+                run: Some(run),
+            }],
             webhook,
         }
     }
 
-    /// Stops the bot the way SIGTERM does, and waits until it has finished what was in flight.
+    /// Another bot (another token, so another bot id) on long polling, on the same engine and
+    /// so the same state store, started (it has called getUpdates). The fake hands every bot
+    /// the same updates.
+    pub async fn add_bot(&mut self, token: &str) {
+        let mut settings = self.settings.clone();
+        settings.telegram.token = token.to_string().into();
+        settings.telegram.mode = telegram_bot::Mode::Polling;
+        let bot = make_bot(
+            &settings.telegram.token,
+            settings.telegram.api_url.as_ref(),
+            Limits::default(),
+        )
+        .unwrap();
+        let service = Service::new(
+            bot,
+            self.engine.clone(),
+            &settings.telegram,
+            settings.redactor(),
+        );
+        let stop = service.shutdown_token();
+        let run = tokio::spawn(service.run_polling());
+        let segment = format!("bot{token}");
+        self.tg
+            .wait_for_call("getUpdates", |c| c.bot_segment == segment)
+            .await;
+        self.bots.push(Running {
+            stop,
+            run: Some(run),
+        });
+    }
+
+    /// Stops the bots the way SIGTERM does, and waits until they have finished what was in
+    /// flight.
     pub async fn stop(&mut self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.stop.shutdown() {
-                Ok(done) => {
-                    tokio::time::timeout(WAIT, done)
-                        .await
-                        .expect("shutdown took too long");
-                    break;
-                }
-                Err(_) => {
-                    assert!(Instant::now() < deadline, "the dispatcher never ran");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+        for bot in &mut self.bots {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                match bot.stop.shutdown() {
+                    Ok(done) => {
+                        tokio::time::timeout(WAIT, done)
+                            .await
+                            .expect("shutdown took too long");
+                        break;
+                    }
+                    Err(_) => {
+                        assert!(Instant::now() < deadline, "the dispatcher never ran");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                 }
             }
+            if let Some(run) = bot.run.take() {
+                tokio::time::timeout(WAIT, run)
+                    .await
+                    .expect("run did not return")
+                    .unwrap()
+                    .unwrap();
+            }
         }
-        if let Some(run) = self.run.take() {
-            tokio::time::timeout(WAIT, run)
-                .await
-                .expect("run did not return")
-                .unwrap()
-                .unwrap();
-        }
+    }
+
+    /// POSTs an update to the webhook server with the right secret, as Telegram does; the
+    /// HTTP status.
+    pub async fn post_update(&self, update: &Value) -> u16 {
+        let addr = self.webhook.expect("a world in webhook mode");
+        post(addr, "/tg/updates", Some(WEBHOOK_SECRET), update).await
     }
 
     /// Waits for the bot's message in `chat` whose text contains `needle`; returns the call
@@ -727,6 +879,18 @@ impl World {
                 b["chat_id"] == chat && b["text"].as_str().is_some_and(|t| t.contains(needle))
             })
             .await
+    }
+
+    /// The messages sent so far to `chat` whose text contains `needle`.
+    pub fn sent_so_far(&self, chat: i64, needle: &str) -> Vec<Call> {
+        self.tg
+            .calls_of("sendMessage")
+            .into_iter()
+            .filter(|c| {
+                c.body["chat_id"] == chat
+                    && c.body["text"].as_str().is_some_and(|t| t.contains(needle))
+            })
+            .collect()
     }
 
     /// The events of the audit log so far.
@@ -748,6 +912,64 @@ impl World {
             .iter()
             .filter(|r| *r.status == status)
             .count()
+    }
+}
+
+/// The log lines of this test's thread (a `#[tokio::test]` runs the bot's tasks on it), while
+/// the guard of [`Logs::capture`] lives.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Captures what this thread logs at debug and above, until the guard is dropped.
+    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Self::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// The lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Waits for a line that contains every one of `needles`; returns it.
+    pub async fn wait_for(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(line) = self
+                .lines()
+                .into_iter()
+                .find(|line| needles.iter().all(|n| line.contains(n)))
+            {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needles:?}; lines: {:#?}",
+                self.lines()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
