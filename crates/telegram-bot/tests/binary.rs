@@ -176,6 +176,15 @@ async fn sigterm_stops_taking_updates_and_finishes_the_one_in_flight() {
         .status()
         .unwrap();
     assert!(status.success());
+    // Stopping, teloxide's polling makes one last getUpdates (limit 1, no wait) that confirms
+    // the updates taken, and no more. The update is still in flight (its platform calls are
+    // slow): an update queued now, while the bot finishes it, is not taken.
+    let last = tg
+        .wait_for("getUpdates", |b| b["limit"] == 1 && b["timeout"] == 0)
+        .await;
+    assert!(last.body["offset"].as_i64().unwrap() > update, "confirmed");
+    assert!(tg.calls_of("sendMessage").is_empty(), "still in flight");
+    let queued = tg.say(ALICE, ALICE.id, "/help");
     let exited = tokio::task::spawn_blocking(move || wait_exit(&mut child, WAIT))
         .await
         .unwrap();
@@ -190,10 +199,26 @@ async fn sigterm_stops_taking_updates_and_finishes_the_one_in_flight() {
         })
         .await;
     assert_eq!(page.body["chat_id"], ALICE.id);
-    // And nothing new is taken: an update queued now stays queued.
-    tg.say(ALICE, ALICE.id, "/help");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(tg.calls_of("sendMessage").len(), 1);
+    // The bot has exited, so the calls are all there are: the page was its one message, and no
+    // getUpdates after the last one confirmed the queued update (it stays for the next run).
+    let sent: Vec<_> = tg
+        .calls_of("sendMessage")
+        .into_iter()
+        .map(|c| c.body["text"].clone())
+        .collect();
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    let polls = tg.calls_of("getUpdates");
+    assert_eq!(
+        polls.last().unwrap().body,
+        last.body,
+        "polled after stopping"
+    );
+    assert!(
+        polls
+            .iter()
+            .all(|p| p.body["offset"].as_i64().unwrap_or(0) <= queued),
+        "the update queued while stopping was confirmed as taken"
+    );
 
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains("stopping"), "{log}");

@@ -4,8 +4,24 @@
 
 mod support;
 
+use std::time::{Duration, Instant};
+
+use agent_chatops::store::ns;
 use agent_sim::DEMO_TASK_ID;
 use support::*;
+
+/// Waits until the simulator has received `more` requests beyond `from`.
+async fn platform_requests(world: &World, from: u64, more: u64) {
+    let deadline = Instant::now() + WAIT;
+    while world.sim.requests() < from + more {
+        assert!(
+            Instant::now() < deadline,
+            "the watch scheduler did not poll: {} requests",
+            world.sim.requests() - from
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 #[tokio::test]
 async fn a_done_watch_posts_one_task_done_message_when_the_task_is_dialled_out() {
@@ -17,9 +33,11 @@ async fn a_done_watch_posts_one_task_done_message_when_the_task_is_dialled_out()
         &format!("/watch@{BOT_NAME} task:demo when:done"),
     );
     world.sent(OPS_GROUP, "已在本会话关注任务 demo").await;
-    // Polls pass while numbers wait: nothing is posted.
-    tokio::time::sleep(TEST_WATCH_POLL * 4).await;
+    // Polls pass while numbers wait: nothing is posted. Each poll is one count of the waiting
+    // numbers, and the next one starts after the last has posted what was due: once three
+    // more requests arrived, two polls have finished and found nothing due.
     assert!(world.count(0) > 0);
+    platform_requests(&world, world.sim.requests(), 3).await;
     let done = |world: &World| {
         world
             .tg
@@ -53,8 +71,19 @@ async fn a_done_watch_posts_one_task_done_message_when_the_task_is_dialled_out()
         })
         .await;
 
-    // More polls: no second post.
-    tokio::time::sleep(TEST_WATCH_POLL * 6).await;
+    // A done watch posts once: it is removed after its post, so no later poll posts it again.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let watches = world.engine.store().list(ns::WATCHES).await.unwrap();
+        if watches.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the done watch is kept: {watches:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     world.stop().await;
     assert_eq!(done(&world), 1);
 }
