@@ -1,6 +1,6 @@
 //! `/export`: every number of a filter as a file — CSV (the `csv` crate, UTF-8 with a byte-order
-//! mark, formula-like cells neutralised) or Excel (`xlsx`: a small streaming writer that
-//! deflates the worksheet into the zip as the rows come) — written row by row as `agent-core`'s
+//! mark, formula-like cells neutralised) or Excel (`xlsx`: the workspace's `xlsx-stream` crate,
+//! which deflates the worksheet into the zip as the rows come) — written row by row as `agent-core`'s
 //! ordered stream delivers the pages, into a temporary file: memory stays flat whatever the
 //! task's size. Progress is reported about every
 //! `progress_every` with a Cancel button; a cancelled or failed export deletes its file. Every
@@ -33,8 +33,6 @@ use crate::reply::{
 };
 use crate::text::{bad_input, describe_filter, upstream_error};
 use crate::token::{ActionToken, PageState};
-
-mod xlsx;
 
 /// An export's file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,9 +305,9 @@ pub enum ExportError {
     /// The CSV writer.
     #[error("CSV: {0}")]
     Csv(#[from] csv::Error),
-    /// The Excel file's zip.
-    #[error("Excel (zip): {0}")]
-    Xlsx(#[from] zip::result::ZipError),
+    /// The Excel writer.
+    #[error("{0}")]
+    Xlsx(#[from] xlsx_stream::Error),
     /// The blocking task that finished the file was lost.
     #[error("the task finishing the file stopped")]
     Join,
@@ -323,7 +321,7 @@ enum Sheet {
     },
     Xlsx {
         // Before the path: dropped first, it closes the file the path then deletes.
-        workbook: Box<xlsx::Workbook>,
+        workbook: Box<xlsx_stream::Workbook>,
         path: TempPath,
     },
 }
@@ -349,7 +347,12 @@ impl Sheet {
             }
             ExportFormat::Xlsx => {
                 let (file, path) = temp.into_parts();
-                let workbook = Box::new(xlsx::Workbook::new(file, headers)?);
+                let columns = headers
+                    .into_iter()
+                    .zip(COLUMNS)
+                    .map(|(header, column)| xlsx_stream::Column::new(header, column.width()))
+                    .collect();
+                let workbook = Box::new(xlsx_stream::Workbook::new(file, columns)?);
                 Ok(Self::Xlsx { workbook, path })
             }
         }
@@ -370,7 +373,20 @@ impl Sheet {
                 });
                 writer.write_record(fields)?;
             }
-            Self::Xlsx { workbook, .. } => workbook.write_row(cells)?,
+            Self::Xlsx { workbook, .. } => {
+                // Borrowed: no text is copied on the way into the sheet.
+                let row: Vec<xlsx_stream::Cell<'_>> = cells
+                    .iter()
+                    .map(|cell| match cell {
+                        Cell::Text(text) => xlsx_stream::Cell::Text(Cow::Borrowed(text)),
+                        Cell::Integer(n) => xlsx_stream::Cell::Integer(*n),
+                        Cell::Number(n) => xlsx_stream::Cell::Number(*n),
+                        Cell::Time(t) => xlsx_stream::Cell::Time(*t),
+                        Cell::Empty => xlsx_stream::Cell::Empty,
+                    })
+                    .collect();
+                workbook.write_row(&row)?;
+            }
         }
         Ok(())
     }

@@ -1,11 +1,12 @@
-//! A streaming Excel (.xlsx) writer for `/export`.
+//! A streaming Excel (.xlsx) writer: rows go into the file as they arrive, memory stays flat.
 //!
 //! Hand-written on purpose: no maintained crate streams the zip while the rows arrive.
 //! `rust_xlsxwriter`'s constant-memory mode writes the worksheet's XML to a temporary file and
-//! deflates it only at `save()`, after the last page — about 0.3 s per 100,000 rows that cannot
-//! overlap the wait for the network. Here each row's XML goes straight into the deflating zip
-//! entry (`zip` crate, zlib-rs, level 1) as the pages arrive, 64 KiB of XML (about a page)
-//! buffered at a time; finishing only closes the sheet and adds the few small parts that list it.
+//! deflates it only at `save()`, after the last row — about 0.3 s per 100,000 rows that cannot
+//! overlap the wait for the data (agent-ops' `/export` streams a platform's pages). Here each
+//! row's XML goes straight into the deflating zip entry (`zip` crate, zlib-rs, level 1), 64 KiB
+//! of XML buffered at a time; finishing only closes the sheet and adds the few small parts that
+//! list it.
 //!
 //! The workbook holds only the parts a spreadsheet needs (no theme, no document properties):
 //! `[Content_Types].xml`, `_rels/.rels`, `xl/workbook.xml` and its relationships,
@@ -14,22 +15,78 @@
 //! Strings are inline (`t="inlineStr"`), escaped as Excel and `rust_xlsxwriter` escape them:
 //! XML's `& < > "`, the characters XML 1.0 forbids as `_xHHHH_`, a literal `_xHHHH_` as
 //! `_x005F_xHHHH_`; cut to Excel's 32,767 characters.
+//!
+//! ```
+//! use xlsx_stream::{Cell, Column, Workbook};
+//!
+//! let file = tempfile::tempfile()?;
+//! let columns = vec![Column::new("id", 11.0), Column::new("phone", 18.0)];
+//! let mut book = Workbook::new(file, columns)?;
+//! book.write_row(&[Cell::Integer(1), Cell::Text("138****5678".into())])?;
+//! book.finish()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use std::borrow::Cow;
+
 use jiff::civil::DateTime;
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
 
-use super::{COLUMNS, Cell, ExportError};
+/// One cell of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    /// Text, as an inline string (never read as a formula); empty text is an empty cell.
+    Text(Cow<'a, str>),
+    /// A whole number.
+    Integer(i64),
+    /// A number (not finite: written as text).
+    Number(f64),
+    /// A date-time, as a date cell (`yyyy-mm-dd hh:mm:ss`); outside 1900–9999, as text.
+    Time(DateTime),
+    /// Nothing.
+    Empty,
+}
+
+/// A column: its header (bold, frozen) and its width in characters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// The header row's text.
+    pub header: String,
+    /// The width, in characters (1 to 255).
+    pub width: f64,
+}
+
+impl Column {
+    /// A column headed `header`, `width` characters wide.
+    pub fn new(header: impl Into<String>, width: f64) -> Self {
+        Self {
+            header: header.into(),
+            width,
+        }
+    }
+}
+
+/// Why a workbook could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file.
+    #[error("Excel file: {0}")]
+    Io(#[from] io::Error),
+    /// The zip container.
+    #[error("Excel (zip): {0}")]
+    Zip(#[from] zip::result::ZipError),
+}
 
 /// Excel's last row index (1,048,576 rows): past it, the export goes on in a new worksheet.
-pub(super) const LAST_ROW: u32 = 1_048_575;
+pub const LAST_ROW: u32 = 1_048_575;
 /// Excel's longest cell text, in UTF-16 code units: longer text is cut.
-pub(super) const MAX_CELL_CHARS: usize = 32_767;
+pub const MAX_CELL_CHARS: usize = 32_767;
 /// The date cells' number format.
 const TIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
 /// The XML buffered before it is handed to the deflater.
@@ -55,14 +112,14 @@ const REL_TYPE: &str = "http://schemas.openxmlformats.org/officeDocument/2006/re
 ///
 /// Dropped before [`Workbook::finish`] (a cancelled or failed export), it closes the file
 /// without writing the rest: the caller deletes it.
-pub(super) struct Workbook {
+pub struct Workbook {
     // Declared first so it is dropped first: the zip writer, finishing itself on drop, then
     // writes into nothing.
     abandon: Abandon,
     zip: ZipWriter<Sink>,
     /// XML not yet handed to the deflater.
     xml: Vec<u8>,
-    headers: Vec<String>,
+    columns: Vec<Column>,
     /// The next row (0-based) of the current worksheet.
     row: u32,
     /// Worksheets started.
@@ -71,7 +128,7 @@ pub(super) struct Workbook {
 
 impl Workbook {
     /// A workbook into `file` (empty), its first worksheet started with the header row.
-    pub(super) fn new(file: File, headers: Vec<String>) -> Result<Self, ExportError> {
+    pub fn new(file: File, columns: Vec<Column>) -> Result<Self, Error> {
         let abandoned = Arc::new(AtomicBool::new(false));
         let sink = Sink {
             out: Some(BufWriter::with_capacity(1 << 16, file)),
@@ -86,7 +143,7 @@ impl Workbook {
             },
             zip: ZipWriter::new(sink),
             xml: Vec::with_capacity(FLUSH_AT + (1 << 12)),
-            headers,
+            columns,
             row: 0,
             sheets: 0,
         };
@@ -97,8 +154,9 @@ impl Workbook {
         Ok(book)
     }
 
-    /// Appends a row (its cells in [`COLUMNS`] order), in a new worksheet past Excel's last row.
-    pub(super) fn write_row(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
+    /// Appends a row (its cells in the columns' order), in a new worksheet past Excel's last
+    /// row.
+    pub fn write_row(&mut self, cells: &[Cell<'_>]) -> Result<(), Error> {
         if self.row > LAST_ROW {
             self.end_sheet()?;
             self.start_sheet()?;
@@ -148,7 +206,7 @@ impl Workbook {
 
     /// Closes the last worksheet, adds the parts that list the worksheets and the zip's
     /// directory, and flushes the file.
-    pub(super) fn finish(mut self) -> Result<(), ExportError> {
+    pub fn finish(mut self) -> Result<(), Error> {
         self.end_sheet()?;
         let sheets = self.sheets;
         self.part("xl/workbook.xml", &workbook(sheets))?;
@@ -164,8 +222,7 @@ impl Workbook {
     }
 
     /// The worksheets written so far.
-    #[cfg(test)]
-    pub(super) const fn sheets(&self) -> u32 {
+    pub const fn sheets(&self) -> u32 {
         self.sheets
     }
 
@@ -179,13 +236,13 @@ impl Workbook {
     }
 
     /// A whole small part.
-    fn part(&mut self, name: &str, text: &str) -> Result<(), ExportError> {
+    fn part(&mut self, name: &str, text: &str) -> Result<(), Error> {
         self.zip.start_file(name, Self::options())?;
         self.zip.write_all(text.as_bytes())?;
         Ok(())
     }
 
-    fn start_sheet(&mut self) -> Result<(), ExportError> {
+    fn start_sheet(&mut self) -> Result<(), Error> {
         self.sheets += 1;
         let name = format!("xl/worksheets/sheet{}.xml", self.sheets);
         self.zip.start_file(name, Self::options())?;
@@ -205,26 +262,26 @@ impl Workbook {
             )
             .as_bytes(),
         );
-        for (i, column) in COLUMNS.iter().enumerate() {
+        for (i, column) in self.columns.iter().enumerate() {
             xml.extend_from_slice(
                 format!(
                     "<col min=\"{n}\" max=\"{n}\" width=\"{}\" customWidth=\"1\"/>",
-                    stored_width(column.width()),
+                    stored_width(column.width),
                     n = i + 1
                 )
                 .as_bytes(),
             );
         }
         xml.extend_from_slice(b"</cols><sheetData><row r=\"1\">");
-        for (col, header) in self.headers.iter().enumerate() {
-            push_text_cell(xml, col, 1, header, Some(STYLE_BOLD));
+        for (col, column) in self.columns.iter().enumerate() {
+            push_text_cell(xml, col, 1, &column.header, Some(STYLE_BOLD));
         }
         xml.extend_from_slice(b"</row>");
         self.row = 1;
         Ok(())
     }
 
-    fn end_sheet(&mut self) -> Result<(), ExportError> {
+    fn end_sheet(&mut self) -> Result<(), Error> {
         self.xml.extend_from_slice(
             b"</sheetData><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" \
               header=\"0.3\" footer=\"0.3\"/></worksheet>",
@@ -232,7 +289,7 @@ impl Workbook {
         self.flush_xml()
     }
 
-    fn flush_xml(&mut self) -> Result<(), ExportError> {
+    fn flush_xml(&mut self) -> Result<(), Error> {
         self.zip.write_all(&self.xml)?;
         self.xml.clear();
         Ok(())
@@ -326,7 +383,7 @@ fn stored_width(width: f64) -> f64 {
     f64::from(pixels * 256 / 7) / 256.0
 }
 
-/// The column's letters, for the 19 columns of an export (and any other).
+/// The column's letters (`A`, `Z`, `AA`…).
 fn push_col_name(xml: &mut Vec<u8>, col: usize) {
     let mut letters = [0u8; 4];
     let mut n = col + 1;
@@ -373,7 +430,7 @@ fn push_text_cell(xml: &mut Vec<u8>, col: usize, row: u32, text: &str, style: Op
 
 /// `text` cut to Excel's longest cell text (counted in UTF-16 code units, as Excel counts),
 /// never inside a character.
-pub(super) fn truncate(text: &str) -> &str {
+fn truncate(text: &str) -> &str {
     // A UTF-16 code unit takes at least one byte of UTF-8.
     if text.len() <= MAX_CELL_CHARS {
         return text;
@@ -389,7 +446,7 @@ pub(super) fn truncate(text: &str) -> &str {
 }
 
 /// Text as XML character data the way Excel writes it.
-pub(super) fn push_escaped(xml: &mut Vec<u8>, text: &str) {
+fn push_escaped(xml: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     let mut copied = 0;
     let mut i = 0;
@@ -508,7 +565,7 @@ fn push_f64(xml: &mut Vec<u8>, n: f64) {
 /// A China-time date-time as Excel's serial number: days since 1899-12-31 with Excel's false
 /// 29 February 1900 counted, the time as a fraction of a day (as `rust_xlsxwriter`'s
 /// `ExcelDateTime` computes it). `None` outside Excel's calendar (1900 to 9999).
-pub(super) fn excel_serial(t: DateTime) -> Option<f64> {
+fn excel_serial(t: DateTime) -> Option<f64> {
     let (year, month, day) = (
         i64::from(t.year()),
         i64::from(t.month()),
@@ -622,17 +679,24 @@ mod tests {
 
     use super::*;
 
-    fn headers() -> Vec<String> {
-        COLUMNS
-            .iter()
-            .map(|c| c.header(crate::i18n::Lang::En))
+    /// 19 columns (as many as agent-ops' export: `id`, `phone`, ...), of several widths.
+    fn columns() -> Vec<Column> {
+        (0..19)
+            .map(|i| {
+                let header = match i {
+                    0 => "id".to_string(),
+                    1 => "phone".to_string(),
+                    i => format!("column {i}"),
+                };
+                Column::new(header, [11.0, 18.0, 20.0, 24.0][i % 4])
+            })
             .collect()
     }
 
     /// A workbook of `rows` (after the header), its bytes.
-    fn book(rows: impl IntoIterator<Item = Vec<Cell>>) -> Vec<u8> {
+    fn book<'a>(rows: impl IntoIterator<Item = Vec<Cell<'a>>>) -> Vec<u8> {
         let mut file = tempfile::tempfile().unwrap();
-        let mut book = Workbook::new(file.try_clone().unwrap(), headers()).unwrap();
+        let mut book = Workbook::new(file.try_clone().unwrap(), columns()).unwrap();
         for row in rows {
             book.write_row(&row).unwrap();
         }
@@ -663,7 +727,7 @@ mod tests {
         let bytes = book(
             texts
                 .iter()
-                .map(|t| vec![Cell::Integer(1), Cell::Text(t.clone())]),
+                .map(|t| vec![Cell::Integer(1), Cell::Text(t.into())]),
         );
         let sheets = sheets(&bytes);
         assert_eq!(sheets.len(), 1);
@@ -1020,7 +1084,7 @@ mod tests {
             assert_eq!(attribute(pane, "state"), Some("frozen"));
             assert_eq!(attribute(pane, "ySplit"), Some("1"));
             let widths = sheet.iter().filter(|e| e.0 == "col").count();
-            assert_eq!(widths, COLUMNS.len());
+            assert_eq!(widths, columns().len());
             let order: Vec<&str> = sheet
                 .iter()
                 .map(|e| e.0.as_str())
@@ -1042,7 +1106,7 @@ mod tests {
         let bytes = book((0..500).map(|i| {
             vec![
                 Cell::Integer(i),
-                Cell::Text(format!("<{i}> & \u{1} _x0041_")),
+                Cell::Text(format!("<{i}> & \u{1} _x0041_").into()),
                 Cell::Time(time),
                 Cell::Number(0.25),
             ]
@@ -1054,7 +1118,7 @@ mod tests {
     #[test]
     fn past_excels_last_row_a_new_sheet_with_the_header() {
         let mut file = tempfile::tempfile().unwrap();
-        let mut book = Workbook::new(file.try_clone().unwrap(), headers()).unwrap();
+        let mut book = Workbook::new(file.try_clone().unwrap(), columns()).unwrap();
         let rows = i64::from(LAST_ROW) + 3;
         for i in 0..rows {
             book.write_row(&[Cell::Integer(i)]).unwrap();
@@ -1099,9 +1163,9 @@ mod tests {
     fn an_unfinished_workbook_is_dropped_quietly() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("partial.xlsx");
-        let mut book = Workbook::new(File::create(&path).unwrap(), headers()).unwrap();
+        let mut book = Workbook::new(File::create(&path).unwrap(), columns()).unwrap();
         for i in 0..5_000 {
-            book.write_row(&[Cell::Integer(i), Cell::Text("x".repeat(50))])
+            book.write_row(&[Cell::Integer(i), Cell::Text("x".repeat(50).into())])
                 .unwrap();
         }
         let before = std::fs::metadata(&path).unwrap().len();
