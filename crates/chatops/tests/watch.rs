@@ -747,6 +747,89 @@ async fn a_done_watch_made_again_after_its_post_posts_again() {
     assert_eq!(posts.lock().unwrap().len(), 2);
 }
 
+#[tokio::test]
+async fn a_watch_is_kept_90_days_from_when_it_was_made_or_last_posted() {
+    let sim = sim().await;
+    let (clock, now) = clock_at(MORNING);
+    let engine = Engine::with_clock(client(&sim, 1), config(""), clock);
+    // One that never posts (numbers keep waiting), one that posts every 30 days.
+    let (quiet, posting) = (in_chat("2", "-100"), in_chat("2", "-200"));
+    engine
+        .handle_text(&quiet, "/watch task:demo when:done")
+        .await;
+    engine
+        .handle_text(&posting, "/watch task:second when:every:30d")
+        .await;
+    let (post, posts) = collector();
+    let mut scheduler = WatchScheduler::new(Transport::Telegram, post);
+    let day = 24 * 3600 * 1000;
+    let rows = |reply: Reply| reply.table.map_or(0, |table| table.rows.len());
+    for days in [30, 60, 89] {
+        now.store(ms(MORNING) + days * day, Ordering::SeqCst);
+        scheduler.tick(&engine).await;
+    }
+    assert_eq!(posts.lock().unwrap().len(), 2, "posted on days 30 and 60");
+    let list = engine.handle_text(&quiet, "/watches").await;
+    assert_eq!(rows(list), 1, "kept on day 89");
+    now.store(ms(MORNING) + 90 * day + 1000, Ordering::SeqCst);
+    let list = engine.handle_text(&quiet, "/watches").await;
+    assert_eq!(rows(list), 0, "gone 90 days after it was made");
+    // The one that posted on day 60 is kept until day 150.
+    now.store(ms(MORNING) + 149 * day, Ordering::SeqCst);
+    let list = engine.handle_text(&posting, "/watches").await;
+    assert_eq!(rows(list), 1, "kept 89 days after its last post");
+}
+
+#[tokio::test]
+async fn a_done_watch_waits_for_the_last_waiting_number() {
+    // A simulator whose demo task has exactly one number waiting (the first seed that gives one).
+    let mut found = None;
+    for seed in 0..64 {
+        let sim = agent_sim::start(SimConfig {
+            size: 4,
+            seed,
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let waiting = sim
+            .snapshot(DEMO_TASK_ID)
+            .iter()
+            .filter(|r| *r.status == 0)
+            .count();
+        if waiting == 1 {
+            found = Some(sim);
+            break;
+        }
+        sim.shutdown().await;
+    }
+    let sim = found.expect("a seed whose demo task has one waiting number");
+    let (clock, now) = clock_at(MORNING);
+    let engine = Engine::with_clock(client(&sim, 1), config(""), clock);
+    engine
+        .handle_text(&in_chat("2", "-100"), "/watch task:demo when:done")
+        .await;
+    let (post, posts) = collector();
+    let mut scheduler = WatchScheduler::new(Transport::Telegram, post);
+    let report = scheduler.tick(&engine).await;
+    assert_eq!(
+        (report.requests, report.posted),
+        (1, 0),
+        "one number still waits: {report:?}"
+    );
+    assert_eq!(sim.dial_all(DEMO_TASK_ID), 1);
+    now.fetch_add(60 * 1000, Ordering::SeqCst);
+    let report = scheduler.tick(&engine).await;
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(
+        posted(&posts),
+        vec![(
+            "-100".to_string(),
+            "Task demo is done: no number is waiting".to_string()
+        )]
+    );
+}
+
 /// A post that waits, once, until `gate` is opened, telling `entered` it got there.
 fn gated(
     posts: &Posts,
