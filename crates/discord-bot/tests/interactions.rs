@@ -605,6 +605,41 @@ async fn gateway_mode_answers_through_the_rest_api_with_the_same_handlers() {
     );
 }
 
+/// An edit Discord refuses (it can arrive before the deferral it edits) is tried again: the
+/// answer is delivered on the second attempt.
+#[tokio::test]
+async fn a_refused_edit_is_retried_and_the_answer_delivered() {
+    let world = World::new().await;
+    let page = world
+        .answer(&command(&alice(), "numbers", &[("task", json!("demo"))]))
+        .await;
+    let next = button(&page, "Next");
+    // A slow press: acknowledged at once, the message edited when the page is ready.
+    world
+        .sim
+        .inject(Fault::Delay(Duration::from_millis(1500)), 2);
+    world.fake.refuse_edits(1);
+    let quick = discord_bot::Bot::new(world.engine.clone(), Duration::from_millis(300));
+    let pressed: serenity::model::application::Interaction =
+        serde_json::from_value(press(&victor(), &next)).unwrap();
+    let delivered = quick.dispatch(&world.http, &pressed).await.unwrap();
+    assert_eq!(delivered, Some(discord_bot::Delivered::EditedOriginal));
+    let edits: Vec<Call> = world
+        .fake
+        .calls()
+        .into_iter()
+        .filter(|c| c.method == "PATCH")
+        .collect();
+    assert_eq!(edits.len(), 2, "refused, then tried again: {edits:#?}");
+    assert_eq!(edits[0].body, edits[1].body, "the same edit");
+    assert!(
+        embed(&edits[1].body)["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("page 2/30")
+    );
+}
+
 #[tokio::test]
 async fn commands_are_registered_per_guild_or_globally_by_bulk_overwrite() {
     let (fake, base) = FakeDiscord::start().await;

@@ -79,6 +79,9 @@ fn multipart(body: &[u8], boundary: &str) -> (Value, Vec<(String, String, Vec<u8
 #[derive(Clone, Default)]
 pub struct FakeDiscord {
     pub calls: Arc<Mutex<Vec<Call>>>,
+    /// How many of the next message edits to refuse with 404 `Unknown Message`, as Discord
+    /// does when an edit arrives before the deferral it edits.
+    refused_edits: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 pub fn message_json(id: &str) -> Value {
@@ -128,7 +131,21 @@ async fn record(State(fake): State<FakeDiscord>, request: Request) -> axum::resp
         files,
         at: Instant::now(),
     });
+    let refuse = method == Method::PATCH
+        && fake
+            .refused_edits
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok();
     match method {
+        _ if refuse => (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Unknown Message", "code": 10008})),
+        )
+            .into_response(),
         Method::PATCH | Method::POST if path.starts_with("/api/v10/webhooks/") => {
             axum::Json(message_json("9100")).into_response()
         }
@@ -161,6 +178,12 @@ impl FakeDiscord {
             axum::serve(listener, router).await.unwrap();
         });
         (fake, format!("http://{addr}"))
+    }
+
+    /// Refuses the next `n` message edits (404 `Unknown Message`); they are still recorded.
+    pub fn refuse_edits(&self, n: usize) {
+        self.refused_edits
+            .store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn calls(&self) -> Vec<Call> {
