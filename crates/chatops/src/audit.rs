@@ -35,6 +35,9 @@ pub enum AuditEvent {
     /// Numbers exported as a file (`matched`: the rows; `outcome`: the format and whether the
     /// phones were masked), written before the file is delivered.
     Exported,
+    /// A stored record (a pending reset, a page) failed its seal check: it was changed in the
+    /// state store. Refused; nothing was done.
+    Tampered,
 }
 
 /// One line of the audit log.

@@ -208,13 +208,16 @@ impl Engine {
     }
 
     /// An engine keeping its state in `store` (shared with other replicas when it is Redis),
-    /// reading the time from `clock`.
+    /// reading the time from `clock`. Every value it keeps there is sealed under the action
+    /// secret ([`SealedStore`](crate::store::SealedStore)).
     pub fn with_store(
         client: AgentClient,
         config: EngineConfig,
         clock: Clock,
         store: SharedStore,
     ) -> Self {
+        let store =
+            crate::store::SealedStore::wrap(store, config.secret.expose_secret().as_bytes());
         let signer = Signer::new(config.secret.expose_secret().as_bytes());
         let audit = AuditLog::new(config.audit_log.as_deref());
         let limiter = config
@@ -611,7 +614,7 @@ impl Engine {
                 Ok(Some(state)) => self.page_press(caller, state, lang, &mut upstream).await,
                 Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
                     .line(Msg::RunNumbersAgain.text(lang)),
-                Err(err) => store_failed(&err, lang),
+                Err(err) => self.store_refused(&err, caller, id, lang),
             },
             ActionToken::Refresh(state) => {
                 self.refresh_press(caller, state, lang, &mut upstream).await
@@ -620,7 +623,7 @@ impl Engine {
                 Ok(Some(state)) => self.refresh_press(caller, state, lang, &mut upstream).await,
                 Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(lang))
                     .line(Msg::RunStatsAgain.text(lang)),
-                Err(err) => store_failed(&err, lang),
+                Err(err) => self.store_refused(&err, caller, id, lang),
             },
             ActionToken::Confirm(id) => self.confirm(caller, id, lang).await,
             ActionToken::Cancel(id) => self.cancel(caller, id, lang).await,
@@ -1034,6 +1037,45 @@ impl Engine {
 }
 
 /// The reply when the state store fails (details in the log, never in chat).
+impl Engine {
+    /// The reply to a store failure while reading the record `id` for `actor`. A record that
+    /// failed its seal check (changed in the store) is refused and audited `tampered`.
+    pub(crate) fn store_refused(
+        &self,
+        err: &StoreError,
+        actor: &Caller,
+        id: u64,
+        lang: Lang,
+    ) -> Reply {
+        if let StoreError::Tampered(namespace) = err {
+            tracing::error!(
+                namespace,
+                request = %format!("{id:016x}"),
+                "a stored record failed its seal check: refused"
+            );
+            let out = self.outbound(actor);
+            let audited = self.inner.audit.record(&AuditRecord {
+                at: self.now().to_string(),
+                event: AuditEvent::Tampered,
+                request: format!("{id:016x}"),
+                actor: actor.identity(),
+                actor_name: out.text(&actor.name),
+                chat: actor.chat_id.clone(),
+                task: String::new(),
+                filter: String::new(),
+                matched: 0,
+                outcome: Some(format!(
+                    "the stored {namespace} record failed its seal check: refused, nothing done"
+                )),
+            });
+            if let Err(err) = audited {
+                tracing::error!(%err, "cannot audit a tampered record");
+            }
+        }
+        store_failed(err, lang)
+    }
+}
+
 pub(crate) fn store_failed(err: &StoreError, lang: Lang) -> Reply {
     tracing::error!(%err, "the state store failed");
     Reply::new(ReplyKind::Error, Msg::InternalErrorTitle.text(lang))

@@ -238,7 +238,7 @@ impl Engine {
                 return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
                     .line(Msg::ConfirmGone.text(lang));
             }
-            Err(err) => return store_failed(&err, lang),
+            Err(err) => return self.store_refused(&err, caller, id, lang),
         };
         if !caller.same_person(&pending.requester) {
             tracing::warn!(caller = %caller.identity(), requester = %pending.requester.identity(), "refused: confirmation by someone else");
@@ -259,7 +259,7 @@ impl Engine {
                 return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
                     .line(Msg::AlreadyConfirmed.text(lang));
             }
-            Err(err) => return store_failed(&err, lang),
+            Err(err) => return self.store_refused(&err, caller, id, lang),
         };
         if pending.expires <= self.now() {
             self.audit(AuditEvent::Expired, id, &pending.requester, &pending, None)
@@ -358,7 +358,7 @@ impl Engine {
                 return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang))
                     .line(Msg::CancelGone.text(lang));
             }
-            Err(err) => return store_failed(&err, lang),
+            Err(err) => return self.store_refused(&err, caller, id, lang),
         };
         if !caller.same_person(&requester) {
             return Reply::new(ReplyKind::Refused, Msg::NotYoursToCancel.text(lang)).line(
@@ -371,7 +371,7 @@ impl Engine {
         let pending = match self.inner.pending.take(id).await {
             Ok(Some(pending)) => pending,
             Ok(None) => return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang)),
-            Err(err) => return store_failed(&err, lang),
+            Err(err) => return self.store_refused(&err, caller, id, lang),
         };
         self.audit(AuditEvent::Cancelled, id, caller, &pending, None)
             .ok();

@@ -64,10 +64,7 @@ impl Time {
     async fn pass(&self, time: Duration) {
         match self {
             Self::Shifted(offset) => {
-                offset.fetch_add(
-                    i64::try_from(time.as_secs()).unwrap() + 1,
-                    Ordering::SeqCst,
-                );
+                offset.fetch_add(i64::try_from(time.as_secs()).unwrap() + 1, Ordering::SeqCst);
             }
             Self::Real => tokio::time::sleep(time + Duration::from_millis(500)).await,
         }
@@ -706,4 +703,215 @@ async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
     assert_eq!(replicas[0].pending_resets().await, 0);
     // A shutdown of a replica leaves nothing to expire: the store is shared.
     assert_eq!(replicas[1].shutdown().await.expired, 0);
+}
+
+/// A store that notes every key written, by namespace: how a test finds the records the
+/// engine keeps (pages are not listed) to change them behind its back.
+#[derive(Debug)]
+struct Noting {
+    inner: Arc<dyn StateStore>,
+    keys: std::sync::Mutex<Vec<(Namespace, String)>>,
+}
+
+impl Noting {
+    fn keys(&self, ns: Namespace) -> Vec<String> {
+        self.keys
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(n, _)| *n == ns)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl StateStore for Noting {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    fn persistent(&self) -> bool {
+        self.inner.persistent()
+    }
+    async fn put(
+        &self,
+        ns: Namespace,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.keys.lock().unwrap().push((ns, key.to_string()));
+        self.inner.put(ns, key, value, ttl).await
+    }
+    async fn get(&self, ns: Namespace, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(ns, key).await
+    }
+    async fn take(&self, ns: Namespace, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.take(ns, key).await
+    }
+    async fn insert_new(
+        &self,
+        ns: Namespace,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.keys.lock().unwrap().push((ns, key.to_string()));
+        self.inner.insert_new(ns, key, value, ttl).await
+    }
+    async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, StoreError> {
+        self.inner.remove(ns, key).await
+    }
+    async fn list(&self, ns: Namespace) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.list(ns).await
+    }
+}
+
+/// Changes to a stored record that an attacker with write access to the store could make,
+/// from its sealed bytes and another record's (`other`).
+fn forgeries(sealed: &[u8], other: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let flip = |at: usize| {
+        let mut changed = sealed.to_vec();
+        changed[at] ^= 0x20;
+        changed
+    };
+    vec![
+        (
+            "rewritten in clear as a whole-task reset",
+            br#"{"requester":{"transport":"shell","user_id":"alice","name":"alice","roles":[],"place":null,"chat_id":null,"anonymous":false,"locale":null},"task":"demo","statuses":0,"from":null,"to":null,"sub":null,"encrypted":false,"phones":[],"keyword":null,"all":true,"task_label":"demo","preview":[[8,1]],"expires":"2099-01-01T00:00:00Z"}"#.to_vec(),
+        ),
+        ("its version byte changed", flip(0)),
+        ("its nonce changed", flip(5)),
+        ("a byte of its body changed", flip(sealed.len() / 2)),
+        ("its tag changed", flip(sealed.len() - 1)),
+        ("cut short", sealed[..sealed.len() - 1].to_vec()),
+        ("another record's sealed bytes", other.to_vec()),
+    ]
+}
+
+/// On the store `raw` (seen by the engine through a noting layer): every change to a stored
+/// pending reset or page state makes the press refuse and audit it, and nothing reaches the
+/// platform; the record put back as it was works again.
+async fn tampering_is_refused(raw: Arc<dyn StateStore>) {
+    let sim = agent_sim::start(SimConfig {
+        size: 120,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let noting = Arc::new(Noting {
+        inner: raw.clone(),
+        keys: std::sync::Mutex::default(),
+    });
+    let engine = Engine::with_store(
+        client(&sim, 1),
+        config(&audit),
+        system_clock(),
+        noting.clone(),
+    );
+    let alice = shell("alice");
+
+    // A pending reset, and another one whose sealed bytes an attacker could copy.
+    let preview = engine
+        .handle_text(&alice, "/reset task:demo status:busy")
+        .await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    let other = engine
+        .handle_text(&alice, "/reset task:demo status:no-answer")
+        .await;
+    assert_eq!(other.kind, ReplyKind::Preview, "{other:#?}");
+    let resets = noting.keys(agent_chatops::store::ns::RESETS);
+    assert_eq!(resets.len(), 2);
+    let (key, other_key) = (&resets[0], &resets[1]);
+    let ns = agent_chatops::store::ns::RESETS;
+    let sealed = raw.get(ns, key).await.unwrap().unwrap();
+    let other_sealed = raw.get(ns, other_key).await.unwrap().unwrap();
+    assert!(
+        serde_json::from_slice::<Value>(&sealed).is_err(),
+        "not stored in clear"
+    );
+    for (what, forged) in forgeries(&sealed, &other_sealed) {
+        raw.put(ns, key, &forged, Duration::from_secs(120))
+            .await
+            .unwrap();
+        let before = sim.requests();
+        let pressed = engine.press(&alice, action(&preview, "Confirm")).await;
+        assert_eq!(pressed.kind, ReplyKind::Error, "{what}: {pressed:#?}");
+        assert_eq!(
+            sim.requests(),
+            before,
+            "{what}: nothing reaches the platform"
+        );
+        assert_eq!(
+            audit_events(&audit).last().map(String::as_str),
+            Some("tampered"),
+            "{what}: audited"
+        );
+        let cancel = engine.press(&alice, action(&preview, "Cancel")).await;
+        assert_eq!(cancel.kind, ReplyKind::Error, "{what}: cancel refused too");
+    }
+    // Put back as it was: the confirmation works, once.
+    raw.put(ns, key, &sealed, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let done = engine.press(&alice, action(&preview, "Confirm")).await;
+    assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
+    assert_eq!(
+        audit_events(&audit).last().map(String::as_str),
+        Some("done")
+    );
+
+    // A page state too large for a button, changed in the store.
+    let victor = shell("victor");
+    let command = format!(
+        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
+        agent_sim::SUB_TASK_ID,
+        agent_sim::SUB_USER_ID
+    );
+    let first = engine.handle_text(&victor, &command).await;
+    assert_eq!(first.kind, ReplyKind::Page, "{first:#?}");
+    let pages = noting.keys(agent_chatops::store::ns::PAGES);
+    let page_ns = agent_chatops::store::ns::PAGES;
+    let page = pages.last().unwrap();
+    let sealed_page = raw.get(page_ns, page).await.unwrap().unwrap();
+    for (what, forged) in forgeries(&sealed_page, &sealed) {
+        raw.put(page_ns, page, &forged, Duration::from_secs(120))
+            .await
+            .unwrap();
+        let before = sim.requests();
+        let pressed = engine.press(&victor, action(&first, "Next")).await;
+        assert_eq!(pressed.kind, ReplyKind::Error, "page, {what}: {pressed:#?}");
+        assert_eq!(sim.requests(), before, "page, {what}: no request");
+        assert_eq!(
+            audit_events(&audit).last().map(String::as_str),
+            Some("tampered"),
+            "page, {what}: audited"
+        );
+    }
+    raw.put(page_ns, page, &sealed_page, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let next = engine.press(&victor, action(&first, "Next")).await;
+    assert_eq!(next.kind, ReplyKind::Page, "{next:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_changed_in_the_embedded_file_is_refused_and_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = EmbeddedStore::open(dir.path().join("state.redb"), system_clock())
+        .await
+        .unwrap();
+    tampering_is_refused(Arc::new(raw)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_changed_in_redis_is_refused_and_audited() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let url = SecretString::from(server.url());
+    let raw = RedisStore::connect(&url).await.unwrap();
+    tampering_is_refused(Arc::new(raw)).await;
 }

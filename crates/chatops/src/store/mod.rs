@@ -11,7 +11,9 @@
 //!   confirmation runs once and an id is seen once across every replica.
 //!
 //! Every entry has a time to live; an expired entry is never returned. Values are bytes (the
-//! engine stores JSON); keys are text within a [`Namespace`].
+//! engine stores JSON); keys are text within a [`Namespace`]. The engine wraps its store in a
+//! [`SealedStore`]: every value is encrypted and authenticated under the action secret, bound
+//! to its key, so a record changed in the store is refused, never acted on.
 
 use std::fmt;
 use std::sync::Arc;
@@ -23,10 +25,12 @@ mod embedded;
 mod memory;
 mod records;
 mod redis;
+mod sealed;
 
 pub use embedded::EmbeddedStore;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
+pub use sealed::SealedStore;
 
 pub(crate) use records::{StoredPage, StoredReset};
 
@@ -94,6 +98,10 @@ pub enum StoreError {
     /// A stored value does not decode (written by another version).
     #[error("a stored {0} entry cannot be read")]
     Corrupt(&'static str),
+    /// A stored value failed its seal check: changed, moved or written outside agent-ops (or
+    /// under another action secret). Refused, never acted on.
+    #[error("a stored {0} entry failed its seal check (changed outside agent-ops?)")]
+    Tampered(&'static str),
 }
 
 /// A key/value store with expiry, shared by every part of one engine (and, for Redis, by
@@ -111,6 +119,12 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     /// takes a lease per task and poll, so that the replicas count a watched task once a poll
     /// between them.
     fn shared(&self) -> bool {
+        false
+    }
+
+    /// Whether values are sealed by this store ([`SealedStore`]): the engine seals a store
+    /// that is not.
+    fn sealed(&self) -> bool {
         false
     }
 
