@@ -116,7 +116,12 @@ impl AuditLog {
 /// line (resets are rare): a rotated or removed file is noticed at once, never written behind
 /// an old handle.
 fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
-    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    // Created readable by its owner alone: the lines name people, chats and filters.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
     let written = file.write(line)?;
     if written != line.len() {
         return Err(std::io::Error::new(

@@ -915,3 +915,47 @@ async fn a_record_changed_in_redis_is_refused_and_audited() {
     let raw = RedisStore::connect(&url).await.unwrap();
     tampering_is_refused(Arc::new(raw)).await;
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_state_file_and_the_audit_log_are_their_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    // A new state file, and one an older version left readable by all.
+    let fresh = dir.path().join("fresh.redb");
+    drop(
+        EmbeddedStore::open(fresh.clone(), system_clock())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(mode(&fresh), 0o600);
+    let old = dir.path().join("old.redb");
+    drop(
+        EmbeddedStore::open(old.clone(), system_clock())
+            .await
+            .unwrap(),
+    );
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(
+        EmbeddedStore::open(old.clone(), system_clock())
+            .await
+            .unwrap(),
+    );
+    assert_eq!(mode(&old), 0o600, "tightened when opened again");
+    // The audit log, created by its first line.
+    let sim = agent_sim::start(SimConfig {
+        size: 50,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let engine = Engine::new(client(&sim, 1), config(&audit));
+    let preview = engine
+        .handle_text(&shell("alice"), "/reset task:demo status:busy")
+        .await;
+    assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
+    assert_eq!(audit_events(&audit), ["requested"]);
+    assert_eq!(mode(&audit), 0o600);
+}

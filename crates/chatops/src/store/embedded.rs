@@ -125,6 +125,10 @@ impl EmbeddedStore {
                     reason: format!("cannot create the folder {}: {e}", parent.display()),
                 })?;
             }
+            owner_only(&at).map_err(|e| StoreError::Backend {
+                backend: "embedded",
+                reason: format!("cannot create {}: {e}", at.display()),
+            })?;
             let db = Database::create(&at).map_err(|e| StoreError::Backend {
                 backend: "embedded",
                 reason: format!("cannot open {}: {e}", at.display()),
@@ -359,4 +363,27 @@ impl StateStore for EmbeddedStore {
         })
         .await
     }
+}
+
+/// Creates the file readable and writable by its owner alone (0600), or takes group's and
+/// others' rights away from one that exists: it holds the engine's state (sealed, but still
+/// nobody else's).
+fn owner_only(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(path)?;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }

@@ -334,6 +334,9 @@ pub fn redact_url(text: &str) -> String {
         Ok(mut url) => {
             if url.password().is_some() {
                 let _ = url.set_password(Some("***"));
+            } else if !url.username().is_empty() {
+                // `redis://hunter2@host`: a password written where the user goes.
+                let _ = url.set_username("***");
             }
             url.to_string()
         }
@@ -361,6 +364,10 @@ mod tests {
         assert!(!format!("{url:?}").contains("hunter2"));
         let url = StateUrl::parse("redis://ops:hunter2-secret@cache.internal").unwrap();
         assert_eq!(url.to_string(), "redis://ops:***@cache.internal");
+        // A password in the user's place is hidden too.
+        let url = StateUrl::parse("redis://hunter2-secret@cache.internal:6380").unwrap();
+        assert_eq!(url.to_string(), "redis://***@cache.internal:6380");
+        assert!(!format!("{url:?}").contains("hunter2"));
         let url = StateUrl::parse("rediss://:hunter2-secret@cache.internal:6380/2").unwrap();
         assert_eq!(url.to_string(), "rediss://:***@cache.internal:6380/2");
         let url = url.with_ca_file("/etc/agent-ops/ca.pem".into()).unwrap();
