@@ -333,7 +333,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::docs::{admitted, follow};
+    use crate::docs::openapi::{admitted, follow};
     use crate::{paths, spec};
 
     const LIST: &str = "/agent-api/user/{user_id}/task/{task_id}/number";
