@@ -90,6 +90,20 @@ impl World {
             .collect()
     }
 
+    /// Starts `text` as `who` and waits for its first progress with rows written: the export
+    /// running, and that progress.
+    async fn export_under_way(
+        &self,
+        who: &str,
+        text: &str,
+    ) -> (tokio::task::JoinHandle<Reply>, ProgressUpdate) {
+        let (updates, sink) = progress_log();
+        let (engine, who, text) = (self.engine.clone(), shell(who), text.to_string());
+        let running =
+            tokio::spawn(async move { engine.handle_text_with_progress(&who, &text, sink).await });
+        (running, rows_under_way(&updates).await)
+    }
+
     /// Files left in the export folder.
     fn leftovers(&self) -> usize {
         std::fs::read_dir(self.exports.path()).unwrap().count()
@@ -383,29 +397,9 @@ async fn viewers_are_refused_and_exporters_can_be_anyone_configured() {
 
 #[tokio::test]
 async fn cancel_mid_export_leaves_no_file_and_says_so() {
-    let world = World::with(
-        20_000,
-        "",
-        agent_sim::Faults {
-            latency: agent_sim::Latency::Fixed(Duration::from_millis(30)),
-            ..agent_sim::Faults::default()
-        },
-        |_| {},
-    )
-    .await;
-    let updates: Arc<Mutex<Vec<ProgressUpdate>>> = Arc::default();
-    let sink = {
-        let updates = updates.clone();
-        Arc::new(move |update: ProgressUpdate| updates.lock().unwrap().push(update))
-    };
-    let engine = world.engine.clone();
-    let running = tokio::spawn(async move {
-        engine
-            .handle_text_with_progress(&shell("alice"), "/export task:demo", sink)
-            .await
-    });
+    let world = World::with(20_000, "", slow(), |_| {}).await;
     // Wait for some rows, then press the progress message's Cancel.
-    let update = rows_under_way(&updates).await;
+    let (running, update) = world.export_under_way("alice", "/export task:demo").await;
     assert!(update.done < update.total);
     assert!(
         update.reply.lines[0].contains("of 20,000"),
@@ -541,20 +535,16 @@ async fn a_platform_failing_mid_export_fails_it_and_delivers_no_file() {
         engine: Engine::new(client(&world.sim, 3), world.engine.config().clone()),
         ..world
     };
-    let (updates, sink) = progress_log();
-    let engine = world.engine.clone();
-    let running = tokio::spawn(async move {
-        engine
-            .handle_text_with_progress(&shell("alice"), "/export task:demo", sink)
-            .await
-    });
+    let (running, update) = world.export_under_way("alice", "/export task:demo").await;
     // Some pages are in; from now on the platform answers 500, more often than the retries.
-    let update = rows_under_way(&updates).await;
     assert!(update.done < 20_000);
     world.sim.inject(agent_sim::Fault::ServerError, 1_000);
     let reply = running.await.unwrap();
     assert_eq!(reply.kind, ReplyKind::Error, "{}", reply.to_plain_text());
-    assert!(reply.attachments.is_empty(), "a truncated file is never sent");
+    assert!(
+        reply.attachments.is_empty(),
+        "a truncated file is never sent"
+    );
     assert!(reply.to_plain_text().contains("deleted"));
     assert_eq!(world.leftovers(), 0, "the partial file is gone");
     assert!(
@@ -570,14 +560,7 @@ async fn shutdown_cancels_a_running_export_and_leaves_no_file() {
         config.shutdown_grace = Duration::from_secs(120);
     })
     .await;
-    let (updates, sink) = progress_log();
-    let engine = world.engine.clone();
-    let running = tokio::spawn(async move {
-        engine
-            .handle_text_with_progress(&shell("alice"), "/export task:demo", sink)
-            .await
-    });
-    let update = rows_under_way(&updates).await;
+    let (running, update) = world.export_under_way("alice", "/export task:demo").await;
     assert!(update.done < 20_000);
     assert_eq!(world.leftovers(), 1, "the partial file while it runs");
     let shutdown = world.engine.shutdown().await;
@@ -612,7 +595,10 @@ async fn a_phone_in_any_string_field_is_masked_in_every_column() {
         for format in ["csv", "xlsx"] {
             let reply = world
                 .engine
-                .handle_text(&shell("alice"), &format!("/export task:demo format:{format}"))
+                .handle_text(
+                    &shell("alice"),
+                    &format!("/export task:demo format:{format}"),
+                )
                 .await;
             let bytes = only_document(&reply);
             let cells: Vec<Vec<String>> = if format == "csv" {
