@@ -393,7 +393,10 @@ mod tests {
         ));
         assert!(cache.put(other.clone(), ahead, cache.generation()));
         assert_eq!(cache.get(&other, at), None);
-        assert_eq!(cache.get(&other, later(30)).map(|c| c.summary), Some(summary));
+        assert_eq!(
+            cache.get(&other, later(30)).map(|c| c.summary),
+            Some(summary)
+        );
         // Counting started, then a reset of the task: what was counted is not kept.
         let generation = cache.generation();
         cache.forget_task("t");

@@ -249,7 +249,10 @@ async fn a_reset_whose_answer_was_lost_forgets_the_counts_all_the_same() {
         .await;
     assert_ne!(failed.kind, ReplyKind::Done, "{failed:#?}");
     let (after, requests) = world.cost(&alice, "/stats task:demo").await;
-    assert_eq!(requests, 13, "counted again after a reset of unknown outcome");
+    assert_eq!(
+        requests, 13,
+        "counted again after a reset of unknown outcome"
+    );
     let after = chart_counts(&after);
     assert!(after.contains(&(CallStatus::Busy, 0)), "{after:?}");
     assert_eq!(after, world.expected(StatusSet::empty(), None));

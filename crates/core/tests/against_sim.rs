@@ -434,7 +434,6 @@ async fn a_reset_is_retried_only_when_it_surely_did_not_reach_the_server() {
             "{fault:?}: retried when configured so"
         );
     }
-
 }
 
 // On the real clock (see above): a refused connection is retried with the policy's short
@@ -451,8 +450,9 @@ async fn a_reset_that_cannot_connect_gives_up_after_its_attempts() {
             ..fast_retries(3)
         }
     });
-    let busy =
-        ResetFilter::new(Scope::new(demo()).with_statuses([CallStatus::Busy].into_iter().collect()));
+    let busy = ResetFilter::new(
+        Scope::new(demo()).with_statuses([CallStatus::Busy].into_iter().collect()),
+    );
     let err = tokio::time::timeout(Duration::from_secs(60), nowhere.reset(&busy))
         .await
         .expect("short backoffs, not the 600 s budget")

@@ -418,7 +418,9 @@ impl SimHandle {
             return false;
         };
         let id = record.id;
-        task.numbers.overrides.insert((id, field), value.to_string());
+        task.numbers
+            .overrides
+            .insert((id, field), value.to_string());
         true
     }
 
