@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agent_chatops::{
-    AttachmentKind, Caller, Engine, EngineConfig, ProgressUpdate, Reply, ReplyKind,
+    AttachmentKind, Caller, Engine, EngineConfig, Progress, ProgressUpdate, Reply, ReplyKind,
 };
 use agent_core::{AgentClient, ApiConfig, CallStatus, NumberRecord};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
@@ -145,10 +145,7 @@ async fn rows_under_way(updates: &Arc<Mutex<Vec<ProgressUpdate>>>) -> ProgressUp
 }
 
 /// A progress sink that keeps every update.
-fn progress_log() -> (
-    Arc<Mutex<Vec<ProgressUpdate>>>,
-    Arc<dyn Fn(ProgressUpdate) + Send + Sync>,
-) {
+fn progress_log() -> (Arc<Mutex<Vec<ProgressUpdate>>>, Progress) {
     let updates: Arc<Mutex<Vec<ProgressUpdate>>> = Arc::default();
     let sink = {
         let updates = updates.clone();
@@ -631,12 +628,11 @@ async fn a_phone_in_any_string_field_is_masked_in_every_column() {
                     whole.iter().filter(|(r, _)| *r == 1).count() >= carried,
                     "{format}: the first row keeps the phone in every field: {whole:?}"
                 );
-                for i in 0..carried {
+                for (i, field) in fields.iter().take(carried).enumerate() {
                     assert!(
                         whole.iter().any(|(r, _)| *r == i + 2),
-                        "{format}: row {} keeps field {:?} whole",
+                        "{format}: row {} keeps field {field:?} whole",
                         i + 2,
-                        fields[i]
                     );
                 }
             }
