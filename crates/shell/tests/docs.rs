@@ -691,4 +691,118 @@ fn the_checks_catch_what_they_should() {
     assert!(check_shown(&block("text", "/numbers task:demo")).is_err());
     assert!(run_console(&block("console", "$ curl http://example.com")).is_err());
     assert!(run_chat(&block("chat", "/numbers task:demo status:bussy")).is_err());
+    assert_eq!(anchor("The client's overhead"), "the-clients-overhead");
+    assert_eq!(
+        anchor("`/watch`, `/unwatch`, `/watches`"),
+        "watch-unwatch-watches"
+    );
+}
+
+/// The anchor GitHub gives a heading: lower case, spaces as dashes, punctuation dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A path with its `..` taken out.
+fn normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn markdown_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            markdown_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            into.push(path);
+        }
+    }
+}
+
+/// Every relative link of the README, the crates' READMEs and the book names a file that
+/// exists, and a `#part` names one of its headings. `docs/configuration.md` is written from the
+/// settings' declarations, and the test that writes it fails when it is missing or stale, so it
+/// is only checked when it is there.
+#[test]
+fn every_link_of_the_book_leads_somewhere() {
+    let mut files = vec![root().join("README.md")];
+    markdown_files(&root().join("docs"), &mut files);
+    for dir in std::fs::read_dir(root().join("crates")).unwrap() {
+        let readme = dir.unwrap().path().join("README.md");
+        if readme.is_file() {
+            files.push(readme);
+        }
+    }
+    let mut broken = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let mut in_block = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                in_block = !in_block;
+            }
+            if in_block {
+                continue;
+            }
+            for (_, rest) in line
+                .match_indices("](")
+                .map(|(at, _)| line.split_at(at + 2))
+            {
+                let target = rest.split(')').next().unwrap_or("");
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (path, part) = target.split_once('#').unwrap_or((target, ""));
+                let linked = if path.is_empty() {
+                    file.clone()
+                } else {
+                    file.parent().unwrap().join(path)
+                };
+                if normal(&linked) == normal(&root().join("docs/configuration.md"))
+                    && !linked.exists()
+                {
+                    continue;
+                }
+                if !linked.exists() {
+                    broken.push(format!("{}: `{target}`: no such file", file.display()));
+                } else if !part.is_empty() {
+                    let page = std::fs::read_to_string(&linked).unwrap_or_default();
+                    let found = page
+                        .lines()
+                        .filter_map(|l| {
+                            l.trim_start_matches('#')
+                                .strip_prefix(' ')
+                                .filter(|_| l.starts_with('#'))
+                        })
+                        .any(|heading| anchor(heading) == part);
+                    if !found {
+                        broken.push(format!(
+                            "{}: `{target}`: no heading `#{part}`",
+                            file.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
