@@ -38,9 +38,8 @@
 #![allow(clippy::unwrap_used)] // tests may panic
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
 /// The workspace's root.
@@ -191,26 +190,24 @@ fn shell(dir: &Path) -> Command {
     command
         .current_dir(dir)
         .env("TMPDIR", dir)
-        .env("USER", "alice")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("USER", "alice");
     command
 }
 
-fn run_shell(mut command: Command, stdin: &str) -> (bool, String, String) {
-    let mut child = command.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
+/// Runs the shell with `stdin` as its input (a file in `dir`); says whether it succeeded, and
+/// what it printed.
+fn run_shell(mut command: Command, stdin: &str, dir: &Path) -> (bool, String, String) {
+    let input = dir.join("typed.txt");
+    std::fs::write(&input, stdin).unwrap();
+    let output = command
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
         .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     (
         output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+        text(&output.stdout),
+        text(&output.stderr),
     )
 }
 
@@ -251,8 +248,11 @@ fn run_chat(block: &Block) -> Result<(), String> {
         return Err("a chat block without a command".into());
     }
     let dir = tempfile::tempdir().unwrap();
-    let (ok, stdout, stderr) =
-        run_shell(shell(dir.path()), &format!("{}\nexit\n", typed.join("\n")));
+    let (ok, stdout, stderr) = run_shell(
+        shell(dir.path()),
+        &format!("{}\nexit\n", typed.join("\n")),
+        dir.path(),
+    );
     if !ok {
         return Err(format!("the session failed:\n{stdout}\n{stderr}"));
     }
@@ -368,18 +368,23 @@ fn package(args: &[String]) -> Result<Option<&'static Path>, String> {
     }
 }
 
-fn all_sources(dir: &Path, into: &mut String) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            all_sources(&path, into);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            into.push_str(&std::fs::read_to_string(&path).unwrap());
+/// The files under `dir` whose names end with `.{ext}`, in every folder below it.
+fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for path in entries.map(|entry| entry.unwrap().path()) {
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                files.push(path);
+            }
         }
     }
+    files
 }
 
 /// Checks a `cargo` line that is not run (see the module's comment).
@@ -462,8 +467,10 @@ fn check_cargo(words: &[String]) -> Result<(), String> {
             if !dir.join("src/main.rs").is_file() {
                 return Err(format!("`{line}`: the package has no binary"));
             }
-            let mut sources = String::new();
-            all_sources(&root().join("crates"), &mut sources);
+            let sources: String = files_under(&root().join("crates"), "rs")
+                .iter()
+                .map(|path| std::fs::read_to_string(path).unwrap())
+                .collect();
             for flag in after.iter().filter_map(|w| w.strip_prefix("--")) {
                 let flag = flag.split('=').next().unwrap_or(flag);
                 let field = flag.replace('-', "_");
@@ -571,7 +578,7 @@ fn run_shell_step(
                 .map(|arg| arg.replace("<task id>", agent_sim::DEMO_TASK_ID)),
         );
     }
-    let (ok, stdout, stderr) = run_shell(command, "");
+    let (ok, stdout, stderr) = run_shell(command, "", dir);
     let refusal = step
         .expected
         .first()
@@ -727,17 +734,6 @@ fn normal(path: &Path) -> PathBuf {
     out
 }
 
-fn markdown_files(dir: &Path, into: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            markdown_files(&path, into);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            into.push(path);
-        }
-    }
-}
-
 /// Every relative link of the README, the crates' READMEs and the book names a file that
 /// exists, and a `#part` names one of its headings. `docs/configuration.md` is written from the
 /// settings' declarations, and the test that writes it fails when it is missing or stale, so it
@@ -745,7 +741,7 @@ fn markdown_files(dir: &Path, into: &mut Vec<PathBuf>) {
 #[test]
 fn every_link_of_the_book_leads_somewhere() {
     let mut files = vec![root().join("README.md")];
-    markdown_files(&root().join("docs"), &mut files);
+    files.extend(files_under(&root().join("docs"), "md"));
     for dir in std::fs::read_dir(root().join("crates")).unwrap() {
         let readme = dir.unwrap().path().join("README.md");
         if readme.is_file() {
