@@ -42,6 +42,7 @@ mod state;
 mod stats;
 pub mod store;
 pub mod text;
+pub mod texts;
 pub mod token;
 pub mod watch;
 
