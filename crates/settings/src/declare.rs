@@ -10,7 +10,7 @@
 //!   from and never quoted) — [`check`];
 //! - the [`Setting`] list that the layering reads the environment by ([`crate::Layers::new`]),
 //!   that "missing setting" messages quote, and that `--help` ([`crate::help`]), the reference
-//!   ([`crate::reference`]) and the sample file ([`crate::sample`]) are written from.
+//!   ([`crate::reference()`]) and the sample file ([`crate::sample`]) are written from.
 //!
 //! Why a macro of our own and not a crate: `confique` (the closest) derives a layered struct
 //! and a TOML template, but stops at the first error (one `confique::Error`), names no

@@ -7,8 +7,8 @@
 //! - [`layers`]: the config file, the environment over it and flags over both, each owner's
 //!   table taken as its declared section; every problem collected into one [`SettingsError`]
 //!   that names the variable and file key (and the file's line), never a value;
-//! - [`file`]: the TOML file, parsed once, with errors that never quote a value;
-//! - [`reference`]: a binary's `--help` list, the configuration reference and the sample file,
+//! - [`file`](mod@file): the TOML file, parsed once, with errors that never quote a value;
+//! - [`reference`](mod@reference): a binary's `--help` list, the configuration reference and the sample file,
 //!   written from the declarations.
 
 pub mod declare;

@@ -1,5 +1,5 @@
 //! Texts written from the declarations: a binary's `--help` list ([`help`]), the configuration
-//! reference ([`reference`], committed as `docs/configuration.md`) and the sample file
+//! reference ([`reference()`], committed as `docs/configuration.md`) and the sample file
 //! ([`sample`], part of the reference).
 
 use std::fmt::Write as _;
