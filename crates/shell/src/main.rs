@@ -20,7 +20,7 @@ fn after_help() -> String {
   AGENT_OPS_USER=viewer agent-shell             act as a viewer
 
 Without any AGENT_API_* or AGENT_USER_ID setting, the built-in simulator stands in for the platform.
-{}  AGENT_OPS_USER           act as this user (as --as)",
+{}Also: AGENT_OPS_USER (act as this user, as --as), AGENT_OPS_CONFIG (as --config).",
         agent_chatops::config::help(&[])
     )
 }
