@@ -758,7 +758,7 @@ impl MsgKey {
             Self::NotACommand => Msg::NotACommand { typed: T },
             Self::UnknownCommand => Msg::UnknownCommand { name: T },
             Self::UnknownOption => Msg::UnknownOption {
-                command: CommandName::Numbers,
+                command: CommandName::NUMBERS,
                 key: T,
                 accepted: T,
             },

@@ -1042,7 +1042,7 @@ async fn a_stranger_is_told_only_how_to_get_access() {
     let complete = |caller: &Caller, option: &str| {
         world
             .engine
-            .complete(caller, CommandName::Numbers, option, "")
+            .complete(caller, CommandName::NUMBERS, option, "")
     };
     assert!(complete(&stranger, "task").is_empty());
     assert!(complete(&stranger, "status").is_empty());
@@ -1056,22 +1056,22 @@ async fn completions_follow_the_catalogue_and_the_commands_role() {
     // Which options complete, and with what, is the catalogue's word.
     let tasks = world
         .engine
-        .complete(&alice, CommandName::Reset, "task", "de");
+        .complete(&alice, CommandName::RESET, "task", "de");
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0].value, "demo");
     assert!(tasks[0].label.starts_with("demo · "), "{tasks:?}");
     let statuses = world
         .engine
-        .complete(&alice, CommandName::Numbers, "status", "retryable,bu");
+        .complete(&alice, CommandName::NUMBERS, "status", "retryable,bu");
     assert!(
         statuses.iter().any(|c| c.value == "retryable,busy"),
         "{statuses:?}"
     );
     for (command, option) in [
-        (CommandName::Numbers, "page"),
-        (CommandName::Numbers, "phones"),
-        (CommandName::Numbers, "Task"),
-        (CommandName::Help, "task"),
+        (CommandName::NUMBERS, "page"),
+        (CommandName::NUMBERS, "phones"),
+        (CommandName::NUMBERS, "Task"),
+        (CommandName::HELP, "task"),
     ] {
         assert!(
             world
@@ -1085,13 +1085,13 @@ async fn completions_follow_the_catalogue_and_the_commands_role() {
     assert!(
         !world
             .engine
-            .complete(&victor, CommandName::Numbers, "task", "")
+            .complete(&victor, CommandName::NUMBERS, "task", "")
             .is_empty()
     );
     assert!(
         world
             .engine
-            .complete(&victor, CommandName::Reset, "task", "")
+            .complete(&victor, CommandName::RESET, "task", "")
             .is_empty()
     );
 }

@@ -262,10 +262,7 @@ async fn the_command_menu_is_published_in_english_and_chinese() {
         .find(|c| c.body.get("language_code").is_none())
         .unwrap();
     // Every command of the catalogue, in its order.
-    let catalogue: Vec<&str> = agent_chatops::catalogue::COMMANDS
-        .iter()
-        .map(|c| c.slash)
-        .collect();
+    let catalogue: Vec<&str> = agent_chatops::COMMANDS.iter().map(|c| c.slash).collect();
     assert_eq!(commands(english), catalogue);
     assert!(
         catalogue.starts_with(&["numbers", "stats", "reset"]) && catalogue.ends_with(&["help"])
