@@ -549,8 +549,8 @@ impl OptionKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::command_hint as hint;
     use crate::commands::COMMANDS;
-    use crate::messages::command_hint as hint;
 
     fn command_hint() -> String {
         hint(Lang::En)

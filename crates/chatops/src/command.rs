@@ -48,17 +48,18 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// The error as a message of the table.
-    pub fn message(&self) -> Msg<'_> {
-        match self {
-            Self::NotACommand(typed) => Msg::NotACommand { typed },
-            Self::UnknownCommand(name) => Msg::UnknownCommand { name },
+    /// The error in `lang`, worded by the messages table.
+    pub fn text(&self, lang: Lang) -> String {
+        let hint = command_hint(lang);
+        let msg = match self {
+            Self::NotACommand(typed) => Msg::NotACommand { typed, hint: &hint },
+            Self::UnknownCommand(name) => Msg::UnknownCommand { name, hint: &hint },
             Self::UnknownOption {
                 command,
                 key,
                 accepted,
             } => Msg::UnknownOption {
-                command: *command,
+                command: command.as_str(),
                 key,
                 accepted,
             },
@@ -66,13 +67,14 @@ impl ParseError {
             Self::MissingValue(key) => Msg::MissingValue { key },
             Self::Unexpected(word) => Msg::UnexpectedWord { word },
             Self::UnclosedQuote(after) => Msg::UnclosedQuote { after },
-        }
+        };
+        msg.text(lang)
     }
 }
 
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message().text(Lang::En))
+        f.write_str(&self.text(Lang::En))
     }
 }
 
@@ -91,6 +93,19 @@ impl CommandName {
             .iter()
             .find(|spec: &&CommandSpec| spec.slash == name || spec.aliases.contains(&name.as_str()))
             .map(CommandName::of)
+    }
+}
+
+/// The catalogue's commands as a hint: `/numbers, /reset or /help` (`/numbers、/reset 或 /help`).
+pub fn command_hint(lang: Lang) -> String {
+    let names: Vec<String> = CommandName::all().map(|c| c.to_string()).collect();
+    let (sep, or) = match lang {
+        Lang::En => (", ", " or "),
+        Lang::Zh => ("、", " 或 "),
+    };
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}{or}{last}", rest.join(sep)),
+        _ => names.concat(),
     }
 }
 
@@ -229,6 +244,18 @@ mod tests {
         assert_eq!(inv.name, CommandName::RESET);
         assert!(inv.flag(OptionKey::All));
         assert_eq!(parse("/start").unwrap().name, CommandName::HELP);
+    }
+
+    #[test]
+    fn the_hint_names_every_command_in_both_languages() {
+        assert_eq!(
+            command_hint(Lang::En),
+            "/numbers, /stats, /reset, /export, /watch, /unwatch, /watches or /help"
+        );
+        assert_eq!(
+            command_hint(Lang::Zh),
+            "/numbers、/stats、/reset、/export、/watch、/unwatch、/watches 或 /help"
+        );
     }
 
     #[test]

@@ -43,6 +43,7 @@ mod services;
 mod state;
 pub mod store;
 pub mod text;
+pub mod texts;
 pub mod token;
 
 pub use access::{Access, Caller, Role, Transport};

@@ -1,4 +1,5 @@
-//! `discord-bot`: `/numbers` and `/reset` in Discord, over the gateway (default) or as an HTTP
+//! `discord-bot`: the chat-ops commands (`/numbers`, `/stats`, `/reset`, `/export`, `/watch`,
+//! `/unwatch`, `/watches`, `/help`) in Discord, over the gateway (default) or as an HTTP
 //! interactions endpoint (`--http`).
 
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
-//! `telegram-bot`: `/numbers` and `/reset` in Telegram, over the chat-ops engine.
+//! `telegram-bot`: the chat-ops commands (`/numbers`, `/stats`, `/reset`, `/export`, `/watch`,
+//! `/unwatch`, `/watches`, `/help`) in Telegram, over the chat-ops engine.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -23,7 +23,7 @@ impl Engine {
                 // What was typed is echoed in the error: mask every digit run of it.
                 self.outbound(caller).typed(text).reply(
                     Reply::new(ReplyKind::Error, Msg::CannotReadCommand.text(lang))
-                        .line(err.message().text(lang)),
+                        .line(err.text(lang)),
                 )
             }
         }

@@ -23,7 +23,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 mod embedded;
 mod memory;
-mod records;
 mod redis;
 mod sealed;
 
@@ -31,8 +30,6 @@ pub use embedded::EmbeddedStore;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 pub use sealed::SealedStore;
-
-pub(crate) use records::{StoredPage, StoredReset};
 
 /// A group of keys: what they hold and whether they can be listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

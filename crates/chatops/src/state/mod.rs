@@ -1,5 +1,6 @@
 //! The engine's state, as small types that own their locks and their bounds: pending reset
-//! confirmations, page states too large for a button, and cached counts per filter.
+//! confirmations, page states too large for a button, cached counts per filter and running jobs;
+//! [`records`] is how the first two are kept in the state store.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +12,11 @@ use jiff::Timestamp;
 
 use tokio_util::sync::CancellationToken;
 
+mod records;
+
+use self::records::{StoredPage, StoredReset};
 use crate::access::Caller;
-use crate::store::{SharedStore, StoreError, StoredPage, StoredReset, ns};
+use crate::store::{SharedStore, StoreError, ns};
 use crate::token::PageState;
 
 /// Locks a mutex, recovering from a panic elsewhere (the data stay usable).
