@@ -7,8 +7,9 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use agent_chatops::config::{ConfigFile, Layers};
 use agent_chatops::{Caller, Engine, Reply, ReplyKind, Transport};
-use agent_core::{AgentClient, ConfigFile};
+use agent_core::AgentClient;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
@@ -83,12 +84,9 @@ fn engine_at(base_url: &str) -> Engine {
         ),
     )
     .unwrap();
-    let layers = agent_core::Layers::new(file, &|_| None, &agent_chatops::config::declared(&[]));
+    let layers = Layers::new(file, &|_| None, &agent_chatops::config::declared(&[]));
     let loaded =
-        agent_chatops::config::load(&layers, agent_chatops::SecretPolicy::Required, |_, _| {
-            Some(())
-        })
-        .unwrap();
+        agent_chatops::config::load(&layers, agent_chatops::SecretPolicy::Required).unwrap();
     let (api, config) = (loaded.api, loaded.engine);
     Engine::new(AgentClient::new(&api).unwrap(), config)
 }
@@ -406,12 +404,9 @@ async fn engine_on_sim(
         ),
     )
     .unwrap();
-    let layers = agent_core::Layers::new(file, &sim.env(), &agent_chatops::config::declared(&[]));
+    let layers = Layers::new(file, &sim.env(), &agent_chatops::config::declared(&[]));
     let loaded =
-        agent_chatops::config::load(&layers, agent_chatops::SecretPolicy::Required, |_, _| {
-            Some(())
-        })
-        .unwrap();
+        agent_chatops::config::load(&layers, agent_chatops::SecretPolicy::Required).unwrap();
     let (api, config) = (loaded.api, loaded.engine);
     let engine = Engine::new(AgentClient::new(&api).unwrap(), config);
     (sim, engine)

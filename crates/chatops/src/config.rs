@@ -1,51 +1,102 @@
-//! The engine's settings: the `[chatops]` table of the configuration file, plus
-//! `AGENT_OPS_ACTION_SECRET` from the environment.
-//!
-//! ```toml
-//! [chatops]
-//! language = "en"            # replies when the transport does not say the user's locale: en, zh-CN
-//! mask_phones = true         # show 138****4148 rather than the whole number
-//! confirm_ttl_secs = 300     # how long a reset preview can be confirmed
-//! page_size = 10             # rows of /numbers
-//! audit_log = "agent-ops-audit.jsonl"
-//! secret = "…"               # signs buttons; prefer AGENT_OPS_ACTION_SECRET; share it between replicas
-//! operators = ["discord:role:123", "telegram:user:42", "shell:alice"]
-//! viewers = ["telegram:chat:-100123", "discord:role:456"]
-//! any_task = false           # only the aliases' tasks (and their ids)
-//! sub_accounts = []          # what sub: may name
-//! rate_limit_per_minute = 30 # commands and presses per caller (0: no limit)
-//! preview_deadline_secs = 60 # a preview that scans the task gives up after this
-//! shutdown_grace_secs = 10   # on SIGTERM, how long commands in flight may finish
-//! exporters = ["telegram:user:42"] # who may /export (default: the operators)
-//! export_full_phones = false # exports keep whole phones (said in the audit line)
-//! export_dir = "/var/tmp"    # where exports are written while they run (default: the system's temp)
-//! stats_ttl_secs = 60        # counts per status (/stats, /numbers' line) are shared this long
-//! watch_poll_secs = 60       # how often the watch scheduler polls the watched tasks
-//! watch_max_requests_per_poll = 100 # the most platform requests one poll may make
-//!
-//! [chatops.tasks]            # aliases, so nobody types UUIDs
-//! demo = "f232d184-dd54-42a0-8ace-0bf8d660f4cc"
-//!
-//! [chatops.default_task]     # the task of a chat when a command names none
-//! "telegram:chat:-100123" = "demo"
-//!
-//! [state]                    # AGENT_OPS_STATE_URL: where confirmations and page states are kept
-//! url = "redb://discord-bot.redb"   # default: <bot>.redb; "memory:" (the shell's), "redis://host:6379/0", "rediss://…" (TLS)
-//! # ca_file = "/etc/agent-ops/redis-ca.pem"   # AGENT_OPS_STATE_CA_FILE: a rediss:// server's CA
-//! ```
+//! The engine's settings: the `[chatops]` and `[state]` tables, each setting declared once
+//! below (`docs/configuration.md` is written from the declarations), and the loader every
+//! binary shares: [`Loaded::resolve`] takes the platform's `[api]` (declared by `agent-core`)
+//! and the engine's tables from one set of layers, and a transport resolves its own table
+//! beside it, in a straight line, before one [`Problems::conclude`] reports everything.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use agent_core::settings::{Layers, Problems, Setting, SettingsError};
-use agent_core::{ConfigFile, Id, PageSize};
+use agent_core::config::{ApiSection, RetrySection};
+use agent_core::{Id, PageSize};
+pub use agent_ops_settings::{
+    ConfigFile, HttpUrl, Kind, Layers, ListenAddress, NumericId, Problems, Seconds, Section,
+    Setting, SettingsError, Table,
+};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 
 use crate::access::{Access, GrantError};
 use crate::i18n::Lang;
 use crate::store::StateUrl;
+
+agent_ops_settings::section! {
+    /// The chat-ops engine: languages, roles, tasks, limits and timings, shared by every
+    /// transport.
+    pub struct ChatopsSection in "chatops" => ChatopsValues, ChatopsKeys {
+        /// replies when the transport does not say the user's locale: en or zh-CN
+        language: String = "en";
+        /// show 138****4148 rather than the whole number
+        mask_phones: bool = true;
+        /// seconds a reset preview can be confirmed
+        confirm_ttl_secs: u64 = 300, range 10..=86_400;
+        /// rows of a /numbers page
+        page_size: i64 = i64::from(DEFAULT_PAGE_SIZE.get()), range 1..=MAX_PAGE_SIZE;
+        /// the audit log, JSON lines
+        audit_log: PathBuf,
+            shown "none, audit events go to the log only; the shell: agent-ops-audit.jsonl",
+            example "\"agent-ops-audit.jsonl\"";
+        /// 16 or more characters that sign the buttons, the same on every replica
+        secret: SecretString, env "AGENT_OPS_ACTION_SECRET",
+            shown "none; the shell makes a random key per run";
+        /// who may do everything: grants such as "discord:role:123", "telegram:user:42",
+        /// "shell:alice"
+        operators: Vec<String> = &[], example "[\"discord:role:123\", \"telegram:user:42\"]";
+        /// who may look: grants such as "telegram:chat:-100123", "discord:role:456"
+        viewers: Vec<String> = &[], example "[\"telegram:chat:-100123\"]";
+        /// task aliases, so nobody types ids: alias = task id
+        tasks: BTreeMap<String, String>,
+            example "demo = \"f232d184-dd54-42a0-8ace-0bf8d660f4cc\"";
+        /// the task of a chat when a command names none: chat key = task alias or id
+        default_task: BTreeMap<String, String>,
+            example "\"telegram:chat:-100123\" = \"demo\"";
+        /// whether commands may name any task id, not only the aliases' tasks
+        any_task: bool, shown "false; the shell: true", example "true";
+        /// the sub-accounts that sub: may name (every one with any_task)
+        sub_accounts: Vec<String> = &[];
+        /// commands and presses per caller and minute (0: no limit)
+        rate_limit_per_minute: u32 = 30;
+        /// seconds a preview that scans the task may take before it gives up
+        preview_deadline_secs: u64 = 60, range 1..=3_600;
+        /// seconds commands in flight may take to finish after SIGTERM
+        shutdown_grace_secs: u64 = 10, range 0..=600;
+        /// who may /export: grants as for operators
+        exporters: Vec<String>, shown "the operators", example "[\"telegram:user:42\"]";
+        /// whether exports keep whole phones (the audit line says so)
+        export_full_phones: bool = false;
+        /// where exports are written while they run
+        export_dir: PathBuf, shown "the system's temporary folder", example "\"/var/tmp\"";
+        /// seconds the counts per status (/stats, /numbers' line) are shared
+        stats_ttl_secs: u64 = DEFAULT_STATS_TTL_SECS, range 1..=86_400;
+        /// seconds between two polls of the watched tasks
+        watch_poll_secs: u64 = DEFAULT_WATCH_POLL_SECS, range 1..=3_600;
+        /// the most platform requests one poll of the watches makes (tasks left over wait)
+        watch_max_requests_per_poll: u64 = DEFAULT_WATCH_MAX_REQUESTS, range 1..=100_000;
+    }
+}
+
+agent_ops_settings::section! {
+    /// Where the engine keeps its state (pending confirmations, page states, watches).
+    pub struct StateSection in "state" => StateValues, StateKeys {
+        /// where confirmations and page states are kept: redb://<file>, memory:, or
+        /// redis://[:password@]host:port/db (rediss:// over TLS) shared by replicas
+        url: SecretString, env "AGENT_OPS_STATE_URL",
+            shown "redb://<bot>.redb in the working directory; the shell: memory:",
+            example "\"redis://cache.internal:6379/0\"";
+        /// for a rediss:// state url: the PEM file of the CA that signed the Redis server's
+        /// certificate
+        ca_file: PathBuf, env "AGENT_OPS_STATE_CA_FILE", shown "the system's trusted roots",
+            example "\"/etc/agent-ops/redis-ca.pem\"";
+    }
+}
+
+/// The tables every binary reads: the platform's, then the engine's.
+pub const TABLES: [Table; 4] = [
+    ApiSection::DECLARED,
+    RetrySection::DECLARED,
+    ChatopsSection::DECLARED,
+    StateSection::DECLARED,
+];
 
 /// The engine's settings.
 #[derive(Debug, Clone)]
@@ -108,16 +159,6 @@ pub struct EngineConfig {
     pub state: Option<StateUrl>,
 }
 
-/// The `[state]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StateSection {
-    /// See [`EngineConfig::state`]; may hold a password (never shown).
-    pub url: Option<SecretString>,
-    /// For `rediss://`: the PEM file of the CA that signed the server's certificate.
-    pub ca_file: Option<std::path::PathBuf>,
-}
-
 /// Where a transport may be used: its communities (Discord guilds) and whether direct
 /// messages are answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,80 +169,6 @@ pub struct Places {
     pub direct_messages: bool,
 }
 
-/// The `[chatops]` table; every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChatopsSection {
-    /// See [`EngineConfig::language`].
-    pub language: Option<String>,
-    /// See [`EngineConfig::mask_phones`].
-    pub mask_phones: Option<bool>,
-    /// See [`EngineConfig::confirm_ttl`].
-    pub confirm_ttl_secs: Option<u64>,
-    /// See [`EngineConfig::page_size`].
-    pub page_size: Option<i64>,
-    /// See [`EngineConfig::audit_log`].
-    pub audit_log: Option<PathBuf>,
-    /// See [`EngineConfig::secret`].
-    pub secret: Option<SecretString>,
-    /// Operators' grants.
-    #[serde(default)]
-    pub operators: Vec<String>,
-    /// Viewers' grants.
-    #[serde(default)]
-    pub viewers: Vec<String>,
-    /// See [`EngineConfig::tasks`].
-    #[serde(default)]
-    pub tasks: BTreeMap<String, String>,
-    /// See [`EngineConfig::default_tasks`].
-    #[serde(default)]
-    pub default_task: BTreeMap<String, String>,
-    /// See [`EngineConfig::any_task`].
-    pub any_task: Option<bool>,
-    /// See [`EngineConfig::sub_accounts`].
-    #[serde(default)]
-    pub sub_accounts: Vec<String>,
-    /// See [`EngineConfig::rate_limit_per_minute`]; 0 turns it off.
-    pub rate_limit_per_minute: Option<u32>,
-    /// See [`EngineConfig::preview_deadline`].
-    pub preview_deadline_secs: Option<u64>,
-    /// See [`EngineConfig::shutdown_grace`].
-    pub shutdown_grace_secs: Option<u64>,
-    /// Exporters' grants; the operators when not set.
-    pub exporters: Option<Vec<String>>,
-    /// See [`EngineConfig::export_full_phones`].
-    pub export_full_phones: Option<bool>,
-    /// See [`EngineConfig::export_dir`].
-    pub export_dir: Option<PathBuf>,
-    /// See [`EngineConfig::stats_ttl`].
-    pub stats_ttl_secs: Option<u64>,
-    /// See [`EngineConfig::watch_poll`].
-    pub watch_poll_secs: Option<u64>,
-    /// See [`EngineConfig::watch_max_requests_per_poll`].
-    pub watch_max_requests_per_poll: Option<u64>,
-}
-
-/// `AGENT_OPS_ACTION_SECRET`: the key that signs buttons.
-pub const ACTION_SECRET: Setting = Setting::new(
-    "chatops.secret",
-    "AGENT_OPS_ACTION_SECRET",
-    "16 or more characters that sign the buttons, the same on every replica",
-);
-/// `AGENT_OPS_STATE_URL`: where the state is kept.
-pub const STATE_URL: Setting = Setting::new(
-    "state.url",
-    "AGENT_OPS_STATE_URL",
-    "where confirmations and page states are kept: redb://<file> (the bots' default: <bot>.redb in the working directory), memory: (the shell's), or redis://[:password@]host:port/db (rediss:// over TLS) shared by replicas",
-);
-/// `AGENT_OPS_STATE_CA_FILE`: the CA of a `rediss://` server.
-pub const STATE_CA_FILE: Setting = Setting::new(
-    "state.ca_file",
-    "AGENT_OPS_STATE_CA_FILE",
-    "for a rediss:// state url: the PEM file of the CA that signed the Redis server's certificate (default: the system's trusted roots)",
-);
-/// The engine's settings that the environment can give.
-pub const SETTINGS: &[Setting] = &[ACTION_SECRET, STATE_URL, STATE_CA_FILE];
-
 /// What to do when no signing key is configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretPolicy {
@@ -211,27 +178,39 @@ pub enum SecretPolicy {
     RandomIfUnset,
 }
 
-/// The settings every binary needs, from one set of layers: the platform, the engine, and the
-/// transport's own (`T`). Problems in any of them are reported together.
+/// The settings every binary needs: the platform and the engine.
 #[derive(Debug, Clone)]
-pub struct Loaded<T> {
+pub struct Loaded {
     /// `[api]`.
     pub api: agent_core::ApiConfig,
-    /// `[chatops]`.
+    /// `[chatops]` and `[state]`.
     pub engine: EngineConfig,
-    /// The transport's table.
-    pub transport: T,
 }
 
-/// The declarations of a binary with the transport's own `settings`: the platform's, the
-/// engine's, then the transport's.
-pub fn declared(transport: &'static [Setting]) -> [&'static [Setting]; 3] {
-    [agent_core::config::SETTINGS, SETTINGS, transport]
+impl Loaded {
+    /// `[api]`, `[chatops]` and `[state]` from `layers`; every problem is added to `problems`
+    /// (and `None` returned when there is one). A transport resolves its own table after, into
+    /// the same `problems`.
+    pub fn resolve(layers: &Layers, problems: &mut Problems, secret: SecretPolicy) -> Option<Self> {
+        let api = agent_core::ApiConfig::from_layers(layers, problems);
+        let section: ChatopsSection = layers.section(problems);
+        let engine = EngineConfig::from_section(section, layers, problems, secret);
+        Some(Self {
+            api: api?,
+            engine: engine?,
+        })
+    }
 }
 
-/// The `Environment:` block of a binary's `--help`, from the same declarations.
-pub fn help(transport: &'static [Setting]) -> String {
-    agent_core::settings::help(&declared(transport))
+/// The tables of a binary with the transport's own: the platform's, the engine's, then the
+/// transport's.
+pub fn declared(transport: &[Table]) -> Vec<Table> {
+    TABLES.iter().chain(transport).copied().collect()
+}
+
+/// The settings part of a binary's `--help`, from the same declarations.
+pub fn help(transport: &[Table]) -> String {
+    agent_ops_settings::help(&declared(transport))
 }
 
 /// The layers of a binary: its config file (read here, parsed once) under the declared
@@ -239,32 +218,30 @@ pub fn help(transport: &'static [Setting]) -> String {
 pub fn layers(
     path: Option<&std::path::Path>,
     env: &dyn Fn(&str) -> Option<String>,
-    transport: &'static [Setting],
+    transport: &[Table],
 ) -> Result<Layers, SettingsError> {
     let file = ConfigFile::read(path)?;
     Ok(Layers::new(file, env, &declared(transport)))
 }
 
-/// Resolves `[api]`, `[chatops]` and the transport's table (by `transport`) from `layers`; every
-/// missing or bad setting of the three is named in one error.
-pub fn load<T>(
-    layers: &Layers,
-    secret: SecretPolicy,
-    transport: impl FnOnce(&Layers, &mut Problems) -> Option<T>,
-) -> Result<Loaded<T>, SettingsError> {
+/// The layers of a config file's text under an environment, for a binary with the
+/// transport's tables (tests).
+pub fn text_layers(
+    text: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    transport: &[Table],
+) -> Result<Layers, SettingsError> {
+    let file = ConfigFile::parse(None, text)?;
+    Ok(Layers::new(file, env, &declared(transport)))
+}
+
+/// `[api]`, `[chatops]` and `[state]` from `layers`, every missing or bad setting named in one
+/// error (a binary without a table of its own: the shell, tests, programs that embed the
+/// engine).
+pub fn load(layers: &Layers, secret: SecretPolicy) -> Result<Loaded, SettingsError> {
     let mut problems = Problems::new();
-    let api = agent_core::ApiConfig::from_layers(layers, &mut problems);
-    let section: ChatopsSection = layers.table("chatops", &mut problems);
-    let engine = EngineConfig::from_section(section, layers, &mut problems, secret);
-    let transport = transport(layers, &mut problems);
-    match (problems.finish(())?, api, engine, transport) {
-        ((), Some(api), Some(engine), Some(transport)) => Ok(Loaded {
-            api,
-            engine,
-            transport,
-        }),
-        _ => Err(SettingsError::invalid("settings", "incomplete")),
-    }
+    let loaded = Loaded::resolve(layers, &mut problems, secret);
+    problems.conclude(loaded)
 }
 
 /// A fresh random secret, for a single process that nobody configured; an error when the
@@ -272,8 +249,9 @@ pub fn load<T>(
 pub fn random_secret() -> Result<SecretString, SettingsError> {
     let mut bytes = [0u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).map_err(|_| {
+        let secret = ChatopsSection::KEYS.secret;
         SettingsError::invalid(
-            ACTION_SECRET.env,
+            secret.env.unwrap_or(secret.key),
             "not set, and the system has no secure randomness to make one: set it",
         )
     })?;
@@ -291,45 +269,17 @@ impl EngineConfig {
         secret: SecretPolicy,
     ) -> Option<Self> {
         let before = problems.len();
-        let language = match section.language.as_deref() {
-            None => Lang::En,
-            Some(tag) => Lang::from_locale(tag).unwrap_or_else(|| {
-                layers.invalid(problems, "chatops.language", "use en or zh-CN");
-                Lang::En
-            }),
-        };
-        let secs = |problems: &mut Problems,
-                    key: &str,
-                    value: Option<u64>,
-                    default: u64,
-                    range: std::ops::RangeInclusive<u64>| {
-            Duration::from_secs(layers.within(problems, key, value, range, default))
-        };
-        let confirm_ttl = secs(
-            problems,
-            "chatops.confirm_ttl_secs",
-            section.confirm_ttl_secs,
-            300,
-            10..=86_400,
-        );
-        let page_size = match section.page_size {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) => match PageSize::new(n) {
-                Ok(size) if n <= MAX_PAGE_SIZE => size,
-                _ => {
-                    layers.invalid(
-                        problems,
-                        "chatops.page_size",
-                        format!("{n} is not between 1 and {MAX_PAGE_SIZE}"),
-                    );
-                    DEFAULT_PAGE_SIZE
-                }
-            },
-        };
+        let keys = ChatopsSection::KEYS;
+        let section = section.resolve(layers, problems);
+        let language = Lang::from_locale(&section.language).unwrap_or_else(|| {
+            layers.invalid(problems, keys.language.key, "use en or zh-CN");
+            Lang::En
+        });
+        let page_size = PageSize::new(section.page_size).unwrap_or(DEFAULT_PAGE_SIZE);
         let secret = match (section.secret, secret) {
             (Some(secret), _) => Some(secret),
             (None, SecretPolicy::Required) => {
-                problems.missing(&ACTION_SECRET);
+                problems.missing(&keys.secret);
                 None
             }
             (None, SecretPolicy::RandomIfUnset) => {
@@ -348,18 +298,22 @@ impl EngineConfig {
         if let Some(secret) = &secret
             && secret.expose_secret().len() < 16
         {
-            layers.invalid(problems, ACTION_SECRET.key, "use at least 16 characters");
+            layers.invalid(problems, keys.secret.key, "use at least 16 characters");
         }
-        for (alias, id) in &section.tasks {
+        let aliases = section.tasks.unwrap_or_default();
+        for (alias, id) in &aliases {
             if let Err(err) = Id::task(id) {
-                layers.invalid(problems, &format!("chatops.tasks.{alias}"), err.to_string());
+                layers.invalid(
+                    problems,
+                    &format!("{}.{alias}", keys.tasks.key),
+                    err.to_string(),
+                );
             }
             if alias.trim().is_empty() || alias.contains(char::is_whitespace) {
-                layers.invalid(problems, "chatops.tasks", "an alias must be one word");
+                layers.invalid(problems, keys.tasks.key, "an alias must be one word");
             }
         }
-        let tasks = section
-            .tasks
+        let tasks = aliases
             .into_iter()
             .map(|(alias, id)| (alias.to_lowercase(), id))
             .collect();
@@ -378,10 +332,11 @@ impl EngineConfig {
                 None
             }
         };
-        for key in section.default_task.keys() {
+        let default_tasks = section.default_task.unwrap_or_default();
+        for key in default_tasks.keys() {
             if Access::new(&[key.as_str()], &[]).is_err() {
                 problems.invalid(
-                    "chatops.default_task",
+                    keys.default_task.key,
                     format!("bad chat key `{key}` (like telegram:chat:-100123)"),
                 );
             }
@@ -390,111 +345,76 @@ impl EngineConfig {
             if Id::sub_account(sub).is_err() {
                 layers.invalid(
                     problems,
-                    "chatops.sub_accounts",
+                    keys.sub_accounts.key,
                     "an entry is not a sub-account id (1-64 letters, digits, `-` or `_`)",
                 );
             }
         }
-        let preview_deadline = secs(
-            problems,
-            "chatops.preview_deadline_secs",
-            section.preview_deadline_secs,
-            60,
-            1..=3_600,
-        );
-        let state_section: StateSection = layers.table("state", problems);
-        let url_given = state_section.url.is_some();
-        let state = match state_section.url {
-            None => None,
-            Some(url) => match StateUrl::parse(url.expose_secret()) {
-                Ok(url) => Some(url),
-                Err(err) => {
-                    layers.invalid(problems, STATE_URL.key, err.to_string());
-                    None
-                }
-            },
-        };
-        let state = match (state, state_section.ca_file) {
-            (Some(url), Some(ca)) => match url.with_ca_file(ca) {
-                Ok(url) => Some(url),
-                Err(err) => {
-                    layers.invalid(problems, STATE_CA_FILE.key, err.to_string());
-                    None
-                }
-            },
-            (None, Some(_)) if !url_given => {
-                layers.invalid(
-                    problems,
-                    STATE_CA_FILE.key,
-                    "a CA file is for a rediss:// state url, and none is set",
-                );
-                None
-            }
-            (state, _) => state,
-        };
-        let shutdown_grace = secs(
-            problems,
-            "chatops.shutdown_grace_secs",
-            section.shutdown_grace_secs,
-            10,
-            0..=600,
-        );
-        let stats_ttl = secs(
-            problems,
-            "chatops.stats_ttl_secs",
-            section.stats_ttl_secs,
-            DEFAULT_STATS_TTL_SECS,
-            1..=86_400,
-        );
-        let watch_poll = secs(
-            problems,
-            "chatops.watch_poll_secs",
-            section.watch_poll_secs,
-            DEFAULT_WATCH_POLL_SECS,
-            1..=3_600,
-        );
-        let watch_max_requests_per_poll = layers.within(
-            problems,
-            "chatops.watch_max_requests_per_poll",
-            section.watch_max_requests_per_poll,
-            1..=100_000,
-            DEFAULT_WATCH_MAX_REQUESTS,
-        );
+        let state = state(layers, problems);
         if problems.len() > before {
             return None;
         }
         Some(Self {
-            watch_poll,
-            watch_max_requests_per_poll: u32::try_from(watch_max_requests_per_poll)
+            watch_poll: Duration::from_secs(section.watch_poll_secs),
+            watch_max_requests_per_poll: u32::try_from(section.watch_max_requests_per_poll)
                 .unwrap_or(u32::MAX),
             any_task: section.any_task.unwrap_or(false),
             sub_accounts: section.sub_accounts,
-            rate_limit_per_minute: match section.rate_limit_per_minute {
-                None => Some(30),
-                Some(0) => None,
-                Some(n) => Some(n),
-            },
-            preview_deadline,
-            shutdown_grace,
-            stats_ttl,
+            rate_limit_per_minute: Some(section.rate_limit_per_minute).filter(|n| *n > 0),
+            preview_deadline: Duration::from_secs(section.preview_deadline_secs),
+            shutdown_grace: Duration::from_secs(section.shutdown_grace_secs),
+            stats_ttl: Duration::from_secs(section.stats_ttl_secs),
             progress_every: Duration::from_secs(2),
             page_store_cap: 10_000,
             summary_cache_cap: 1_000,
             places: BTreeMap::new(),
-            export_full_phones: section.export_full_phones.unwrap_or(false),
+            export_full_phones: section.export_full_phones,
             export_dir: section.export_dir,
             upload_limit: None,
-            state,
+            state: state?,
             language,
-            mask_phones: section.mask_phones.unwrap_or(true),
-            confirm_ttl,
+            mask_phones: section.mask_phones,
+            confirm_ttl: Duration::from_secs(section.confirm_ttl_secs),
             page_size,
             audit_log: section.audit_log,
             secret: secret?,
             tasks,
-            default_tasks: section.default_task.into_iter().collect(),
+            default_tasks: default_tasks.into_iter().collect(),
             access: access?,
         })
+    }
+}
+
+/// The `[state]` table: `Some(None)` when no url is set (the binary's default), `None` when
+/// there is a problem (added to `problems`).
+fn state(layers: &Layers, problems: &mut Problems) -> Option<Option<StateUrl>> {
+    let keys = StateSection::KEYS;
+    let section = layers
+        .section::<StateSection>(problems)
+        .resolve(layers, problems);
+    let Some(url) = section.url else {
+        if section.ca_file.is_some() {
+            layers.invalid(
+                problems,
+                keys.ca_file.key,
+                "a CA file is for a rediss:// state url, and none is set",
+            );
+            return None;
+        }
+        return Some(None);
+    };
+    let url = StateUrl::parse(url.expose_secret())
+        .map_err(|err| layers.invalid(problems, keys.url.key, err.to_string()))
+        .ok()?;
+    match section.ca_file {
+        None => Some(Some(url)),
+        Some(ca) => match url.with_ca_file(ca) {
+            Ok(url) => Some(Some(url)),
+            Err(err) => {
+                layers.invalid(problems, keys.ca_file.key, err.to_string());
+                None
+            }
+        },
     }
 }
 
@@ -504,12 +424,10 @@ impl EngineConfig {
     pub fn from_text(toml: &str) -> Result<Self, SettingsError> {
         let layers = Layers::new(ConfigFile::parse(None, toml)?, &|_| None, &[]);
         let mut problems = Problems::new();
-        let section: ChatopsSection = layers.table("chatops", &mut problems);
+        let section: ChatopsSection = layers.section(&mut problems);
         let config =
             Self::from_section(section, &layers, &mut problems, SecretPolicy::RandomIfUnset);
-        problems
-            .finish(config)?
-            .ok_or_else(|| SettingsError::invalid("[chatops]", "incomplete"))
+        problems.conclude(config)
     }
 }
 
@@ -652,17 +570,11 @@ mod tests {
             "AGENT_OPS_ACTION_SECRET" => Some("0123456789abcdef!".to_string()),
             _ => None,
         };
-        let loaded = load(&layers_of(text, &env), SecretPolicy::Required, |_, _| {
-            Some(())
-        })
-        .unwrap();
+        let loaded = load(&layers_of(text, &env), SecretPolicy::Required).unwrap();
         assert_eq!(loaded.api.user_id, "u-1");
         assert_eq!(loaded.engine.secret.expose_secret(), "0123456789abcdef!");
         // Nothing set: the three required settings in one error.
-        let err = load(&layers_of("", &|_| None), SecretPolicy::Required, |_, _| {
-            Some(())
-        })
-        .unwrap_err();
+        let err = load(&layers_of("", &|_| None), SecretPolicy::Required).unwrap_err();
         assert_eq!(
             err.missing(),
             vec![

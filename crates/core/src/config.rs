@@ -1,36 +1,16 @@
 //! Configuration of the platform connection: the `[api]` table of the layered settings
-//! ([`crate::settings`]: environment variables over the TOML file), with errors that name every
-//! missing or bad setting (and never print the token).
-//!
-//! ```toml
-//! [api]
-//! base_url = "https://ai.api.longlonglong.cn"   # AGENT_API_BASE_URL
-//! token = "..."                                 # AGENT_API_TOKEN (prefer the variable)
-//! user_id = "5832d184-dd53-42a0-8ace-0bf8d660f4cc"  # AGENT_USER_ID
-//! sub_user_id = "1181ffd3-e3ee-4d75-a45c-8b9be3deb330"  # AGENT_SUB_USER_ID (optional)
-//! timeout_secs = 15
-//! connect_timeout_secs = 5
-//! concurrency = 8
-//! page_size = 200
-//!
-//! [api.retry]
-//! max_attempts = 4
-//! initial_backoff_ms = 200
-//! max_backoff_ms = 5000
-//! budget_secs = 30
-//! retry_reset_on_transient = false
-//! ```
+//! (environment variables over the TOML file, by `agent-ops-settings`), with errors that name
+//! every missing or bad setting (and never print the token). Each setting is declared once,
+//! below; `docs/configuration.md` is written from the declarations.
 
 use std::path::Path;
 use std::time::Duration;
 
+use agent_ops_settings::{ConfigFile, Kind, Layers, Problems, Seconds, SettingsError, Table};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 
-use crate::config_file::ConfigFile;
 use crate::ids::{Id, PageSize};
 use crate::retry::RetryPolicy;
-use crate::settings::{Layers, Problems, Setting, SettingsError};
 
 /// How the facade pages and retries.
 #[derive(Debug, Clone)]
@@ -64,33 +44,85 @@ impl Default for ClientSettings {
 /// The production base URL.
 pub const DEFAULT_BASE_URL: &str = "https://ai.api.longlonglong.cn";
 
-/// `AGENT_API_BASE_URL`: the platform.
-pub const BASE_URL: Setting = Setting::new(
-    "api.base_url",
-    "AGENT_API_BASE_URL",
-    "the agent-api (default https://ai.api.longlonglong.cn)",
-);
-/// `AGENT_API_TOKEN`: the bearer token.
-pub const TOKEN: Setting = Setting::new(
-    "api.token",
-    "AGENT_API_TOKEN",
-    "the bearer token copied from the web console (required; never logged)",
-);
-/// `AGENT_USER_ID`: the account.
-pub const USER_ID: Setting = Setting::new(
-    "api.user_id",
-    "AGENT_USER_ID",
-    "the id of the account whose tasks to work on (required)",
-);
-/// `AGENT_SUB_USER_ID`: the default sub-account.
-pub const SUB_USER_ID: Setting = Setting::new(
-    "api.sub_user_id",
-    "AGENT_SUB_USER_ID",
-    "a default sub-account (optional)",
-);
-/// The platform's settings that the environment can give, in the order of [`ApiConfig`]'s
-/// fields.
-pub const SETTINGS: &[Setting] = &[BASE_URL, TOKEN, USER_ID, SUB_USER_ID];
+agent_ops_settings::section! {
+    /// The platform: where it is, who we are there, and how requests are paged and timed.
+    pub struct ApiSection in "api" => ApiValues, ApiKeys {
+        /// the agent-api (any host that resells the API)
+        base_url: String = DEFAULT_BASE_URL, env "AGENT_API_BASE_URL";
+        /// the bearer token copied from the web console (required; never logged)
+        token: SecretString, env "AGENT_API_TOKEN";
+        /// the id of the account whose tasks to work on (required)
+        user_id: String, env "AGENT_USER_ID", example "\"5832d184-dd53-42a0-8ace-0bf8d660f4cc\"";
+        /// a default sub-account (optional)
+        sub_user_id: String, env "AGENT_SUB_USER_ID", example "\"1181ffd3-e3ee-4d75-a45c-8b9be3deb330\"";
+        /// seconds allowed per request
+        timeout_secs: Seconds = Seconds::of(agent_api::ClientOptions::default().timeout),
+            range 0.0..=3600.0;
+        /// seconds allowed to connect
+        connect_timeout_secs: Seconds =
+            Seconds::of(agent_api::ClientOptions::default().connect_timeout),
+            range 0.0..=3600.0;
+        /// pages fetched at once when streaming, counts at once for a summary, and the HTTP
+        /// client's limit on requests in flight
+        concurrency: usize = ClientSettings::default().concurrency, range 1..=64;
+        /// numbers per page when streaming a whole filter
+        page_size: PageSizeSetting = ClientSettings::default().stream_page_size;
+        /// retries of failed requests
+        retry: RetrySection;
+    }
+}
+
+agent_ops_settings::section! {
+    /// Retries of failed requests, with exponential backoff.
+    pub struct RetrySection in "api.retry" => RetryValues, RetryKeys {
+        /// tries of one request, the first included
+        max_attempts: u32 = RetryPolicy::default().max_attempts, range 1..=20;
+        /// milliseconds before the first retry
+        initial_backoff_ms: u64 = millis(RetryPolicy::default().initial_backoff);
+        /// the longest wait between tries, in milliseconds
+        max_backoff_ms: u64 = millis(RetryPolicy::default().max_backoff);
+        /// seconds all the tries of one request may take together
+        budget_secs: Seconds = Seconds::of(RetryPolicy::default().budget), range 0.0..=3600.0;
+        /// whether a transient error gives the request its attempts back
+        retry_reset_on_transient: bool = RetryPolicy::default().retry_reset_on_transient;
+    }
+}
+
+/// A page size as the file gives it: any integer, checked by [`PageSize::new`] (whose bounds
+/// are the platform's) when the section is resolved, so that a bad one is named with its
+/// setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct PageSizeSetting(pub i64);
+
+impl PageSizeSetting {
+    /// The size (the default when it is not one: resolving has reported it).
+    pub fn get(self) -> PageSize {
+        PageSize::new(self.0).unwrap_or_default()
+    }
+}
+
+impl Kind for PageSizeSetting {
+    const KIND: &'static str = "integer";
+    type Declared = PageSize;
+    const BOUNDS: Option<fn() -> String> = Some(|| format!("1 to {}", PageSize::MAX.get()));
+    fn from_declared(declared: PageSize) -> Self {
+        Self(i64::from(declared.get()))
+    }
+    fn show(declared: PageSize) -> String {
+        declared.get().to_string()
+    }
+    fn validate(&self) -> Result<(), String> {
+        PageSize::new(self.0).map(drop).map_err(|e| e.to_string())
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The platform's tables, as declared: `[api]` and `[api.retry]`.
+pub const TABLES: [Table; 2] = [ApiSection::DECLARED, RetrySection::DECLARED];
 
 /// Everything needed to talk to the platform.
 #[derive(Debug, Clone)]
@@ -105,95 +137,31 @@ pub struct ApiConfig {
     pub settings: ClientSettings,
 }
 
-/// The `[api]` table of a configuration file; every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApiSection {
-    /// See [`ApiConfig::base_url`].
-    pub base_url: Option<String>,
-    /// See [`ApiConfig::token`].
-    pub token: Option<SecretString>,
-    /// See [`ApiConfig::user_id`].
-    pub user_id: Option<String>,
-    /// The default sub-account.
-    pub sub_user_id: Option<String>,
-    /// Seconds allowed per request.
-    pub timeout_secs: Option<f64>,
-    /// Seconds allowed to connect.
-    pub connect_timeout_secs: Option<f64>,
-    /// Pages fetched at once.
-    pub concurrency: Option<usize>,
-    /// Numbers per page when streaming.
-    pub page_size: Option<i64>,
-    /// Retries.
-    #[serde(default)]
-    pub retry: RetrySection,
-}
-
-/// The `[api.retry]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetrySection {
-    /// See [`RetryPolicy::max_attempts`].
-    pub max_attempts: Option<u32>,
-    /// See [`RetryPolicy::initial_backoff`], in milliseconds.
-    pub initial_backoff_ms: Option<u64>,
-    /// See [`RetryPolicy::max_backoff`], in milliseconds.
-    pub max_backoff_ms: Option<u64>,
-    /// See [`RetryPolicy::budget`], in seconds.
-    pub budget_secs: Option<f64>,
-    /// See [`RetryPolicy::retry_reset_on_transient`].
-    pub retry_reset_on_transient: Option<bool>,
-}
-
-/// Seconds in (0, 3600], or the default; a bad value is added to `problems`.
-fn seconds(
-    layers: &Layers,
-    problems: &mut Problems,
-    key: &str,
-    value: Option<f64>,
-    default: Duration,
-) -> Duration {
-    match value {
-        None => default,
-        Some(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Duration::from_secs_f64(v),
-        Some(v) => {
-            layers.invalid(
-                problems,
-                key,
-                format!("{v} is not between 0 and 3600 seconds"),
-            );
-            default
-        }
-    }
-}
-
 impl ApiConfig {
     /// The settings of the layered `[api]` table; every problem is added to `problems` (and
     /// `None` returned when there is one).
     pub fn from_layers(layers: &Layers, problems: &mut Problems) -> Option<Self> {
         let before = problems.len();
-        let file: ApiSection = layers.table("api", problems);
+        let keys = ApiSection::KEYS;
+        let file = layers.values::<ApiSection>(problems);
+        let retry = file.retry.unwrap_or_default().resolve(layers, problems);
 
-        let base_url = file
-            .base_url
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
-        let base_url = match agent_api::normalize_base_url(&base_url) {
+        let base_url = match agent_api::normalize_base_url(&file.base_url) {
             Ok(url) => url,
             Err(err) => {
-                layers.invalid(problems, BASE_URL.key, err.to_string());
+                layers.invalid(problems, keys.base_url.key, err.to_string());
                 String::new()
             }
         };
 
         let token = file.token.filter(|t| !t.expose_secret().trim().is_empty());
         if token.is_none() {
-            problems.missing(&TOKEN);
+            problems.missing(&keys.token);
         }
 
         let user_id = match file.user_id {
             None => {
-                problems.missing(&USER_ID);
+                problems.missing(&keys.user_id);
                 None
             }
             Some(id) => match Id::task(&id) {
@@ -201,7 +169,7 @@ impl ApiConfig {
                 Err(_) => {
                     layers.invalid(
                         problems,
-                        USER_ID.key,
+                        keys.user_id.key,
                         "not an account id (1-64 letters, digits, `-` or `_`)",
                     );
                     None
@@ -216,7 +184,7 @@ impl ApiConfig {
                 Err(_) => {
                     layers.invalid(
                         problems,
-                        SUB_USER_ID.key,
+                        keys.sub_user_id.key,
                         "not a sub-account id (1-64 letters, digits, `-` or `_`)",
                     );
                     None
@@ -225,66 +193,18 @@ impl ApiConfig {
         };
 
         let defaults = ClientSettings::default();
-        let concurrency = layers.within(
-            problems,
-            "api.concurrency",
-            file.concurrency,
-            1..=64,
-            defaults.concurrency,
-        );
         let http = agent_api::ClientOptions {
-            timeout: seconds(
-                layers,
-                problems,
-                "api.timeout_secs",
-                file.timeout_secs,
-                defaults.http.timeout,
-            ),
-            connect_timeout: seconds(
-                layers,
-                problems,
-                "api.connect_timeout_secs",
-                file.connect_timeout_secs,
-                defaults.http.connect_timeout,
-            ),
-            max_in_flight: Some(concurrency),
+            timeout: file.timeout_secs.duration(),
+            connect_timeout: file.connect_timeout_secs.duration(),
+            max_in_flight: Some(file.concurrency),
             ..defaults.http
         };
-        let stream_page_size = match file.page_size {
-            None => defaults.stream_page_size,
-            Some(n) => PageSize::new(n).unwrap_or_else(|e| {
-                layers.invalid(problems, "api.page_size", e.to_string());
-                defaults.stream_page_size
-            }),
-        };
-        let retry_defaults = RetryPolicy::default();
         let retry = RetryPolicy {
-            max_attempts: layers.within(
-                problems,
-                "api.retry.max_attempts",
-                file.retry.max_attempts,
-                1..=20,
-                retry_defaults.max_attempts,
-            ),
-            initial_backoff: file
-                .retry
-                .initial_backoff_ms
-                .map_or(retry_defaults.initial_backoff, Duration::from_millis),
-            max_backoff: file
-                .retry
-                .max_backoff_ms
-                .map_or(retry_defaults.max_backoff, Duration::from_millis),
-            budget: seconds(
-                layers,
-                problems,
-                "api.retry.budget_secs",
-                file.retry.budget_secs,
-                retry_defaults.budget,
-            ),
-            retry_reset_on_transient: file
-                .retry
-                .retry_reset_on_transient
-                .unwrap_or(retry_defaults.retry_reset_on_transient),
+            max_attempts: retry.max_attempts,
+            initial_backoff: Duration::from_millis(retry.initial_backoff_ms),
+            max_backoff: Duration::from_millis(retry.max_backoff_ms),
+            budget: retry.budget_secs.duration(),
+            retry_reset_on_transient: retry.retry_reset_on_transient,
         };
         if problems.len() > before {
             return None;
@@ -295,8 +215,8 @@ impl ApiConfig {
             user_id: user_id?,
             settings: ClientSettings {
                 retry,
-                concurrency,
-                stream_page_size,
+                concurrency: file.concurrency,
+                stream_page_size: file.page_size.get(),
                 http,
                 default_sub_account,
             },
@@ -315,7 +235,7 @@ impl ApiConfig {
     /// From environment variables read through `env` (a simulator's `env()`, or a test's), no
     /// file.
     pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        Self::load(&Layers::from_env(&env, &[SETTINGS]))
+        Self::load(&Layers::from_env(&env, &TABLES))
     }
 
     /// From the process environment alone.
@@ -330,16 +250,17 @@ impl ApiConfig {
         Self::load(&Layers::new(
             file,
             &|name| std::env::var(name).ok(),
-            &[SETTINGS],
+            &TABLES,
         ))
     }
 
     /// Whether any of the `AGENT_*` variables is set (then the platform is meant, not a local
     /// stand-in).
     pub fn env_is_set(env: impl Fn(&str) -> Option<String>) -> bool {
-        SETTINGS
+        ApiSection::SETTINGS
             .iter()
-            .any(|setting| env(setting.env).is_some_and(|v| !v.trim().is_empty()))
+            .filter_map(|setting| setting.env)
+            .any(|name| env(name).is_some_and(|v| !v.trim().is_empty()))
     }
 }
 
@@ -406,7 +327,7 @@ mod tests {
 
     fn layers(text: &str, pairs: &[(&str, &str)]) -> Layers {
         let file = ConfigFile::parse(Some(Path::new("ops.toml")), text).unwrap();
-        Layers::new(file, &env(pairs), &[SETTINGS])
+        Layers::new(file, &env(pairs), &TABLES)
     }
 
     #[test]

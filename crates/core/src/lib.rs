@@ -10,8 +10,9 @@
 //!   (an unfiltered reset needs `all`);
 //! - [`client`]: typed errors, retries with backoff, concurrent in-order paging, counts and
 //!   per-status summaries;
-//! - [`config`]: settings from `AGENT_*` variables and a TOML file; [`config_file`]: the file,
-//!   parsed once, with errors that never quote a value;
+//! - [`config`]: the platform connection ([`ApiConfig`]) from `AGENT_*` variables and a TOML
+//!   file, every problem in one [`SettingsError`] (the configuration framework itself is the
+//!   `agent-ops-settings` crate, the binaries');
 //! - [`redact`]: phone-shaped text masked anywhere in a string.
 //!
 //! ```
@@ -44,27 +45,26 @@
 
 pub mod client;
 pub mod config;
-pub mod config_file;
 pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod phone;
 pub mod redact;
 pub mod retry;
-pub mod settings;
 pub mod status;
 pub mod time;
 
+/// The error of [`ApiConfig::from_env`] and its kin: every missing or bad setting, named by its
+/// variable and file key, never with a value.
+pub use agent_ops_settings::SettingsError;
 pub use client::{AgentClient, ClientSettings, NumberStream, Page, ResetOutcome, StatusSummary};
 pub use config::ApiConfig;
-pub use config_file::{ConfigFile, ConfigFileError};
 pub use error::{Category, Error, Retry};
 pub use filter::{FilterError, ListFilter, ResetFilter, Scope};
 pub use ids::{Id, IdError, PageError, PageNumber, PageSize};
 pub use phone::{Phone, mask_number};
 pub use redact::mask_phones_in;
 pub use retry::RetryPolicy;
-pub use settings::{Layers, Problems, Setting, SettingsError};
 pub use status::{CallStatus, StatusGroup, StatusSet};
 pub use time::{TimeRange, china_now};
 

@@ -11,7 +11,32 @@ use serenity::model::application::{
     CommandData, CommandDataOption, CommandDataOptionValue, CommandOptionType,
 };
 
-use crate::settings::Registration;
+use serenity::model::id::GuildId;
+
+/// Where the slash commands are registered at start (a bulk overwrite, so it is idempotent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// In one guild: visible at once (development).
+    Guild(GuildId),
+    /// Everywhere the app is installed.
+    Global,
+    /// Not at all (another replica or a deploy step does it).
+    Skip,
+}
+
+impl Registration {
+    /// The registration that `discord.register` (`auto`, `guild`, `global` or `none`) asks
+    /// for, with the configured guild; or why there is none.
+    pub fn choose(register: &str, guild: Option<GuildId>) -> Result<Self, &'static str> {
+        match (register.trim().to_ascii_lowercase().as_str(), guild) {
+            ("auto" | "guild", Some(guild)) => Ok(Self::Guild(guild)),
+            ("auto", None) | ("global", _) => Ok(Self::Global),
+            ("none" | "off" | "skip", _) => Ok(Self::Skip),
+            ("guild", None) => Err("`guild` needs DISCORD_GUILD_ID (or discord.guild_id)"),
+            (_, _) => Err("use auto, guild, global or none"),
+        }
+    }
+}
 
 /// The locale of the Chinese names and descriptions.
 pub const ZH: &str = "zh-CN";

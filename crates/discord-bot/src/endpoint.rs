@@ -27,7 +27,6 @@ use serenity::model::application::Interaction;
 use agent_chatops::store::ns;
 
 use crate::bot::Bot;
-use crate::settings::PublicKey;
 
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "X-Signature-Ed25519";
@@ -257,6 +256,40 @@ pub async fn serve(
         tracing::warn!(left, "stopped with deferred answers still running");
     }
     Ok(())
+}
+
+/// The application's Ed25519 public key, as Discord shows it (64 hex digits).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(pub [u8; 32]);
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PublicKey({})", hex(&self.0))
+    }
+}
+
+impl PublicKey {
+    /// Parses 64 hex digits into a key Discord's signatures can be checked with.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let bytes = parse_hex::<32>(text)
+            .ok_or_else(|| format!("expected 64 hex digits, got {} characters", text.len()))?;
+        serenity::interactions_endpoint::Verifier::try_new(bytes)
+            .map_err(|e| e.to_string())
+            .map(|_| Self(bytes))
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+/// Parses exactly `N` bytes of hex.
+pub fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
 }
 
 #[cfg(test)]

@@ -10,16 +10,15 @@ use agent_chatops::Engine;
 use agent_core::AgentClient;
 use anyhow::Context as _;
 use clap::Parser;
-use discord_bot::settings::{self, Mode};
+use discord_bot::settings::{self, DiscordSection, Mode};
 use discord_bot::{Bot, Endpoint, SettingsError, gateway, register, rest_client, serve};
 
-/// The `--help` epilogue: the variables from their declarations, then what is the bot's own.
+/// The `--help` epilogue: the settings from their declarations, then what is the bot's own.
 fn after_help() -> String {
     format!(
-        "{}  AGENT_OPS_CONFIG         the config file (same as --config)
-Roles: [chatops] operators/viewers, e.g. [\"discord:role:<role id>\", \"discord:user:<user id>\"].
-Logs: RUST_LOG (default info).",
-        agent_chatops::config::help(settings::SETTINGS)
+        "{}Also: AGENT_OPS_CONFIG (as --config), RUST_LOG (log filter, default info).
+Roles: [chatops] operators/viewers, e.g. [\"discord:role:<role id>\", \"discord:user:<user id>\"].",
+        agent_chatops::config::help(settings::TABLES)
     )
 }
 
@@ -38,7 +37,7 @@ struct Args {
     #[arg(long)]
     http: bool,
     /// Where the HTTP endpoint listens (with --http; default 0.0.0.0:8080).
-    #[arg(long, env = settings::LISTEN.env, value_name = "ADDR")]
+    #[arg(long, env = DiscordSection::KEYS.listen.env_name(), value_name = "ADDR")]
     listen: Option<String>,
 }
 
@@ -82,7 +81,7 @@ fn main() -> ExitCode {
 async fn run(args: Args) -> Result<(), Failure> {
     let env = |name: &str| std::env::var(name).ok();
     let mode = if args.http { Mode::Http } else { Mode::Gateway };
-    let layers = agent_chatops::config::layers(args.config.as_deref(), &env, settings::SETTINGS)?;
+    let layers = agent_chatops::config::layers(args.config.as_deref(), &env, settings::TABLES)?;
     let settings = settings::load_layers(&layers, mode, args.listen)?;
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     // The state (pending confirmations, page states, interaction ids seen): `[state] url`, by

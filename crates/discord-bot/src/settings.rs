@@ -1,86 +1,54 @@
-//! The bot's settings: the environment over a TOML file's `[api]`, `[chatops]` and `[discord]`
-//! tables. Missing settings are reported together, in one line; tokens never show in `Debug`
-//! output or messages.
-//!
-//! ```toml
-//! [discord]
-//! token = "…"                 # DISCORD_TOKEN (prefer the variable)
-//! application_id = "1234…"    # DISCORD_APPLICATION_ID (HTTP mode; gateway mode learns it at READY)
-//! public_key = "67c6bd…"      # DISCORD_PUBLIC_KEY (HTTP mode): the app's Ed25519 key, 64 hex digits
-//! guild_id = "5678…"          # DISCORD_GUILD_ID: register the commands in this guild only (fast)
-//! register = "auto"           # DISCORD_REGISTER: auto (guild if guild_id, else global), guild, global, none
-//! listen = "0.0.0.0:8080"     # --listen / DISCORD_LISTEN (HTTP mode)
-//! path = "/interactions"      # the endpoint's path (HTTP mode)
-//! defer_after_ms = 2000       # answer with a deferral when the engine takes longer than this
-//! max_request_age_secs = 300  # reject signed requests whose timestamp is older (or newer) than this
-//! ```
+//! The bot's own settings, the `[discord]` table (each declared once below; the platform's and
+//! the engine's are `agent-core`'s and `agent-chatops`'), and loading them all in one go.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use agent_chatops::config::{HttpUrl, Layers, ListenAddress, Loaded, NumericId, Problems};
+use agent_chatops::config::{SettingsError, Table, text_layers};
 use agent_chatops::{EngineConfig, SecretPolicy};
-use agent_core::settings::{Layers, Problems, Setting};
-use agent_core::{ApiConfig, ConfigFile, SettingsError};
+use agent_core::ApiConfig;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use serenity::model::id::{ApplicationId, GuildId};
 
-/// `DISCORD_TOKEN`.
-pub const TOKEN: Setting = Setting::new(
-    "discord.token",
-    "DISCORD_TOKEN",
-    "the bot token (required; never logged)",
-);
-/// `DISCORD_APPLICATION_ID`.
-pub const APPLICATION_ID: Setting = Setting::new(
-    "discord.application_id",
-    "DISCORD_APPLICATION_ID",
-    "the application id (required with --http)",
-);
-/// `DISCORD_PUBLIC_KEY`.
-pub const PUBLIC_KEY: Setting = Setting::new(
-    "discord.public_key",
-    "DISCORD_PUBLIC_KEY",
-    "the application's public key, 64 hex digits (required with --http)",
-);
-/// `DISCORD_GUILD_ID`.
-pub const GUILD_ID: Setting = Setting::new(
-    "discord.guild_id",
-    "DISCORD_GUILD_ID",
-    "the guild served; commands are registered there only (fast)",
-);
-/// `DISCORD_REGISTER`.
-pub const REGISTER: Setting = Setting::new(
-    "discord.register",
-    "DISCORD_REGISTER",
-    "auto (guild if DISCORD_GUILD_ID, else global), guild, global or none",
-);
-/// `DISCORD_LISTEN` (also `--listen`).
-pub const LISTEN: Setting = Setting::new(
-    "discord.listen",
-    "DISCORD_LISTEN",
-    "with --http: where the endpoint listens (as --listen; default 0.0.0.0:8080)",
-);
-/// `DISCORD_API_URL`.
-pub const API_URL: Setting = Setting::new(
-    "discord.api_url",
-    "DISCORD_API_URL",
-    "a REST proxy in front of discord.com (nirn-proxy, twilight-http-proxy) shared by replicas",
-);
-/// The bot's own settings that the environment can give (the engine's are declared by
-/// `agent_core` and `agent_chatops`).
-pub const SETTINGS: &[Setting] = &[
-    TOKEN,
-    APPLICATION_ID,
-    PUBLIC_KEY,
-    GUILD_ID,
-    REGISTER,
-    LISTEN,
-    API_URL,
-];
+pub use crate::commands::Registration;
+pub use crate::endpoint::{PublicKey, hex, parse_hex};
 
-/// Discord's limit on a file a bot uploads without boosts: 10 MiB.
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 10 << 20;
+agent_ops_settings::section! {
+    /// The Discord bot: its token, the application (HTTP mode), where commands are registered,
+    /// the interactions endpoint, limits.
+    pub struct DiscordSection in "discord" => DiscordValues, DiscordKeys {
+        /// the bot token (required; never logged)
+        token: SecretString, env "DISCORD_TOKEN";
+        /// the application id (required with --http; gateway mode learns it at READY)
+        application_id: NumericId, env "DISCORD_APPLICATION_ID", example "\"1234567890\"";
+        /// the application's public key, 64 hex digits (required with --http)
+        public_key: String, env "DISCORD_PUBLIC_KEY", example "\"67c6bd…\"";
+        /// the guild served; commands are registered there only (fast)
+        guild_id: NumericId, env "DISCORD_GUILD_ID", shown "none: every guild", example "\"5678\"";
+        /// auto (guild if DISCORD_GUILD_ID, else global), guild, global or none
+        register: String = "auto", env "DISCORD_REGISTER";
+        /// with --http: where the endpoint listens
+        listen: ListenAddress = "0.0.0.0:8080", env "DISCORD_LISTEN", flag "--listen";
+        /// with --http: the endpoint's path
+        path: String = "/interactions";
+        /// milliseconds before a slow answer is deferred (Discord waits 3 s for the first one)
+        defer_after_ms: u64 = 2000, range 100..=2500;
+        /// seconds a signed request's timestamp may be from now (older or newer is refused)
+        max_request_age_secs: u64 = 300, range 5..=3600;
+        /// whether direct messages to the bot are answered
+        allow_dms: bool = false;
+        /// a REST proxy in front of discord.com (nirn-proxy, twilight-http-proxy) shared by
+        /// replicas
+        api_url: HttpUrl, env "DISCORD_API_URL", shown "https://discord.com",
+            example "\"http://127.0.0.1:8080\"";
+        /// the largest file the bot uploads, in bytes (Discord's limit without boosts: 10 MiB)
+        upload_limit_bytes: u64 = 10 << 20, range 1_024..=(500 << 20);
+    }
+}
+
+/// The bot's table.
+pub const TABLES: &[Table] = &[DiscordSection::DECLARED];
 
 /// How the bot receives interactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,51 +57,6 @@ pub enum Mode {
     Gateway,
     /// An HTTPS interactions endpoint that Discord posts to.
     Http,
-}
-
-/// Where the slash commands are registered at start (a bulk overwrite, so it is idempotent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Registration {
-    /// In one guild: visible at once (development).
-    Guild(GuildId),
-    /// Everywhere the app is installed.
-    Global,
-    /// Not at all (another replica or a deploy step does it).
-    Skip,
-}
-
-/// The application's Ed25519 public key, as Discord shows it (64 hex digits).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct PublicKey(pub [u8; 32]);
-
-impl std::fmt::Debug for PublicKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PublicKey({})", hex(&self.0))
-    }
-}
-
-impl PublicKey {
-    /// Parses 64 hex digits into a key Discord's signatures can be checked with.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let text = text.trim();
-        let bytes = parse_hex::<32>(text)
-            .ok_or_else(|| format!("expected 64 hex digits, got {} characters", text.len()))?;
-        serenity::interactions_endpoint::Verifier::try_new(bytes)
-            .map_err(|e| e.to_string())
-            .map(|_| Self(bytes))
-    }
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
-/// Parses exactly `N` bytes of hex.
-pub fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let mut out = [0u8; N];
-    hex::decode_to_slice(text, &mut out).ok()?;
-    Some(out)
 }
 
 /// The Discord settings.
@@ -155,9 +78,7 @@ pub struct DiscordSettings {
     pub defer_after: Duration,
     /// How far a signed request's timestamp may be from now.
     pub max_request_age: Duration,
-    /// Where REST calls go instead of `https://discord.com` (a proxy that shares rate limits
-    /// between replicas; tests: a local fake). serenity's own rate limiter is then off: the
-    /// proxy keeps the limits.
+    /// Where REST calls go instead of `https://discord.com` (serenity's rate limiter is then off).
     pub api_url: Option<url::Url>,
     /// The largest file the bot uploads (10 MiB unless the server is boosted).
     pub upload_limit: u64,
@@ -174,59 +95,6 @@ pub struct Settings {
     pub discord: DiscordSettings,
 }
 
-/// A Discord snowflake, as a TOML integer or string.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum IdValue {
-    /// `application_id = 1234`.
-    Number(u64),
-    /// `application_id = "1234"`.
-    Text(String),
-}
-
-impl IdValue {
-    fn text(&self) -> String {
-        match self {
-            Self::Number(n) => n.to_string(),
-            Self::Text(t) => t.clone(),
-        }
-    }
-}
-
-/// The `[discord]` table; every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DiscordSection {
-    /// See [`DiscordSettings::token`].
-    pub token: Option<SecretString>,
-    /// See [`DiscordSettings::application_id`].
-    pub application_id: Option<IdValue>,
-    /// See [`DiscordSettings::public_key`].
-    pub public_key: Option<String>,
-    /// The development guild.
-    pub guild_id: Option<IdValue>,
-    /// `auto`, `guild`, `global` or `none`.
-    pub register: Option<String>,
-    /// See [`DiscordSettings::listen`].
-    pub listen: Option<String>,
-    /// See [`DiscordSettings::path`].
-    pub path: Option<String>,
-    /// See [`DiscordSettings::defer_after`], in milliseconds.
-    pub defer_after_ms: Option<u64>,
-    /// See [`DiscordSettings::max_request_age`], in seconds.
-    pub max_request_age_secs: Option<u64>,
-    /// Whether direct messages to the bot are answered (default: no).
-    pub allow_dms: Option<bool>,
-    /// See [`DiscordSettings::api_url`].
-    pub api_url: Option<String>,
-    /// See [`DiscordSettings::upload_limit`].
-    pub upload_limit_bytes: Option<u64>,
-}
-
-fn snowflake(text: &str) -> Option<u64> {
-    text.trim().parse::<u64>().ok().filter(|n| *n > 0)
-}
-
 /// [`load_layers`] from a config file's text and an environment (tests).
 pub fn load(
     toml_text: &str,
@@ -234,30 +102,25 @@ pub fn load(
     mode: Mode,
     listen: Option<String>,
 ) -> Result<Settings, SettingsError> {
-    let file = ConfigFile::parse(None, toml_text)?;
-    load_layers(
-        &Layers::new(file, env, &agent_chatops::config::declared(SETTINGS)),
-        mode,
-        listen,
-    )
+    load_layers(&text_layers(toml_text, env, TABLES)?, mode, listen)
 }
 
-/// Loads every setting for `mode` from the layers (file, environment); `listen` (the
-/// `--listen` flag) wins over both. Every missing or bad setting — the bot's, the platform's,
-/// the engine's — is named in one error.
+/// Every setting for `mode` from the layers (file, environment), `listen` (the `--listen` flag)
+/// over both: the platform's and the engine's, then the bot's; every missing or bad one is
+/// named in one error.
 pub fn load_layers(
     layers: &Layers,
     mode: Mode,
     listen: Option<String>,
 ) -> Result<Settings, SettingsError> {
-    let layers = layers.clone().with_flag(LISTEN.key, "--listen", listen);
+    let layers = layers
+        .clone()
+        .with_flag(&DiscordSection::KEYS.listen, listen);
+    let mut problems = Problems::new();
     // Buttons must keep working across restarts and replicas: no random signing key here.
-    let loaded =
-        agent_chatops::config::load(&layers, SecretPolicy::Required, |layers, problems| {
-            DiscordSettings::from_layers(layers, problems, mode)
-        })?;
-    let (discord, places) = loaded.transport;
-    let mut engine = loaded.engine;
+    let shared = Loaded::resolve(&layers, &mut problems, SecretPolicy::Required);
+    let discord = DiscordSettings::resolve(&layers, &mut problems, mode);
+    let (Loaded { api, mut engine }, (discord, places)) = problems.conclude(shared.zip(discord))?;
     engine.upload_limit = Some(discord.upload_limit);
     // Interactions from another guild than the configured one are refused by the engine, and
     // direct messages unless allowed.
@@ -265,7 +128,7 @@ pub fn load_layers(
         .places
         .insert(agent_chatops::Transport::Discord, places);
     Ok(Settings {
-        api: loaded.api,
+        api,
         engine,
         discord,
     })
@@ -273,139 +136,64 @@ pub fn load_layers(
 
 impl DiscordSettings {
     /// The `[discord]` table of the layers, and where the engine may be used; problems go to
-    /// `problems`.
-    fn from_layers(
+    /// `problems`, which the caller concludes (a value out of range stands as its default).
+    fn resolve(
         layers: &Layers,
         problems: &mut Problems,
         mode: Mode,
     ) -> Option<(Self, agent_chatops::Places)> {
-        let before = problems.len();
-        let discord: DiscordSection = layers.table("discord", problems);
-        let token = discord
+        let keys = DiscordSection::KEYS;
+        // Bad ids, URLs and addresses have been reported by `values`: their types check them.
+        let values = layers.values::<DiscordSection>(problems);
+        let token = values
             .token
             .filter(|t| !t.expose_secret().trim().is_empty());
         match &token {
-            None => problems.missing(&TOKEN),
-            Some(token) if token.expose_secret().contains(char::is_whitespace) => layers.invalid(
-                problems,
-                TOKEN.key,
-                "it contains spaces: give the bot token alone, without `Bot `",
-            ),
+            None => problems.missing(&keys.token),
+            Some(token) if token.expose_secret().contains(char::is_whitespace) => {
+                let why = "it contains spaces: give the bot token alone, without `Bot `";
+                layers.invalid(problems, keys.token.key, why);
+            }
             Some(_) => {}
         }
-        let application_id = discord.application_id.and_then(|value| {
-            snowflake(&value.text())
-                .map(ApplicationId::new)
-                .or_else(|| {
-                    layers.invalid(problems, APPLICATION_ID.key, "not a Discord id (digits)");
-                    None
-                })
-        });
-        let public_key = discord.public_key.and_then(|text| {
-            PublicKey::parse(&text)
-                .map_err(|e| layers.invalid(problems, PUBLIC_KEY.key, e))
+        let public_key = values.public_key.and_then(|text| {
+            let key = PublicKey::parse(&text);
+            key.map_err(|e| layers.invalid(problems, keys.public_key.key, e))
                 .ok()
         });
         if mode == Mode::Http {
-            if !layers.is_set(APPLICATION_ID.key) {
-                problems.missing(&APPLICATION_ID);
-            }
-            if !layers.is_set(PUBLIC_KEY.key) {
-                problems.missing(&PUBLIC_KEY);
-            }
-        }
-        let guild = discord.guild_id.and_then(|value| {
-            snowflake(&value.text()).map(GuildId::new).or_else(|| {
-                layers.invalid(problems, GUILD_ID.key, "not a Discord id (digits)");
-                None
-            })
-        });
-        let register = discord.register.unwrap_or_else(|| "auto".to_string());
-        let registration = match (register.trim().to_ascii_lowercase().as_str(), guild) {
-            ("auto", Some(guild)) | ("guild", Some(guild)) => Some(Registration::Guild(guild)),
-            ("auto", None) | ("global", _) => Some(Registration::Global),
-            ("none" | "off" | "skip", _) => Some(Registration::Skip),
-            ("guild", None) => {
-                layers.invalid(
-                    problems,
-                    REGISTER.key,
-                    "`guild` needs DISCORD_GUILD_ID (or discord.guild_id)",
-                );
-                None
-            }
-            (_, _) => {
-                layers.invalid(problems, REGISTER.key, "use auto, guild, global or none");
-                None
-            }
-        };
-        let listen = match discord.listen {
-            Some(text) => text
-                .trim()
-                .parse()
-                .map_err(|_| {
-                    layers.invalid(problems, LISTEN.key, "not host:port");
-                })
-                .ok(),
-            None => Some(SocketAddr::from(([0, 0, 0, 0], 8080))),
-        };
-        let path = discord.path.unwrap_or_else(|| "/interactions".to_string());
-        if !path.starts_with('/') || path.contains(char::is_whitespace) {
-            layers.invalid(problems, "discord.path", "must start with /");
-        }
-        // Discord waits 3 s for the first answer.
-        let defer_after = Duration::from_millis(layers.within(
-            problems,
-            "discord.defer_after_ms",
-            discord.defer_after_ms,
-            100..=2500,
-            2000,
-        ));
-        let max_request_age = Duration::from_secs(layers.within(
-            problems,
-            "discord.max_request_age_secs",
-            discord.max_request_age_secs,
-            5..=3600,
-            300,
-        ));
-        let api_url = discord.api_url.and_then(|text| {
-            match url::Url::parse(text.trim()) {
-                Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(url),
-                // The value is not repeated: a URL may carry credentials.
-                _ => {
-                    layers.invalid(problems, API_URL.key, "not an http(s) URL");
-                    None
+            for setting in [keys.application_id, keys.public_key] {
+                if !layers.is_set(setting.key) {
+                    problems.missing(&setting);
                 }
             }
-        });
-        let upload_limit = layers.within(
-            problems,
-            "discord.upload_limit_bytes",
-            discord.upload_limit_bytes,
-            1_024..=(500 << 20),
-            DEFAULT_UPLOAD_LIMIT,
-        );
-        if problems.len() > before {
-            return None;
+        }
+        let guild = values.guild_id.and_then(|id| id.get()).map(GuildId::new);
+        let registration = Registration::choose(&values.register, guild)
+            .map_err(|why| layers.invalid(problems, keys.register.key, why));
+        if !values.path.starts_with('/') || values.path.contains(char::is_whitespace) {
+            layers.invalid(problems, keys.path.key, "must start with /");
         }
         let places = agent_chatops::Places {
             allowed: guild.map(|g| vec![g.get().to_string()]),
-            direct_messages: discord.allow_dms.unwrap_or(false),
+            direct_messages: values.allow_dms,
         };
-        Some((
-            Self {
-                token: token?,
-                application_id,
-                public_key,
-                registration: registration?,
-                listen: listen?,
-                path,
-                defer_after,
-                max_request_age,
-                api_url,
-                upload_limit,
-            },
-            places,
-        ))
+        let discord = Self {
+            token: token?,
+            application_id: values
+                .application_id
+                .and_then(|id| id.get())
+                .map(ApplicationId::new),
+            public_key,
+            registration: registration.ok()?,
+            listen: values.listen.parse().ok()?,
+            path: values.path,
+            defer_after: Duration::from_millis(values.defer_after_ms),
+            max_request_age: Duration::from_secs(values.max_request_age_secs),
+            api_url: values.api_url.and_then(|url| url.parse().ok()),
+            upload_limit: values.upload_limit_bytes,
+        };
+        Some((discord, places))
     }
 }
 

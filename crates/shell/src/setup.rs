@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
+use agent_chatops::config::{Layers, Problems};
 use agent_chatops::{Caller, ChatopsSection, Engine, EngineConfig, SecretPolicy, Transport};
-use agent_core::settings::{Layers, Problems};
+use agent_core::config::ApiSection;
 use agent_core::{AgentClient, ApiConfig};
 use anyhow::{Context, Result};
 
@@ -69,9 +70,11 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
     let login = login_user(sources.env);
     let declared = agent_chatops::config::declared(&[]);
     let layers = agent_chatops::config::layers(sources.config_file, sources.env, &[])?;
-    // Nothing about the platform in the file or the environment: the built-in simulator.
-    let use_sim = !agent_core::config::SETTINGS
+    // Nothing about the platform (its settings that a variable can give) in the file or the
+    // environment: the built-in simulator.
+    let use_sim = !ApiSection::SETTINGS
         .iter()
+        .filter(|setting| setting.env.is_some())
         .any(|setting| layers.is_set(setting.key));
     let mut banner = Vec::new();
 
@@ -99,12 +102,12 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
 
     let mut problems = Problems::new();
     let api_config = ApiConfig::from_layers(&layers, &mut problems);
-    let chatops: ChatopsSection = layers.table("chatops", &mut problems);
-    let grants_given = !chatops.operators.is_empty() || !chatops.viewers.is_empty();
-    let mut section = chatops;
+    let mut section: ChatopsSection = layers.section(&mut problems);
+    let given = |grants: &Option<Vec<String>>| grants.as_ref().is_some_and(|g| !g.is_empty());
+    let grants_given = given(&section.operators) || given(&section.viewers);
     if !grants_given {
-        section.operators = vec![format!("shell:{login}")];
-        section.viewers = vec!["shell:viewer".to_string()];
+        section.operators = Some(vec![format!("shell:{login}")]);
+        section.viewers = Some(vec!["shell:viewer".to_string()]);
     }
     // The person at the terminal holds the platform token themselves: without a say in the
     // config file, they may name any task and sub-account (the bots default to the
@@ -113,8 +116,9 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
         section.any_task = Some(true);
     }
     if let Some(sim) = &sim
-        && section.tasks.is_empty()
+        && section.tasks.as_ref().is_none_or(|tasks| tasks.is_empty())
     {
+        let tasks = section.tasks.get_or_insert_default();
         for task in sim
             .tasks()
             .iter()
@@ -125,7 +129,7 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
             } else {
                 task.name.to_lowercase().replace(' ', "-")
             };
-            section.tasks.insert(alias, task.task_id.clone());
+            tasks.insert(alias, task.task_id.clone());
         }
     }
     if section.audit_log.is_none() {
@@ -138,10 +142,7 @@ pub async fn prepare(sources: &Sources<'_>, acting: &str) -> Result<Backend> {
     // One process, one terminal: a fresh signing key is all the shell needs.
     let engine_config =
         EngineConfig::from_section(section, &layers, &mut problems, SecretPolicy::RandomIfUnset);
-    let (Some(api_config), Some(engine_config)) = (problems.finish(api_config)?, engine_config)
-    else {
-        anyhow::bail!("incomplete settings");
-    };
+    let (api_config, engine_config) = problems.conclude(api_config.zip(engine_config))?;
     if sim.is_none() {
         banner.insert(
             0,

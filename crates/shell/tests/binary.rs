@@ -166,16 +166,18 @@ fn help_is_there() {
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("AGENT_OPS_USER=viewer"), "{text}");
-    // Every variable the settings declare, with its file key.
-    for setting in agent_core::config::SETTINGS
-        .iter()
-        .chain(agent_chatops::config::SETTINGS)
-    {
-        assert!(
-            text.contains(setting.env) && text.contains(&format!("[{}]", setting.key)),
-            "{}: {text}",
-            setting.env
-        );
+    // Every variable the settings declare, with its file key, and every table with its keys.
+    for table in agent_chatops::config::declared(&[]) {
+        assert!(text.contains(&format!("[{}]", table.name)), "{text}");
+        for setting in table.settings {
+            assert!(text.contains(setting.field()), "{}: {text}", setting.key);
+            if let Some(env) = setting.env {
+                assert!(
+                    text.contains(env) && text.contains(&format!("[{}]", setting.key)),
+                    "{env}: {text}"
+                );
+            }
+        }
     }
 }
 

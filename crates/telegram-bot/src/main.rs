@@ -9,23 +9,18 @@ use agent_chatops::Engine;
 use agent_core::AgentClient;
 use anyhow::Context;
 use clap::Parser;
-use telegram_bot::settings::{self, Mode, Overrides, Settings};
+use telegram_bot::settings::{self, Mode, Overrides, Settings, TelegramSection};
 use telegram_bot::{RedactingMakeWriter, Redactor, Service, make_bot};
 use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::ShutdownToken;
 
-/// The `--help` epilogue: the variables from their declarations, then what is the bot's own.
+/// The `--help` epilogue: the settings from their declarations, then what is the bot's own.
 fn after_help() -> String {
     format!(
-        "{}  AGENT_OPS_CONFIG          as --config
-  RUST_LOG                  log filter (default: info)
-
-The config file's [api] and [chatops] tables are the engine's (grants such as
-\"telegram:user:42\" or \"telegram:chat:-100123\", task aliases); its [telegram] table takes
-token, api_url, webhook_url, listen, webhook_secret, set_webhook, poll_timeout_secs,
-max_concurrent and register_commands. Ctrl-C or SIGTERM stops taking updates and finishes
-the ones in flight.",
-        agent_chatops::config::help(settings::SETTINGS)
+        "{}Also: AGENT_OPS_CONFIG (as --config), RUST_LOG (log filter, default info).
+Grants look like \"telegram:user:42\" or \"telegram:chat:-100123\". Ctrl-C or SIGTERM stops
+taking updates and finishes the ones in flight.",
+        agent_chatops::config::help(settings::TABLES)
     )
 }
 
@@ -41,10 +36,10 @@ struct Args {
     #[arg(long, env = "AGENT_OPS_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Webhook mode: the public HTTPS URL Telegram posts updates to (its path is served).
-    #[arg(long, value_name = "URL", env = settings::WEBHOOK_URL.env)]
+    #[arg(long, value_name = "URL", env = TelegramSection::KEYS.webhook_url.env_name())]
     webhook_url: Option<String>,
     /// Webhook mode: the local address to listen on [default: 0.0.0.0:8443].
-    #[arg(long, value_name = "ADDR", env = settings::LISTEN.env)]
+    #[arg(long, value_name = "ADDR", env = TelegramSection::KEYS.listen.env_name())]
     listen: Option<String>,
     /// Webhook mode: do not call setWebhook at start (it is set out of band).
     #[arg(long)]
@@ -60,7 +55,7 @@ fn main() -> ExitCode {
         no_set_webhook: args.no_set_webhook,
     };
     let settings =
-        match agent_chatops::config::layers(args.config.as_deref(), &env, settings::SETTINGS)
+        match agent_chatops::config::layers(args.config.as_deref(), &env, settings::TABLES)
             .and_then(|layers| settings::load_layers(&layers, &overrides))
         {
             Ok(settings) => settings,

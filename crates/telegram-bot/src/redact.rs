@@ -177,6 +177,22 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+impl crate::settings::Settings {
+    /// A redactor of every secret in the settings, for logs.
+    pub fn redactor(&self) -> Redactor {
+        use secrecy::ExposeSecret;
+        let mut secrets = vec![
+            self.telegram.token.expose_secret().to_string(),
+            self.api.token.expose_secret().to_string(),
+            self.engine.secret.expose_secret().to_string(),
+        ];
+        if let crate::settings::Mode::Webhook(webhook) = &self.telegram.mode {
+            secrets.push(webhook.secret.expose_secret().to_string());
+        }
+        Redactor::new(secrets)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,10 +24,18 @@ use url::Url;
 use crate::commands;
 use crate::handlers::{AppState, TgBot, schema};
 use crate::redact::{Redactor, error_chain};
-use crate::settings::{TelegramSettings, WebhookSettings, valid_webhook_secret};
+use crate::settings::{TelegramSettings, WebhookSettings};
 
 /// The header Telegram sends the webhook's secret token in.
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Whether a webhook secret is one Telegram accepts: 1–256 of `A-Z a-z 0-9 _ -`.
+pub fn valid_webhook_secret(secret: &str) -> bool {
+    (1..=256).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
 
 /// Why the bot could not start or run. Messages never contain the token.
 #[derive(Debug, thiserror::Error)]

@@ -1,63 +1,50 @@
-//! The bot's settings: command-line flags over environment variables over the config file's
-//! `[telegram]` table, plus the engine's `[api]` and `[chatops]` settings.
-//!
-//! ```toml
-//! [telegram]
-//! token = "…"                         # TELEGRAM_BOT_TOKEN (prefer the variable)
-//! api_url = "http://127.0.0.1:8081/"  # TELEGRAM_API_URL: a local Bot API server
-//! webhook_url = "https://bot.example.com/telegram"  # --webhook-url / TELEGRAM_WEBHOOK_URL
-//! listen = "0.0.0.0:8443"             # --listen / TELEGRAM_WEBHOOK_LISTEN
-//! webhook_secret = "…"                # TELEGRAM_WEBHOOK_SECRET (prefer the variable)
-//! set_webhook = true                  # call setWebhook at start (false: set it out of band)
-//! poll_timeout_secs = 10              # long polling: seconds Telegram holds getUpdates
-//! max_concurrent = 16                 # updates handled at once
-//! upload_limit_bytes = 50000000       # the largest file sent (Bot API: 50 MB; a local server: more)
-//! register_commands = true            # call setMyCommands (en and zh) at start
-//! ```
+//! The bot's own settings, the `[telegram]` table (each declared once below; the platform's
+//! and the engine's are `agent-core`'s and `agent-chatops`'), and loading them all in one go.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use agent_chatops::config::{HttpUrl, Layers, ListenAddress, Loaded, Problems, SettingsError};
+use agent_chatops::config::{Table, text_layers};
 use agent_chatops::{EngineConfig, SecretPolicy};
-use agent_core::settings::{Layers, Problems, Setting};
-use agent_core::{ApiConfig, ConfigFile, SettingsError};
+use agent_core::ApiConfig;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
 use url::Url;
 
-use crate::redact::Redactor;
+use crate::service::valid_webhook_secret;
 
-/// The default address of the webhook server.
-pub const DEFAULT_LISTEN: &str = "0.0.0.0:8443";
-
-/// The Bot API's limit on a file a bot sends: 50 MB (counted in decimal, to be safe).
-pub const DEFAULT_UPLOAD_LIMIT: u64 = 50_000_000;
-
-/// The `[telegram]` table of the config file; every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TelegramSection {
-    /// The bot token (prefer `TELEGRAM_BOT_TOKEN`).
-    pub token: Option<SecretString>,
-    /// The Bot API server (default `https://api.telegram.org/`).
-    pub api_url: Option<String>,
-    /// The public URL Telegram posts updates to; webhook mode when set.
-    pub webhook_url: Option<String>,
-    /// Where the webhook server listens.
-    pub listen: Option<String>,
-    /// The `secret_token` Telegram sends in `X-Telegram-Bot-Api-Secret-Token`.
-    pub webhook_secret: Option<SecretString>,
-    /// Whether to call `setWebhook` at start.
-    pub set_webhook: Option<bool>,
-    /// Long polling timeout, 1 to 15 seconds.
-    pub poll_timeout_secs: Option<u64>,
-    /// Updates handled at once, 1 to 256.
-    pub max_concurrent: Option<usize>,
-    /// See [`TelegramSettings::upload_limit`].
-    pub upload_limit_bytes: Option<u64>,
-    /// Whether to publish the command menu at start.
-    pub register_commands: Option<bool>,
+agent_ops_settings::section! {
+    /// The Telegram bot: its token, how updates arrive (long polling, or a webhook), limits.
+    pub struct TelegramSection in "telegram" => TelegramValues, TelegramKeys {
+        /// the bot's token from @BotFather (required; never logged)
+        token: SecretString, env "TELEGRAM_BOT_TOKEN";
+        /// a Bot API server other than Telegram's (e.g. a local telegram-bot-api)
+        api_url: HttpUrl, env "TELEGRAM_API_URL", shown "https://api.telegram.org/",
+            example "\"http://127.0.0.1:8081/\"";
+        /// webhook mode: the public HTTPS URL Telegram posts updates to
+        webhook_url: HttpUrl, env "TELEGRAM_WEBHOOK_URL", flag "--webhook-url",
+            shown "none, long polling", example "\"https://bot.example.com/telegram\"";
+        /// webhook mode: the local address to listen on
+        listen: ListenAddress = "0.0.0.0:8443", env "TELEGRAM_WEBHOOK_LISTEN", flag "--listen";
+        /// the webhook's secret token, 1-256 of A-Z a-z 0-9 _ - (required in webhook mode)
+        webhook_secret: SecretString, env "TELEGRAM_WEBHOOK_SECRET";
+        /// webhook mode: call setWebhook at start (false: it is set out of band; also
+        /// --no-set-webhook)
+        set_webhook: bool = true;
+        /// long polling: seconds Telegram holds a getUpdates call
+        poll_timeout_secs: u64 = 10, range 1..=15;
+        /// updates handled at once
+        max_concurrent: usize = 16, range 1..=256;
+        /// the largest file the bot sends, in bytes (a larger export is gzipped or split); the
+        /// Bot API's limit is 50 MB, counted in decimal to be safe
+        upload_limit_bytes: u64 = 50_000_000, range 1_024..=(2 << 30);
+        /// publish the command menu (en and zh) with setMyCommands at start
+        register_commands: bool = true;
+    }
 }
+
+/// The bot's table.
+pub const TABLES: &[Table] = &[TelegramSection::DECLARED];
 
 /// Settings from the command line, which win over the environment and the file.
 #[derive(Debug, Clone, Default)]
@@ -105,8 +92,7 @@ pub struct TelegramSettings {
     pub poll_timeout: Duration,
     /// Updates handled at once.
     pub max_concurrent: usize,
-    /// The largest file the bot sends (the Bot API's 50 MB unless configured): a larger
-    /// export is gzipped or split.
+    /// The largest file the bot sends (the Bot API's 50 MB unless configured).
     pub upload_limit: u64,
     /// Whether to publish the command menu at start.
     pub register_commands: bool,
@@ -123,225 +109,88 @@ pub struct Settings {
     pub engine: EngineConfig,
 }
 
-impl Settings {
-    /// A redactor of every secret in the settings, for logs.
-    pub fn redactor(&self) -> Redactor {
-        let mut secrets = vec![
-            self.telegram.token.expose_secret().to_string(),
-            self.api.token.expose_secret().to_string(),
-            self.engine.secret.expose_secret().to_string(),
-        ];
-        if let Mode::Webhook(webhook) = &self.telegram.mode {
-            secrets.push(webhook.secret.expose_secret().to_string());
-        }
-        Redactor::new(secrets)
-    }
-}
-
-/// `TELEGRAM_BOT_TOKEN`.
-pub const TOKEN: Setting = Setting::new(
-    "telegram.token",
-    "TELEGRAM_BOT_TOKEN",
-    "the bot's token from @BotFather (required; never logged)",
-);
-/// `TELEGRAM_API_URL`.
-pub const API_URL: Setting = Setting::new(
-    "telegram.api_url",
-    "TELEGRAM_API_URL",
-    "a Bot API server other than Telegram's (e.g. a local telegram-bot-api)",
-);
-/// `TELEGRAM_WEBHOOK_URL` (also `--webhook-url`).
-pub const WEBHOOK_URL: Setting = Setting::new(
-    "telegram.webhook_url",
-    "TELEGRAM_WEBHOOK_URL",
-    "webhook mode: the public HTTPS URL Telegram posts updates to (as --webhook-url)",
-);
-/// `TELEGRAM_WEBHOOK_LISTEN` (also `--listen`).
-pub const LISTEN: Setting = Setting::new(
-    "telegram.listen",
-    "TELEGRAM_WEBHOOK_LISTEN",
-    "webhook mode: the local address to listen on (as --listen; default 0.0.0.0:8443)",
-);
-/// `TELEGRAM_WEBHOOK_SECRET`.
-pub const WEBHOOK_SECRET: Setting = Setting::new(
-    "telegram.webhook_secret",
-    "TELEGRAM_WEBHOOK_SECRET",
-    "the webhook's secret token, 1-256 of A-Z a-z 0-9 _ - (required in webhook mode)",
-);
-/// The bot's own settings that the environment can give (the engine's are declared by
-/// `agent_core` and `agent_chatops`).
-pub const SETTINGS: &[Setting] = &[TOKEN, API_URL, WEBHOOK_URL, LISTEN, WEBHOOK_SECRET];
-
-/// Whether a webhook secret is one Telegram accepts: 1–256 of `A-Z a-z 0-9 _ -`.
-pub fn valid_webhook_secret(secret: &str) -> bool {
-    (1..=256).contains(&secret.len())
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
-/// An http(s) URL; the Bot API base gets a trailing slash (teloxide joins method paths to it).
-/// The reason never quotes the value: a URL may carry a token in its path.
-fn parse_url(text: &str, base: bool) -> Result<Url, String> {
-    let mut url = Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("not an http(s) URL".to_string());
-    }
-    if base && !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
-}
-
 /// [`load_layers`] from a config file's text and an environment (tests).
 pub fn load(
     toml_text: &str,
     env: &dyn Fn(&str) -> Option<String>,
     overrides: &Overrides,
 ) -> Result<Settings, SettingsError> {
-    let file = ConfigFile::parse(None, toml_text)?;
-    load_layers(
-        &Layers::new(file, env, &agent_chatops::config::declared(SETTINGS)),
-        overrides,
-    )
+    load_layers(&text_layers(toml_text, env, TABLES)?, overrides)
 }
 
-/// Loads every setting from the layers (file, environment) with `overrides` (the command line)
-/// over them. Every missing or bad setting — the bot's, the platform's, the engine's — is
-/// named in one error.
+/// Every setting from the layers (file, environment) with `overrides` (the command line) over
+/// them: the platform's and the engine's, then the bot's; every missing or bad one is named in
+/// one error.
 pub fn load_layers(layers: &Layers, overrides: &Overrides) -> Result<Settings, SettingsError> {
+    let keys = TelegramSection::KEYS;
     let layers = layers
         .clone()
-        .with_flag(
-            WEBHOOK_URL.key,
-            "--webhook-url",
-            overrides.webhook_url.clone(),
-        )
-        .with_flag(LISTEN.key, "--listen", overrides.listen.clone());
-    let loaded =
-        agent_chatops::config::load(&layers, SecretPolicy::Required, |layers, problems| {
-            TelegramSettings::from_layers(layers, problems, overrides.no_set_webhook)
-        })?;
-    let mut engine = loaded.engine;
-    engine.upload_limit = Some(loaded.transport.upload_limit);
+        .with_flag(&keys.webhook_url, overrides.webhook_url.clone())
+        .with_flag(&keys.listen, overrides.listen.clone());
+    let mut problems = Problems::new();
+    let shared = Loaded::resolve(&layers, &mut problems, SecretPolicy::Required);
+    let telegram = TelegramSettings::resolve(&layers, &mut problems, overrides.no_set_webhook);
+    let (Loaded { api, mut engine }, telegram) = problems.conclude(shared.zip(telegram))?;
+    engine.upload_limit = Some(telegram.upload_limit);
     Ok(Settings {
-        telegram: loaded.transport,
-        api: loaded.api,
+        telegram,
+        api,
         engine,
     })
 }
 
 impl TelegramSettings {
-    /// The `[telegram]` table of the layers; problems go to `problems`.
-    fn from_layers(layers: &Layers, problems: &mut Problems, no_set_webhook: bool) -> Option<Self> {
-        let before = problems.len();
-        let section: TelegramSection = layers.table("telegram", problems);
-        let token = section
+    /// The `[telegram]` table of the layers; problems go to `problems`, which the caller
+    /// concludes (a value out of range stands here as its default).
+    fn resolve(layers: &Layers, problems: &mut Problems, no_set_webhook: bool) -> Option<Self> {
+        let keys = TelegramSection::KEYS;
+        let values = layers.values::<TelegramSection>(problems);
+        let token = values
             .token
             .filter(|t| !t.expose_secret().trim().is_empty());
-        match &token {
-            None => problems.missing(&TOKEN),
-            Some(token)
-                if token.expose_secret().contains(char::is_whitespace)
-                    || !token.expose_secret().contains(':') =>
-            {
-                layers.invalid(
-                    problems,
-                    TOKEN.key,
-                    "a bot token looks like 123456789:AA… (digits, a colon, then the secret)",
-                );
+        match token.as_ref().map(ExposeSecret::expose_secret) {
+            None => problems.missing(&keys.token),
+            Some(token) if token.contains(char::is_whitespace) || !token.contains(':') => {
+                let why = "a bot token looks like 123456789:AA… (digits, a colon, then the secret)";
+                layers.invalid(problems, keys.token.key, why);
             }
             Some(_) => {}
         }
-        let api_url = section.api_url.as_deref().and_then(|text| {
-            parse_url(text, true)
-                .map_err(|reason| layers.invalid(problems, API_URL.key, reason))
-                .ok()
-        });
-        let mode = match section.webhook_url {
-            None => {
-                if section.listen.is_some() {
-                    layers.invalid(
-                        problems,
-                        LISTEN.key,
-                        "only used in webhook mode: also set --webhook-url",
-                    );
-                }
-                Some(Mode::Polling)
+        let api_url = values.api_url.and_then(|url| url.base().ok());
+        // A bad URL or address has been reported by `values`: their types check them.
+        let mode = match values.webhook_url {
+            None if layers.is_set(keys.listen.key) => {
+                let why = "only used in webhook mode: also set --webhook-url";
+                layers.invalid(problems, keys.listen.key, why);
+                None
             }
-            Some(text) => {
-                let url = parse_url(&text, false)
-                    .map_err(|reason| layers.invalid(problems, WEBHOOK_URL.key, reason))
-                    .ok();
-                let listen_text = section.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_string());
-                let listen = listen_text
-                    .trim()
-                    .parse::<SocketAddr>()
-                    .map_err(|_| {
-                        layers.invalid(problems, LISTEN.key, "not an address like 0.0.0.0:8443");
-                    })
-                    .ok();
-                let secret = match section.webhook_secret {
-                    None => {
-                        problems.missing(&WEBHOOK_SECRET);
-                        None
+            None => Some(Mode::Polling),
+            Some(url) => {
+                let secret = values.webhook_secret;
+                match secret.as_ref().map(ExposeSecret::expose_secret) {
+                    None => problems.missing(&keys.webhook_secret),
+                    Some(secret) if !valid_webhook_secret(secret) => {
+                        let why = "use 1-256 characters of A-Z a-z 0-9 _ -";
+                        layers.invalid(problems, keys.webhook_secret.key, why);
                     }
-                    Some(secret) if !valid_webhook_secret(secret.expose_secret()) => {
-                        layers.invalid(
-                            problems,
-                            WEBHOOK_SECRET.key,
-                            "use 1-256 characters of A-Z a-z 0-9 _ -",
-                        );
-                        None
-                    }
-                    Some(secret) => Some(secret),
-                };
-                match (url, listen, secret) {
-                    (Some(url), Some(listen), Some(secret)) => {
-                        Some(Mode::Webhook(WebhookSettings {
-                            url,
-                            listen,
-                            secret,
-                            set_webhook: !no_set_webhook && section.set_webhook.unwrap_or(true),
-                        }))
-                    }
-                    _ => None,
+                    Some(_) => {}
                 }
+                Some(Mode::Webhook(WebhookSettings {
+                    url: url.parse().ok()?,
+                    listen: values.listen.parse().ok()?,
+                    secret: secret?,
+                    set_webhook: !no_set_webhook && values.set_webhook,
+                }))
             }
         };
-        let poll_timeout = Duration::from_secs(layers.within(
-            problems,
-            "telegram.poll_timeout_secs",
-            section.poll_timeout_secs,
-            1..=15,
-            10,
-        ));
-        let max_concurrent = layers.within(
-            problems,
-            "telegram.max_concurrent",
-            section.max_concurrent,
-            1..=256,
-            16,
-        );
-        let upload_limit = layers.within(
-            problems,
-            "telegram.upload_limit_bytes",
-            section.upload_limit_bytes,
-            1_024..=(2 << 30),
-            DEFAULT_UPLOAD_LIMIT,
-        );
-        if problems.len() > before {
-            return None;
-        }
         Some(Self {
             token: token?,
             api_url,
             mode: mode?,
-            poll_timeout,
-            max_concurrent,
-            upload_limit,
-            register_commands: section.register_commands.unwrap_or(true),
+            poll_timeout: Duration::from_secs(values.poll_timeout_secs),
+            max_concurrent: values.max_concurrent,
+            upload_limit: values.upload_limit_bytes,
+            register_commands: values.register_commands,
         })
     }
 }

@@ -69,15 +69,21 @@ fn help_lists_the_settings() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     // Every variable the settings declare (the platform's, the engine's, the bot's), with its
     // file key: the list is derived from the declarations.
-    for setting in agent_chatops::config::declared(telegram_bot::settings::SETTINGS)
-        .iter()
-        .flat_map(|declared| declared.iter())
-    {
-        assert!(
-            stdout.contains(setting.env) && stdout.contains(&format!("[{}]", setting.key)),
-            "{}: {stdout}",
-            setting.env
-        );
+    for table in agent_chatops::config::declared(telegram_bot::settings::TABLES) {
+        assert!(stdout.contains(&format!("[{}]", table.name)), "{stdout}");
+        for setting in table.settings {
+            assert!(
+                stdout.contains(setting.field()),
+                "{}: {stdout}",
+                setting.key
+            );
+            if let Some(env) = setting.env {
+                assert!(
+                    stdout.contains(env) && stdout.contains(&format!("[{}]", setting.key)),
+                    "{env}: {stdout}"
+                );
+            }
+        }
     }
     for needle in [
         "--webhook-url",

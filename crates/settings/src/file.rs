@@ -1,5 +1,5 @@
 //! The configuration file, parsed once: every binary reads it with [`ConfigFile::read`];
-//! [`crate::settings::Layers`] puts the environment and flags over it and hands each owner its
+//! [`crate::Layers`] puts the environment and flags over it and hands each owner its
 //! table (`[api]`, `[chatops]`, `[telegram]`, `[discord]`).
 //!
 //! Errors name the file, the line and the key, and never quote the text of the line or a value:
@@ -84,7 +84,7 @@ impl ConfigFile {
         })
     }
 
-    /// The parsed document (for [`crate::settings::Layers`]).
+    /// The parsed document (for [`crate::Layers`]).
     pub(crate) fn table(&self) -> &toml::Table {
         &self.table
     }
@@ -168,8 +168,40 @@ pub(crate) fn scrub(message: &str) -> String {
             None => out.push(c),
         }
     }
-    let out = crate::redact::mask_phones_in(&out, &[]);
+    let out = mask_digit_runs(&out);
     out.replace(" …", "").replace('…', "").trim().to_string()
+}
+
+/// Runs of 7 or more digits (a phone, an id) masked as `agent_core::mask_phones_in` masks
+/// them: `13934373090` → `139****3090`, shorter runs keep their first 3 and last 2. A
+/// message's backquoted parts stay, and may quote a number.
+fn mask_digit_runs(text: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let n = run.chars().count();
+        if n >= 7 {
+            let tail = if n >= 11 { 4 } else { 2 };
+            out.extend(
+                run.chars()
+                    .enumerate()
+                    .map(|(i, c)| if i < 3 || i >= n - tail { c } else { '*' }),
+            );
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -189,6 +221,15 @@ mod tests {
             !shown.contains("abc") && !shown.contains("s3cr3t"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_number_in_a_message_is_masked() {
+        assert_eq!(
+            scrub("invalid type: integer `13934373090`, expected a string"),
+            "invalid type: integer `139****3090`, expected a string"
+        );
+        assert_eq!(scrub("expected 1 to 64"), "expected 1 to 64");
     }
 
     #[test]

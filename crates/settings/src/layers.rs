@@ -1,14 +1,9 @@
-//! One configuration model for every binary: the config file (parsed once by
-//! [`ConfigFile::parse`]), the environment over it, command-line flags over both, layered by
-//! [`figment`]; each owner takes its table (`[api]`, `[chatops]`, `[telegram]`, `[discord]`…) as
-//! its own typed section and resolves it, and every problem found on the way — missing settings,
-//! bad values, bad keys — is collected into one [`SettingsError`] that names each setting's
-//! environment variable and file key, and never a value.
-//!
-//! The environment variables are declared once, as [`Setting`]s beside the sections that use
-//! them (`agent_core::config::SETTINGS`, `agent_chatops::config::SETTINGS`, each bot's own); the
-//! layering, the error messages and each binary's `--help` list ([`help`]) are derived from
-//! those declarations.
+//! The layering: the config file (parsed once by [`ConfigFile::parse`]), the declared
+//! environment variables over it, command-line flags over both, by [`figment`]; each owner takes
+//! its table (`[api]`, `[chatops]`, `[telegram]`, `[discord]`…) as its declared section and
+//! resolves it, and every problem found on the way — missing settings, bad values, bad keys — is
+//! collected into one [`SettingsError`] that names each setting's environment variable and file
+//! key, and never a value.
 //!
 //! Environment values are trimmed, empty ones count as unset, and they stay strings (figment's
 //! own `Env` provider would turn `AGENT_API_TOKEN=12345` into a number): a setting read from the
@@ -21,33 +16,8 @@ use figment::Figment;
 use figment::providers::Serialized;
 use serde::de::DeserializeOwned;
 
-use crate::config_file::{ConfigFile, ConfigFileError};
-
-/// A setting that an environment variable can give: declared once, used by the layering, the
-/// error messages and `--help`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Setting {
-    /// The file key, dotted (`api.token`).
-    pub key: &'static str,
-    /// The environment variable (`AGENT_API_TOKEN`).
-    pub env: &'static str,
-    /// What it is, for `--help` and for "missing" messages.
-    pub about: &'static str,
-}
-
-impl Setting {
-    /// A declaration.
-    pub const fn new(key: &'static str, env: &'static str, about: &'static str) -> Self {
-        Self { key, env, about }
-    }
-
-    /// The key within its table (`token` of `api.token`).
-    pub fn field(&self) -> &'static str {
-        self.key
-            .split_once('.')
-            .map_or(self.key, |(_, field)| field)
-    }
-}
+use crate::declare::{Section, Setting, Table};
+use crate::file::{ConfigFile, ConfigFileError};
 
 /// One thing wrong with the settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,11 +40,15 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Missing(setting) => write!(
-                f,
-                "missing setting {} (or `{}` in the config file): {}",
-                setting.env, setting.key, setting.about
-            ),
+            Self::Missing(setting) => match setting.env {
+                Some(env) => write!(
+                    f,
+                    "missing setting {env} (or `{}` in the config file): {}",
+                    setting.key,
+                    setting.about()
+                ),
+                None => write!(f, "missing setting `{}`: {}", setting.key, setting.about()),
+            },
             Self::Invalid { setting, reason } => write!(f, "bad setting {setting}: {reason}"),
             Self::File(err) => write!(f, "{err}"),
         }
@@ -116,7 +90,7 @@ impl SettingsError {
         self.problems
             .iter()
             .filter_map(|p| match p {
-                Problem::Missing(setting) => Some(setting.env),
+                Problem::Missing(setting) => setting.env,
                 _ => None,
             })
             .collect()
@@ -188,6 +162,13 @@ impl Problems {
         self.list.is_empty()
     }
 
+    /// `value` when nothing is wrong and it is complete; else every problem (the parts of a
+    /// value are `None` when a problem was found in them).
+    pub fn conclude<T>(self, value: Option<T>) -> Result<T, SettingsError> {
+        self.finish(value)?
+            .ok_or_else(|| SettingsError::invalid("settings", "incomplete"))
+    }
+
     /// `value` when nothing is wrong, else every problem.
     pub fn finish<T>(self, value: T) -> Result<T, SettingsError> {
         if self.list.is_empty() {
@@ -242,40 +223,37 @@ impl fmt::Debug for Layers {
 impl Layers {
     /// The file, with the declared environment variables (read through `env`, so tests need not
     /// touch the process environment) over it.
-    pub fn new(
-        file: ConfigFile,
-        env: &dyn Fn(&str) -> Option<String>,
-        declared: &[&[Setting]],
-    ) -> Self {
+    pub fn new(file: ConfigFile, env: &dyn Fn(&str) -> Option<String>, declared: &[Table]) -> Self {
         let mut layers = Self {
             figment: Figment::from(Serialized::defaults(file.table().clone())),
             file,
             origins: BTreeMap::new(),
         };
-        for setting in declared.iter().flat_map(|d| d.iter()) {
-            if let Some(value) = env(setting.env) {
-                layers.set(setting.key, Origin::Env(setting.env), value);
+        for setting in declared.iter().flat_map(|table| table.settings) {
+            if let Some(name) = setting.env
+                && let Some(value) = env(name)
+            {
+                layers.set(setting.key, Origin::Env(name), value);
             }
         }
         layers
     }
 
     /// No file: the environment alone.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>, declared: &[&[Setting]]) -> Self {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>, declared: &[Table]) -> Self {
         Self::new(ConfigFile::default(), env, declared)
     }
 
-    /// A command-line flag's value (when given) over the environment and the file. `flag` is
-    /// how messages name it (`--listen`).
+    /// A command-line flag's value (when given) over the environment and the file; messages
+    /// name it by the setting's declared flag (`--listen`).
     #[must_use]
-    pub fn with_flag(
-        mut self,
-        key: &'static str,
-        flag: &'static str,
-        value: Option<String>,
-    ) -> Self {
+    pub fn with_flag(mut self, setting: &Setting, value: Option<String>) -> Self {
         if let Some(value) = value {
-            self.set(key, Origin::Flag(flag), value);
+            self.set(
+                setting.key,
+                Origin::Flag(setting.flag.unwrap_or(setting.key)),
+                value,
+            );
         }
         self
     }
@@ -328,28 +306,15 @@ impl Layers {
         }
     }
 
-    /// `value` when it lies in `range`, else `default` and a problem for `key` (a setting
-    /// that is not given is `default` silently).
-    pub fn within<T: PartialOrd + Copy + fmt::Display>(
-        &self,
-        problems: &mut Problems,
-        key: &str,
-        value: Option<T>,
-        range: std::ops::RangeInclusive<T>,
-        default: T,
-    ) -> T {
-        match value {
-            None => default,
-            Some(v) if range.contains(&v) => v,
-            Some(v) => {
-                self.invalid(
-                    problems,
-                    key,
-                    format!("{v} is not between {} and {}", range.start(), range.end()),
-                );
-                default
-            }
-        }
+    /// The declared section `T` (defaults when its table is absent); see [`Layers::table`].
+    pub fn section<T: Section>(&self, problems: &mut Problems) -> T {
+        self.table(T::DECLARED.name, problems)
+    }
+
+    /// The declared section `T`, resolved: defaults applied, ranges checked (every problem
+    /// added to `problems`).
+    pub fn values<T: Section>(&self, problems: &mut Problems) -> T::Values {
+        self.section::<T>(problems).resolve(self, problems)
     }
 
     /// The table `name` as its owner's type (defaults when absent); a bad key or value is added
@@ -423,39 +388,38 @@ fn describe_kind(kind: &figment::error::Kind, path: &mut Vec<String>) -> String 
         Kind::Unsupported(actual) => format!("{} is not supported here", what(actual)),
         Kind::UnsupportedKey(..) => "an unsupported key".to_string(),
         // Custom messages (ours and the types') may quote the value: keep their first words.
-        Kind::Message(message) => crate::config_file::scrub(message),
+        Kind::Message(message) => crate::file::scrub(message),
     }
-}
-
-/// The `Environment:` block of a binary's `--help`, from the declarations: one aligned line per
-/// variable, with its file key.
-pub fn help(declared: &[&[Setting]]) -> String {
-    let settings: Vec<&Setting> = declared.iter().flat_map(|d| d.iter()).collect();
-    let width = settings.iter().map(|s| s.env.len()).max().unwrap_or(0);
-    let mut out = String::from("Environment (each also a key of the config file):\n");
-    for setting in settings {
-        out.push_str(&format!(
-            "  {:width$}  {} [{}]\n",
-            setting.env, setting.about, setting.key
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
+#[allow(dead_code)] // the test tables' values are not all read
 mod tests {
     use super::*;
 
-    const A: Setting = Setting::new("api.token", "T_TOKEN", "the token");
-    const B: Setting = Setting::new("api.user_id", "T_USER", "the user");
-
-    #[derive(Debug, Default, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Api {
-        token: Option<String>,
-        user_id: Option<String>,
-        concurrency: Option<u32>,
+    crate::section! {
+        /// A test table.
+        struct Api in "api" => ApiValues, ApiKeys {
+            /// the token
+            token: String, env "T_TOKEN";
+            /// the user
+            user_id: String, env "T_USER";
+            /// requests at once
+            concurrency: u32;
+        }
     }
+    crate::section! {
+        /// Another.
+        struct Bot in "bot" => BotValues, BotKeys {
+            /// the bot's token
+            token: String, env "T_BOT";
+            /// the chat
+            chat: String, env "T_CHAT";
+        }
+    }
+    const A: Setting = Api::KEYS.token;
+    const C: Setting = Bot::KEYS.token;
+    const D: Setting = Bot::KEYS.chat;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| {
@@ -469,7 +433,7 @@ mod tests {
     #[test]
     fn environment_over_file_and_flags_over_both_values_stay_text() {
         let file = ConfigFile::parse(None, "[api]\ntoken = 'file'\nuser_id = 'u-file'\n").unwrap();
-        let layers = Layers::new(file, &env(&[("T_TOKEN", " 12345 ")]), &[&[A, B]]);
+        let layers = Layers::new(file, &env(&[("T_TOKEN", " 12345 ")]), &[Api::DECLARED]);
         let mut problems = Problems::new();
         let api: Api = layers.table("api", &mut problems);
         assert!(problems.is_empty());
@@ -477,7 +441,11 @@ mod tests {
         assert_eq!(api.user_id.as_deref(), Some("u-file"));
         assert_eq!(layers.origin("api.token"), "T_TOKEN");
         assert_eq!(layers.origin("api.user_id"), "api.user_id");
-        let layers = layers.with_flag("api.user_id", "--user", Some("u-flag".into()));
+        let user = Setting {
+            flag: Some("--user"),
+            ..Api::KEYS.user_id
+        };
+        let layers = layers.with_flag(&user, Some("u-flag".into()));
         let api: Api = layers.table("api", &mut problems);
         assert_eq!(api.user_id.as_deref(), Some("u-flag"));
         assert_eq!(layers.origin("api.user_id"), "--user");
@@ -490,9 +458,7 @@ mod tests {
             "[api]\nconcurrency = 'sekrit-value'\ntokn = 'x'\n",
         )
         .unwrap();
-        const C: Setting = Setting::new("bot.token", "T_BOT", "the bot's token");
-        const D: Setting = Setting::new("bot.chat", "T_CHAT", "the chat");
-        let layers = Layers::new(file, &env(&[]), &[&[A, B, C, D]]);
+        let layers = Layers::new(file, &env(&[]), &[Api::DECLARED, Bot::DECLARED]);
         let mut problems = Problems::new();
         let _: Api = layers.table("api", &mut problems);
         // The broken table's own settings are not reported missing (its problem comes
@@ -517,7 +483,7 @@ mod tests {
     fn a_bad_value_in_a_table_names_its_file_line_and_key_never_the_value() {
         let layers = |text: &str| {
             let file = ConfigFile::parse(Some(std::path::Path::new("ops.toml")), text).unwrap();
-            Layers::new(file, &env(&[]), &[&[A, B]])
+            Layers::new(file, &env(&[]), &[Api::DECLARED])
         };
         let mut problems = Problems::new();
         let api: Api = layers("[api]\nuser_id = 'u'\nconcurrency = \"s3cr3t-token\"\n")
@@ -540,10 +506,14 @@ mod tests {
     }
 
     #[test]
-    fn help_lists_every_declared_variable() {
-        let help = help(&[&[A], &[B]]);
+    fn help_lists_every_variable_with_its_key_and_every_table_its_keys() {
+        let help = crate::help(&[Api::DECLARED, Bot::DECLARED]);
         assert!(
-            help.contains("T_TOKEN") && help.contains("[api.user_id]"),
+            help.contains("T_TOKEN") && help.contains("the user [api.user_id]"),
+            "{help}"
+        );
+        assert!(
+            help.contains("[api]  token, user_id, concurrency\n"),
             "{help}"
         );
     }
