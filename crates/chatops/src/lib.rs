@@ -45,6 +45,7 @@ pub mod store;
 pub mod text;
 pub mod texts;
 pub mod token;
+mod transport;
 
 pub use access::{Access, Caller, Role, Transport};
 pub use catalogue::{CommandSpec, OptionSpec};
@@ -60,5 +61,6 @@ pub use reply::{
     Action, ActionStyle, Align, Attachment, AttachmentData, AttachmentKind, Choice, Reply,
     ReplyKind, Table,
 };
-pub use store::{StateStore, StateUrl, StoreError};
+pub use store::{Namespace, StateStore, StateUrl, StoreError};
+pub use transport::TransportProfile;
 pub use watch::{TickReport, Undelivered, WatchPost, WatchRunner, WatchScheduler, When};

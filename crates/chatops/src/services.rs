@@ -20,6 +20,7 @@ use crate::state::{PageStore, PendingResets, RunningJobs, SummaryCache};
 use crate::store::{SharedStore, StoreError};
 use crate::text::bad_input;
 use crate::token::{ActionToken, PageState, Signer, TokenError};
+use crate::transport::TransportProfile;
 
 /// Where the engine reads the time (tests move it).
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -43,6 +44,8 @@ pub struct Services {
     pub(crate) summaries: SummaryCache,
     /// Exports running now (`/export`).
     pub(crate) exports: Arc<RunningJobs>,
+    /// What the transport said of itself (its upload limit, its buttons' size).
+    pub(crate) transport: TransportProfile,
 }
 
 impl Services {
@@ -52,9 +55,13 @@ impl Services {
         config: EngineConfig,
         clock: Clock,
         store: SharedStore,
+        transport: TransportProfile,
     ) -> Self {
         use secrecy::ExposeSecret;
-        let signer = Signer::new(config.secret.expose_secret().as_bytes());
+        let signer = Signer::with_limit(
+            config.secret.expose_secret().as_bytes(),
+            transport.max_action_bytes,
+        );
         let audit = AuditLog::new(config.audit_log.as_deref());
         Self {
             pages: PageStore::new(store.clone()),
@@ -67,6 +74,7 @@ impl Services {
             signer,
             audit,
             clock,
+            transport,
         }
     }
 

@@ -86,10 +86,11 @@ async fn run(args: Args) -> Result<(), Failure> {
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     // The state (pending confirmations, page states, interaction ids seen): `[state] url`, by
     // default discord-bot.redb in the working directory.
-    let engine = Engine::open(
+    let engine = Engine::open_for(
         client,
         settings.engine.clone(),
         &agent_chatops::StateUrl::default_for("discord-bot"),
+        discord_bot::profile(&settings.discord),
     )
     .await
     .context("cannot open the state store ([state] url)")?;

@@ -204,13 +204,14 @@ async fn the_upload_limit_setting_reaches_the_engine_and_a_file_over_it_is_gzipp
         |sim| {
             let settings = settings_with_limit(sim);
             assert_eq!(settings.discord.upload_limit, LIMIT);
+            let profile = discord_bot::profile(&settings.discord);
             assert_eq!(
-                settings.engine.upload_limit,
+                profile.upload_limit,
                 Some(LIMIT),
-                "the bot's upload limit is not the engine's"
+                "the bot's upload limit is not the one it registers with the engine"
             );
             let client = agent_core::AgentClient::new(&settings.api).unwrap();
-            agent_chatops::Engine::new(client, settings.engine)
+            agent_chatops::Engine::new_for(client, settings.engine, profile)
         },
         Duration::from_secs(300),
     )

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use agent_chatops::store::{MemoryStore, Namespace, RedisStore, StateStore, StoreError, ns};
+use agent_chatops::store::{MemoryStore, Namespace, RedisStore, StateStore, StoreError};
 use common::*;
 use secrecy::SecretString;
 use serde_json::json;
@@ -249,7 +249,7 @@ impl StateStore for SeenCheckFails {
         'life2: 'async_trait,
         Self: 'async_trait,
     {
-        if ns == ns::DISCORD_SEEN && self.failing.load(Ordering::SeqCst) {
+        if ns == discord_bot::endpoint::SEEN && self.failing.load(Ordering::SeqCst) {
             return Box::pin(std::future::ready(Err(StoreError::Backend {
                 backend: "redis",
                 reason: "connection refused".to_string(),

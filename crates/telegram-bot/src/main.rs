@@ -91,10 +91,11 @@ async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
     let client = AgentClient::new(&api).context("cannot build the agent-api client")?;
     // The state (pending confirmations, page states): `[state] url`, by default a file in the
     // working directory (telegram-bot.redb).
-    let engine = Engine::open(
+    let engine = Engine::open_for(
         client,
         engine,
         &agent_chatops::StateUrl::default_for("telegram-bot"),
+        telegram_bot::profile(&telegram),
     )
     .await
     .context("cannot open the state store ([state] url)")?;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use agent_chatops::store::{MemoryStore, Namespace, StateStore, StoreError, ns};
+use agent_chatops::store::{MemoryStore, Namespace, StateStore, StoreError};
 use serde_json::json;
 use support::*;
 
@@ -165,7 +165,7 @@ impl StateStore for SeenCheckFails {
         'life2: 'async_trait,
         Self: 'async_trait,
     {
-        if ns == ns::TELEGRAM_SEEN {
+        if ns == telegram_bot::handlers::SEEN {
             self.failed.fetch_add(1, Ordering::SeqCst);
             return Box::pin(std::future::ready(Err(StoreError::Backend {
                 backend: "redis",

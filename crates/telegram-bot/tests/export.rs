@@ -221,9 +221,15 @@ async fn the_upload_limit_setting_reaches_the_engine() {
         "upload_limit_bytes = 1234",
     );
     assert_eq!(set.telegram.upload_limit, 1234);
-    assert_eq!(set.engine.upload_limit, Some(1234));
+    assert_eq!(
+        telegram_bot::profile(&set.telegram).upload_limit,
+        Some(1234)
+    );
     let default = settings(&sim, &tg, &[], &overrides);
-    assert_eq!(default.engine.upload_limit, Some(50_000_000));
+    assert_eq!(
+        telegram_bot::profile(&default.telegram).upload_limit,
+        Some(50_000_000)
+    );
 }
 
 /// An export over the upload limit is sent gzipped, said so in the reply. (The busy numbers

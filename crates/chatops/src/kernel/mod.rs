@@ -35,7 +35,8 @@ use crate::i18n::Lang;
 use crate::outbound::Outbound;
 pub use crate::services::Clock;
 use crate::services::Services;
-use crate::store::{MemoryStore, SharedStore, StateUrl, StoreError, ns};
+use crate::store::{MemoryStore, Namespace, SharedStore, StateUrl, StoreError, ns};
+use crate::transport::TransportProfile;
 
 /// Time spent in one command, split between the engine and the platform.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,23 +104,38 @@ impl Engine {
         Self::with_store(client, config, clock, store)
     }
 
+    /// An engine over a client for a transport that registers `transport` (its namespaces,
+    /// buttons' size and upload limit), with the system clock, keeping its state in memory.
+    pub fn new_for(client: AgentClient, config: EngineConfig, transport: TransportProfile) -> Self {
+        let clock: Clock = Arc::new(Timestamp::now);
+        let store = Arc::new(Self::memory_store_for(&config, &transport, clock.clone()));
+        Self::with_store_for(client, config, clock, store, transport)
+    }
+
     /// The memory store an engine keeps its state in unless given another, with the caps of
     /// `config`.
     pub fn memory_store(config: &EngineConfig, clock: Clock) -> MemoryStore {
-        Self::caps(config)
+        Self::memory_store_for(config, &TransportProfile::default(), clock)
+    }
+
+    fn memory_store_for(
+        config: &EngineConfig,
+        transport: &TransportProfile,
+        clock: Clock,
+    ) -> MemoryStore {
+        Self::caps(config, transport)
             .into_iter()
             .fold(MemoryStore::new(clock), |store, (ns, cap)| {
                 store.with_cap(ns, cap)
             })
     }
 
-    /// How many entries per namespace a store in memory or in a file keeps at most.
-    fn caps(config: &EngineConfig) -> [(crate::store::Namespace, usize); 3] {
-        [
-            (ns::PAGES, config.page_store_cap),
-            (ns::DISCORD_SEEN, config.page_store_cap.saturating_mul(10)),
-            (ns::TELEGRAM_SEEN, config.page_store_cap.saturating_mul(10)),
-        ]
+    /// How many entries per namespace a store in memory or in a file keeps at most: the
+    /// engine's own, then the transport's.
+    fn caps(config: &EngineConfig, transport: &TransportProfile) -> Vec<(Namespace, usize)> {
+        std::iter::once((ns::PAGES, config.page_store_cap))
+            .chain(transport.namespaces.iter().copied())
+            .collect()
     }
 
     /// An engine on the store that `config.state` names, or `default` when it names none (the
@@ -129,10 +145,25 @@ impl Engine {
         config: EngineConfig,
         default: &StateUrl,
     ) -> Result<Self, StoreError> {
+        Self::open_for(client, config, default, TransportProfile::default()).await
+    }
+
+    /// [`Engine::open`] for a transport that registers `transport`: its own namespaces (with
+    /// their caps), its buttons' size and its upload limit.
+    pub async fn open_for(
+        client: AgentClient,
+        config: EngineConfig,
+        default: &StateUrl,
+        transport: TransportProfile,
+    ) -> Result<Self, StoreError> {
         let clock: Clock = Arc::new(Timestamp::now);
         let url = config.state.clone().unwrap_or_else(|| default.clone());
-        let store = url.open(clock.clone(), &Self::caps(&config)).await?;
-        Ok(Self::with_store(client, config, clock, store))
+        let store = url
+            .open(clock.clone(), &Self::caps(&config, &transport))
+            .await?;
+        Ok(Self::with_store_for(
+            client, config, clock, store, transport,
+        ))
     }
 
     /// An engine keeping its state in `store` (shared with other replicas when it is Redis),
@@ -144,6 +175,17 @@ impl Engine {
         clock: Clock,
         store: SharedStore,
     ) -> Self {
+        Self::with_store_for(client, config, clock, store, TransportProfile::default())
+    }
+
+    /// [`Engine::with_store`] for a transport that registers `transport`.
+    pub fn with_store_for(
+        client: AgentClient,
+        config: EngineConfig,
+        clock: Clock,
+        store: SharedStore,
+        transport: TransportProfile,
+    ) -> Self {
         let store =
             crate::store::SealedStore::wrap(store, config.secret.expose_secret().as_bytes());
         let limiter = config
@@ -152,7 +194,7 @@ impl Engine {
             .map(|n| RateLimiter::keyed(Quota::per_minute(n)));
         Self {
             inner: Arc::new(Inner {
-                services: Services::new(client, config, clock, store),
+                services: Services::new(client, config, clock, store, transport),
                 last_sweep_ms: AtomicI64::new(i64::MIN),
                 limiter,
                 tracker: TaskTracker::new(),
@@ -219,6 +261,19 @@ impl Engine {
                 0
             }
         }
+    }
+
+    /// Whether `key` is seen for the first time in the transport's namespace `namespace`
+    /// (then it is remembered for `ttl`, on every replica sharing the store): how a transport
+    /// refuses a replayed request or ignores an update delivered twice. The transport's records
+    /// stay in its own namespace; it never reaches the engine's.
+    pub async fn first_sight(
+        &self,
+        namespace: Namespace,
+        key: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        self.store().insert_new(namespace, key, b"", ttl).await
     }
 
     /// How many exports are running.

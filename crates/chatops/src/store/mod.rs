@@ -63,10 +63,6 @@ pub mod ns {
     pub const RESETS: Namespace = Namespace::listed("resets");
     /// Page states too large for a button.
     pub const PAGES: Namespace = Namespace::unlisted("pages");
-    /// Discord interaction ids already answered (a replay is refused).
-    pub const DISCORD_SEEN: Namespace = Namespace::unlisted("discord-seen");
-    /// Telegram updates already handled, by bot and update id (one delivered again is ignored).
-    pub const TELEGRAM_SEEN: Namespace = Namespace::unlisted("telegram-seen");
     /// Watch subscriptions, by task and chat (listed: the scheduler polls them all).
     pub const WATCHES: Namespace = Namespace::listed("watches");
     /// Leases: who posts a due watch (`<task>/<chat>/<slot>`), taken with

@@ -686,10 +686,15 @@ fn engine(settings: &Settings, offset: &Arc<AtomicI64>, store: Option<SharedStor
     // Short polls of the watch scheduler in tests.
     config.watch_poll = TEST_WATCH_POLL;
     let client = AgentClient::new(&settings.api).unwrap();
-    match store {
-        Some(store) => Engine::with_store(client, config, clock, store),
-        None => Engine::with_clock(client, config, clock),
-    }
+    // The engine as the binary opens it: with the transport's profile.
+    let store = store.unwrap_or_else(|| Arc::new(Engine::memory_store(&config, clock.clone())));
+    Engine::with_store_for(
+        client,
+        config,
+        clock,
+        store,
+        telegram_bot::profile(&settings.telegram),
+    )
     .sweep_every(TEST_SWEEP)
 }
 
