@@ -21,6 +21,7 @@ use crate::access::Role;
 use crate::context::Ctx;
 use crate::i18n::Lang;
 use crate::reply::{Refusal, Reply};
+use crate::texts::SampleText;
 use crate::token::ActionToken;
 
 /// A command's handler: the reply to an invocation, or the [`Refusal`] that stops it early.
@@ -204,6 +205,11 @@ pub struct CommandSpec {
     pub(crate) run: Handler,
     /// What answers a press of one of its buttons, if it has any.
     pub(crate) press: Option<PressHandler>,
+    /// Its texts: the messages of its module's [`texts!`](crate::texts) table with their
+    /// samples (`samples::<ResetKey>`), so that the tests of every text reach it through
+    /// [`COMMANDS`](crate::COMMANDS). Commands of one module share its table (`/watch`,
+    /// `/unwatch`, `/watches`).
+    pub(crate) texts: fn() -> Vec<SampleText>,
 }
 
 impl PartialEq for CommandSpec {

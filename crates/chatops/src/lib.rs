@@ -50,7 +50,7 @@ mod transport;
 pub use access::{Access, Caller, Role, Transport};
 pub use catalogue::{CommandSpec, OptionSpec};
 pub use command::{CommandName, Invocation, OptionKey, ParseError, parse};
-pub use commands::{COMMANDS, export, watch};
+pub use commands::{COMMANDS, every_sample, export, watch};
 pub use config::{ChatopsSection, EngineConfig, Loaded, Places, SecretPolicy};
 pub use context::{Progress, ProgressUpdate};
 pub use i18n::Lang;

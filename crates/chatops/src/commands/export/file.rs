@@ -12,6 +12,7 @@ use agent_core::{CallStatus, NumberRecord};
 use jiff::civil::DateTime;
 use tempfile::TempPath;
 
+use super::texts::ExportMsg;
 use crate::i18n::Lang;
 use crate::messages::Msg;
 use crate::outbound::Outbound;
@@ -126,30 +127,31 @@ pub const COLUMNS: [Column; 19] = [
 ];
 
 impl Column {
-    /// The header in `lang`, from the messages table.
+    /// The header in `lang`: the shared words for the columns a page of `/numbers` has too,
+    /// `/export`'s own texts for the others.
     pub fn header(self, lang: Lang) -> String {
-        match self {
-            Self::Id => Msg::ColumnId,
-            Self::Phone => Msg::ColumnPhone,
-            Self::StatusCode => Msg::ColumnStatusCode,
-            Self::StatusLabel => Msg::ColumnStatus,
-            Self::City => Msg::ColumnCity,
-            Self::Province => Msg::ColumnProvince,
-            Self::Carrier => Msg::ColumnCarrier,
-            Self::AreaCode => Msg::ColumnAreaCode,
-            Self::PostCode => Msg::ColumnPostCode,
-            Self::CreatedAt => Msg::ColumnCreatedAt,
-            Self::CallTime => Msg::ColumnCallTime,
-            Self::AnswerTime => Msg::ColumnAnswerTime,
-            Self::HangupTime => Msg::ColumnHangupTime,
-            Self::BilledSecs => Msg::ColumnBilledSecs,
-            Self::DurationSecs => Msg::ColumnDurationSecs,
-            Self::HangupCause => Msg::ColumnHangupCause,
-            Self::CallId => Msg::ColumnCallId,
-            Self::CustomerId => Msg::ColumnCustomerId,
-            Self::Extra => Msg::ColumnExtra,
-        }
-        .text(lang)
+        let own = match self {
+            Self::Phone => return Msg::ColumnPhone.text(lang),
+            Self::StatusLabel => return Msg::ColumnStatus.text(lang),
+            Self::City => return Msg::ColumnCity.text(lang),
+            Self::Id => ExportMsg::ColumnId,
+            Self::StatusCode => ExportMsg::ColumnStatusCode,
+            Self::Province => ExportMsg::ColumnProvince,
+            Self::Carrier => ExportMsg::ColumnCarrier,
+            Self::AreaCode => ExportMsg::ColumnAreaCode,
+            Self::PostCode => ExportMsg::ColumnPostCode,
+            Self::CreatedAt => ExportMsg::ColumnCreatedAt,
+            Self::CallTime => ExportMsg::ColumnCallTime,
+            Self::AnswerTime => ExportMsg::ColumnAnswerTime,
+            Self::HangupTime => ExportMsg::ColumnHangupTime,
+            Self::BilledSecs => ExportMsg::ColumnBilledSecs,
+            Self::DurationSecs => ExportMsg::ColumnDurationSecs,
+            Self::HangupCause => ExportMsg::ColumnHangupCause,
+            Self::CallId => ExportMsg::ColumnCallId,
+            Self::CustomerId => ExportMsg::ColumnCustomerId,
+            Self::Extra => ExportMsg::ColumnExtra,
+        };
+        own.text(lang)
     }
 
     /// Its width in an Excel sheet, in characters.

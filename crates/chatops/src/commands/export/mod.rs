@@ -8,6 +8,7 @@
 //! is delivered. A CSV over the transport's upload limit is sent gzipped, or split in parts.
 
 mod file;
+mod texts;
 
 use std::path::Path;
 use std::time::Instant;
@@ -34,6 +35,8 @@ pub use self::file::{
     COLUMNS, Cell, Column, ExportError, ExportFormat, neutralise, row, size_words,
 };
 use self::file::{Fitted, PAGE, Sheet, file_name, fit};
+use self::texts::{ExportKey, ExportMsg};
+use crate::texts::samples;
 
 /// `/export`: its catalogue entry and handlers.
 pub(crate) const COMMAND: CommandSpec = CommandSpec {
@@ -60,6 +63,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Exporter),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: Some(press),
+    texts: samples::<ExportKey>,
 };
 
 impl CommandName {
@@ -102,9 +106,12 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         Some(given) => match ExportFormat::parse(given) {
             Some(format) => format,
             None => {
-                return Err(
-                    bad_input("format", &Msg::UnknownFormat { given }.text(lang), lang).into(),
-                );
+                return Err(bad_input(
+                    "format",
+                    &ExportMsg::UnknownFormat { given }.text(lang),
+                    lang,
+                )
+                .into());
             }
         },
     };
@@ -137,14 +144,14 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         .sign(&ActionToken::StopExport(id))
         .ok()
         .map(|data| Action {
-            label: Msg::CancelExport.text(lang),
+            label: ExportMsg::CancelExport.text(lang),
             data,
             style: ActionStyle::Danger,
         });
     let report = |done: u64| {
         if let Some(sink) = progress {
-            let mut reply = Reply::new(ReplyKind::Info, Msg::ExportingTitle.text(lang)).line(
-                Msg::ExportProgress {
+            let mut reply = Reply::new(ReplyKind::Info, ExportMsg::ExportingTitle.text(lang)).line(
+                ExportMsg::ExportProgress {
                     task: &label,
                     done,
                     total: total.max(done),
@@ -185,12 +192,14 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         Written::Done { path, rows } => (path, rows),
         Written::Cancelled => {
             tracing::info!(caller = %caller.identity(), task = %label, "export cancelled");
-            return Ok(Reply::new(ReplyKind::Done, Msg::ExportCancelled.text(lang))
-                .line(Msg::ExportNoFileKept.text(lang)));
+            return Ok(
+                Reply::new(ReplyKind::Done, ExportMsg::ExportCancelled.text(lang))
+                    .line(ExportMsg::ExportNoFileKept.text(lang)),
+            );
         }
         Written::Upstream(err) => {
             let mut reply = upstream_error(&err, &label, lang);
-            reply.lines.push(Msg::ExportNoFileKept.text(lang));
+            reply.lines.push(ExportMsg::ExportNoFileKept.text(lang));
             return Ok(reply);
         }
         Written::Failed(err) => {
@@ -208,8 +217,10 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         Ok(Ok(fitted)) => fitted,
         Ok(Err(None)) => {
             let limit = size_words(limit.unwrap_or_default());
-            return Ok(Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
-                .line(Msg::ExportTooLarge { limit: &limit }.text(lang)));
+            return Ok(
+                Reply::new(ReplyKind::Error, ExportMsg::ExportFailed.text(lang))
+                    .line(ExportMsg::ExportTooLarge { limit: &limit }.text(lang)),
+            );
         }
         Ok(Err(Some(err))) => {
             tracing::error!(%err, "export could not be packed");
@@ -242,19 +253,21 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         )),
     });
     if audited.is_err() {
-        return Ok(Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
-            .line(Msg::AuditUnavailable.text(lang)));
+        return Ok(
+            Reply::new(ReplyKind::Error, ExportMsg::ExportFailed.text(lang))
+                .line(Msg::AuditUnavailable.text(lang)),
+        );
     }
     let mut reply = Reply::new(
         ReplyKind::Done,
-        Msg::ExportDone { task: &label, rows }.text(lang),
+        ExportMsg::ExportDone { task: &label, rows }.text(lang),
     )
     .line(Msg::FilterLine { filter: &described }.text(lang))
     .line(
         if masked {
-            Msg::ExportMasked
+            ExportMsg::ExportMasked
         } else {
-            Msg::ExportFullPhones
+            ExportMsg::ExportFullPhones
         }
         .text(lang),
     );
@@ -263,9 +276,9 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         Fitted::AsIs => {}
         Fitted::Gzipped => reply
             .lines
-            .push(Msg::ExportGzipped { limit: &limit }.text(lang)),
+            .push(ExportMsg::ExportGzipped { limit: &limit }.text(lang)),
         Fitted::Split(parts) => reply.lines.push(
-            Msg::ExportSplit {
+            ExportMsg::ExportSplit {
                 parts,
                 limit: &limit,
             }
@@ -367,15 +380,15 @@ async fn write_export(
 fn stop_export(cx: &Ctx<'_>, id: u64) -> Reply {
     let lang = cx.lang;
     match cx.exports.stop(id, &cx.caller.identity()) {
-        None => Reply::new(ReplyKind::Info, Msg::ExportNotRunning.text(lang)),
+        None => Reply::new(ReplyKind::Info, ExportMsg::ExportNotRunning.text(lang)),
         Some(false) => Reply::new(ReplyKind::Refused, Msg::NotAllowed.text(lang))
-            .line(Msg::OnlyExporterCancels.text(lang)),
-        Some(true) => Reply::new(ReplyKind::Info, Msg::ExportCancelling.text(lang)),
+            .line(ExportMsg::OnlyExporterCancels.text(lang)),
+        Some(true) => Reply::new(ReplyKind::Info, ExportMsg::ExportCancelling.text(lang)),
     }
 }
 
 fn failed(lang: Lang) -> Reply {
-    Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
-        .line(Msg::ExportWriteFailed.text(lang))
-        .line(Msg::ExportNoFileKept.text(lang))
+    Reply::new(ReplyKind::Error, ExportMsg::ExportFailed.text(lang))
+        .line(ExportMsg::ExportWriteFailed.text(lang))
+        .line(ExportMsg::ExportNoFileKept.text(lang))
 }

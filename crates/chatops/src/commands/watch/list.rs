@@ -3,14 +3,15 @@
 use agent_core::time::CHINA_OFFSET;
 use jiff::{Timestamp, tz::TimeZone};
 
+use super::texts::{WatchKey, WatchMsg};
 use super::{Watch, chat_key, decode};
 use crate::access::Role;
 use crate::catalogue::{CommandName, CommandSpec, Invocation, Text};
 use crate::context::Ctx;
-use crate::messages::Msg;
 use crate::reply::{Align, Refusal, Reply, ReplyKind, Table};
 use crate::services::store_failed;
 use crate::store::ns;
+use crate::texts::samples;
 
 /// `/watches`: its catalogue entry and handlers.
 pub(crate) const COMMAND: CommandSpec = CommandSpec {
@@ -27,6 +28,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Viewer),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: None,
+    texts: samples::<WatchKey>,
 };
 
 impl CommandName {
@@ -50,8 +52,10 @@ async fn run(cx: &Ctx<'_>, _invocation: &Invocation) -> Result<Reply, Refusal> {
         .filter(|watch| chat_key(&watch.stored.caller) == chat)
         .collect();
     if watches.is_empty() {
-        return Ok(Reply::new(ReplyKind::Info, Msg::WatchesTitle.text(lang))
-            .line(Msg::NoWatches.text(lang)));
+        return Ok(
+            Reply::new(ReplyKind::Info, WatchMsg::WatchesTitle.text(lang))
+                .line(WatchMsg::NoWatches.text(lang)),
+        );
     }
     watches.sort_by_key(|watch| cx.task_label(&watch.stored.task));
     let zone = TimeZone::fixed(CHINA_OFFSET);
@@ -77,12 +81,12 @@ async fn run(cx: &Ctx<'_>, _invocation: &Invocation) -> Result<Reply, Refusal> {
             ]
         })
         .collect();
-    let mut reply = Reply::new(ReplyKind::Info, Msg::WatchesTitle.text(lang));
+    let mut reply = Reply::new(ReplyKind::Info, WatchMsg::WatchesTitle.text(lang));
     reply.table = Some(Table {
         columns: vec![
-            (Msg::ColumnTask.text(lang), Align::Left),
-            (Msg::ColumnWhen.text(lang), Align::Left),
-            (Msg::ColumnLastPost.text(lang), Align::Left),
+            (WatchMsg::ColumnTask.text(lang), Align::Left),
+            (WatchMsg::ColumnWhen.text(lang), Align::Left),
+            (WatchMsg::ColumnLastPost.text(lang), Align::Left),
         ],
         rows,
     });

@@ -25,6 +25,7 @@
 
 pub(crate) mod list;
 mod scheduler;
+mod texts;
 pub(crate) mod unwatch;
 
 use std::fmt;
@@ -32,6 +33,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use self::texts::{WatchKey, WatchMsg};
 use crate::access::{Caller, Role};
 use crate::catalogue::{CommandName, CommandSpec, Invocation, OptionKey, Text};
 use crate::context::Ctx;
@@ -40,6 +42,7 @@ use crate::messages::Msg;
 use crate::reply::{Refusal, Reply, ReplyKind};
 use crate::services::store_failed;
 use crate::store::{StoreError, ns};
+use crate::texts::samples;
 
 pub use self::scheduler::{TickReport, Undelivered, WatchPost, WatchRunner, WatchScheduler};
 
@@ -61,6 +64,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Viewer),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: None,
+    texts: samples::<WatchKey>,
 };
 
 impl CommandName {
@@ -159,12 +163,12 @@ impl When {
     /// In words, in `lang` (`when it is done`, `daily at 09:00 China time`, `every 30m`).
     pub fn describe(&self, lang: Lang) -> String {
         match self {
-            Self::Done => Msg::WhenDone.text(lang),
-            Self::Daily { hour, minute } => Msg::WhenDaily {
+            Self::Done => WatchMsg::WhenDone.text(lang),
+            Self::Daily { hour, minute } => WatchMsg::WhenDaily {
                 at: &format!("{hour:02}:{minute:02}"),
             }
             .text(lang),
-            Self::Every(every) => Msg::WhenEvery {
+            Self::Every(every) => WatchMsg::WhenEvery {
                 every: &short_duration(*every),
             }
             .text(lang),
@@ -245,8 +249,8 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         Some(Err(err)) => {
             let given = invocation.get(OptionKey::When).unwrap_or_default();
             let line = match err {
-                WhenError::Unreadable => Msg::BadWhen { given }.text(lang),
-                WhenError::TooShort => Msg::EveryTooShort {
+                WhenError::Unreadable => WatchMsg::BadWhen { given }.text(lang),
+                WhenError::TooShort => WatchMsg::EveryTooShort {
                     minutes: MIN_EVERY.as_secs() / 60,
                 }
                 .text(lang),
@@ -269,7 +273,7 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
     if mine >= MAX_WATCHES_PER_CHAT {
         return Err(Reply::new(ReplyKind::Refused, Msg::NotAllowed.text(lang))
             .line(
-                Msg::WatchLimit {
+                WatchMsg::WatchLimit {
                     max: u64::try_from(MAX_WATCHES_PER_CHAT).unwrap_or(u64::MAX),
                 }
                 .text(lang),
@@ -293,7 +297,7 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
     tracing::info!(caller = %caller.identity(), task = %label, %when, "watch set");
     Ok(Reply::new(
         ReplyKind::Done,
-        Msg::WatchAdded {
+        WatchMsg::WatchAdded {
             task: &label,
             when: &when.describe(lang),
         }

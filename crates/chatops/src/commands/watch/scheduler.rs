@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use jiff::{SignedDuration, Timestamp, tz::TimeZone};
 use tokio_util::sync::CancellationToken;
 
+use super::texts::WatchMsg;
 use super::{LEASE_TTL, MAX_BACKOFF, WATCH_TTL, Watch, When, chat_key, decode};
 use crate::access::{Caller, Role, Transport};
 use crate::chart::Figures;
@@ -396,10 +397,10 @@ async fn watch_reply(
         When::Done => {
             let mut reply = Reply::new(
                 ReplyKind::Done,
-                Msg::WatchDoneTitle { task: &label }.text(lang),
+                WatchMsg::WatchDoneTitle { task: &label }.text(lang),
             );
             reply.summary = Some(
-                Msg::WatchDone {
+                WatchMsg::WatchDone {
                     dialled: figures.dialled,
                     connected: figures.connected,
                     rate: &rate,
@@ -412,14 +413,14 @@ async fn watch_reply(
         When::Daily { .. } | When::Every(_) => {
             let mut reply = Reply::new(
                 ReplyKind::Info,
-                Msg::WatchSummaryTitle {
+                WatchMsg::WatchSummaryTitle {
                     task: &label,
                     when: &when.describe(lang),
                 }
                 .text(lang),
             );
             reply.summary = Some(
-                Msg::WatchFigures {
+                WatchMsg::WatchFigures {
                     dialled: figures.dialled,
                     connected: figures.connected,
                     rate: &rate,
@@ -428,7 +429,7 @@ async fn watch_reply(
                 .text(lang),
             );
             reply.lines.push(
-                Msg::WatchWaiting {
+                WatchMsg::WatchWaiting {
                     waiting: figures.waiting,
                 }
                 .text(lang),
@@ -444,7 +445,7 @@ async fn watch_reply(
         .text(lang),
     );
     if when != When::Done {
-        reply.footer = Some(Msg::WatchFooter { task: &label }.text(lang));
+        reply.footer = Some(WatchMsg::WatchFooter { task: &label }.text(lang));
     }
     if figures.retryable > 0 {
         let state = PageState {
@@ -459,7 +460,7 @@ async fn watch_reply(
             engine
                 .state_action(
                     state,
-                    Msg::ListRetryableButton.text(lang),
+                    WatchMsg::ListRetryableButton.text(lang),
                     ActionToken::Page,
                     ActionToken::StoredPage,
                 )

@@ -1,13 +1,14 @@
 //! `/unwatch`: stop watching a task in this chat.
 
+use super::texts::{WatchKey, WatchMsg};
 use super::watch_key;
 use crate::access::Role;
 use crate::catalogue::{CommandName, CommandSpec, Invocation, OptionKey, Text};
 use crate::context::Ctx;
-use crate::messages::Msg;
 use crate::reply::{Refusal, Reply, ReplyKind};
 use crate::services::store_failed;
 use crate::store::ns;
+use crate::texts::samples;
 
 /// `/unwatch`: its catalogue entry and handlers.
 pub(crate) const COMMAND: CommandSpec = CommandSpec {
@@ -24,6 +25,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Viewer),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: None,
+    texts: samples::<WatchKey>,
 };
 
 impl CommandName {
@@ -43,12 +45,12 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
             tracing::info!(caller = %caller.identity(), task = %label, "watch removed");
             Reply::new(
                 ReplyKind::Done,
-                Msg::WatchRemoved { task: &label }.text(lang),
+                WatchMsg::WatchRemoved { task: &label }.text(lang),
             )
         }
         Ok(false) => Reply::new(
             ReplyKind::Info,
-            Msg::WatchNotFound { task: &label }.text(lang),
+            WatchMsg::WatchNotFound { task: &label }.text(lang),
         ),
         Err(err) => store_failed(&err, lang),
     })

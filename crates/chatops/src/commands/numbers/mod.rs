@@ -1,16 +1,20 @@
 //! `/numbers`: a page of a task's numbers (one request), the counts per status when the shared
 //! cache has them fresh, and Prev/Next.
 
+mod texts;
+
 use agent_core::{PageNumber, mask_number};
 use futures::future::BoxFuture;
 use std::time::Instant;
 
+use self::texts::{NumbersKey, NumbersMsg};
 use crate::access::Role;
 use crate::catalogue::{CommandName, CommandSpec, Invocation, OptionKey, Text};
 use crate::context::Ctx;
 use crate::messages::Msg;
 use crate::reply::{Action, Align, Refusal, Reply, ReplyKind, Table};
 use crate::text::{describe_filter, describe_summary, duration, short_time, upstream_error};
+use crate::texts::samples;
 use crate::token::{ActionToken, PageState};
 
 /// `/numbers`: its catalogue entry and handlers.
@@ -38,6 +42,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Viewer),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: Some(press),
+    texts: samples::<NumbersKey>,
 };
 
 impl CommandName {
@@ -64,7 +69,7 @@ async fn stored_page_press(cx: &Ctx<'_>, id: u64) -> Reply {
     match cx.pages.get(id).await {
         Ok(Some(state)) => page_press(cx, state).await,
         Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(cx.lang))
-            .line(Msg::RunNumbersAgain.text(cx.lang)),
+            .line(NumbersMsg::RunNumbersAgain.text(cx.lang)),
         Err(err) => cx.store_refused(&err, cx.caller, id, cx.lang),
     }
 }
@@ -113,7 +118,7 @@ pub(crate) async fn show_page(cx: &Ctx<'_>, state: PageState) -> Reply {
     let range = filter.scope().range();
     let mut reply = Reply::new(
         ReplyKind::Page,
-        Msg::NumbersTitle {
+        NumbersMsg::NumbersTitle {
             task: &label,
             filter: &describe_filter(state.statuses, range, state.sub.as_deref(), lang),
         }
@@ -135,14 +140,14 @@ pub(crate) async fn show_page(cx: &Ctx<'_>, state: PageState) -> Reply {
     }
     if cached.is_none() {
         reply.lines.push(
-            Msg::CountsHint {
+            NumbersMsg::CountsHint {
                 command: &stats_command_line(&label, &state),
             }
             .text(lang),
         );
     }
     reply.footer = Some(
-        Msg::PageFooter {
+        NumbersMsg::PageFooter {
             total: page.total,
             page: u64::from(page.page),
             last: u64::from(page.last_page),
@@ -161,7 +166,7 @@ pub(crate) async fn show_page(cx: &Ctx<'_>, state: PageState) -> Reply {
         };
         reply
             .actions
-            .extend(page_action(cx, prev, Msg::PrevPage.text(lang)).await);
+            .extend(page_action(cx, prev, NumbersMsg::PrevPage.text(lang)).await);
     }
     if current < page.last_page {
         let next = PageState {
@@ -170,7 +175,7 @@ pub(crate) async fn show_page(cx: &Ctx<'_>, state: PageState) -> Reply {
         };
         reply
             .actions
-            .extend(page_action(cx, next, Msg::NextPage.text(lang)).await);
+            .extend(page_action(cx, next, NumbersMsg::NextPage.text(lang)).await);
     }
     reply
 }
@@ -182,8 +187,8 @@ fn table(cx: &Ctx<'_>, records: &[agent_core::NumberRecord]) -> Table {
             (Msg::ColumnPhone.text(lang), Align::Left),
             (Msg::ColumnStatus.text(lang), Align::Left),
             (Msg::ColumnCity.text(lang), Align::Left),
-            (Msg::ColumnLastCall.text(lang), Align::Left),
-            (Msg::ColumnLength.text(lang), Align::Right),
+            (NumbersMsg::ColumnLastCall.text(lang), Align::Left),
+            (NumbersMsg::ColumnLength.text(lang), Align::Right),
         ],
         rows: records
             .iter()

@@ -1,6 +1,8 @@
 //! `/reset`: a preview with counts per status, then Confirm (only by the requester, before the
 //! confirmation expires, once) or Cancel.
 
+mod texts;
+
 use std::time::Instant;
 
 use agent_core::phone::parse_phone_list;
@@ -8,6 +10,7 @@ use agent_core::{FilterError, ResetFilter, Scope, StatusSet, TimeRange};
 use futures::future::BoxFuture;
 use jiff::tz::TimeZone;
 
+use self::texts::{ResetKey, ResetMsg};
 use crate::access::{Caller, Role};
 use crate::audit::{AuditEvent, AuditRecord};
 use crate::catalogue::{CommandName, CommandSpec, Invocation, OptionKey, Text};
@@ -19,6 +22,7 @@ use crate::reply::{Action, ActionStyle, Refusal, Reply, ReplyKind};
 use crate::services::{Services, random_id, store_failed};
 use crate::state::PendingReset;
 use crate::text::{bad_input, describe_reset, describe_summary, upstream_error};
+use crate::texts::samples;
 use crate::token::ActionToken;
 
 /// `/reset`: its catalogue entry and handlers.
@@ -48,6 +52,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Operator),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: Some(press),
+    texts: samples::<ResetKey>,
 };
 
 impl CommandName {
@@ -82,8 +87,8 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
             sink(ProgressUpdate {
                 done: scanned,
                 total,
-                reply: Reply::new(ReplyKind::Info, Msg::Counting.text(lang)).line(
-                    Msg::CountingProgress {
+                reply: Reply::new(ReplyKind::Info, ResetMsg::Counting.text(lang)).line(
+                    ResetMsg::CountingProgress {
                         task: &label,
                         scanned,
                         total,
@@ -104,8 +109,8 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         Ok(Err(err)) => return Ok(upstream_error(&err, &label, lang)),
         Err(_) => {
             return Ok(
-                Reply::new(ReplyKind::Error, Msg::PreviewTooSlow.text(lang)).line(
-                    Msg::PreviewDeadline {
+                Reply::new(ReplyKind::Error, ResetMsg::PreviewTooSlow.text(lang)).line(
+                    ResetMsg::PreviewDeadline {
                         seconds: deadline.as_secs(),
                     }
                     .text(lang),
@@ -116,8 +121,8 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
     let described = describe_reset(&filter, lang, cx.config().mask_phones);
     if preview.total() == 0 {
         return Ok(
-            Reply::new(ReplyKind::Done, Msg::NothingToReset.text(lang)).line(
-                Msg::NoMatch {
+            Reply::new(ReplyKind::Done, ResetMsg::NothingToReset.text(lang)).line(
+                ResetMsg::NoMatch {
                     task: &label,
                     filter: &described,
                 }
@@ -159,7 +164,7 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
     let total = preview.total();
     let mut reply = Reply::new(
         ReplyKind::Preview,
-        Msg::PreviewTitle {
+        ResetMsg::PreviewTitle {
             task: &label,
             total,
         }
@@ -179,7 +184,7 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         .strftime("%H:%M:%S");
     let minutes = ttl.as_secs().div_ceil(60);
     reply.footer = Some(
-        Msg::ConfirmWithin {
+        ResetMsg::ConfirmWithin {
             name: &caller.name,
             minutes,
             until: &expires_at.to_string(),
@@ -190,12 +195,12 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
     for (token, label, style) in [
         (
             ActionToken::Confirm(id),
-            Msg::ConfirmButton,
+            ResetMsg::ConfirmButton,
             ActionStyle::Danger,
         ),
         (
             ActionToken::Cancel(id),
-            Msg::CancelButton,
+            ResetMsg::CancelButton,
             ActionStyle::Secondary,
         ),
     ] {
@@ -251,11 +256,12 @@ fn reset_filter(cx: &Ctx<'_>, task: &str, invocation: &Invocation) -> Result<Res
     }
     match filter.check() {
         Ok(()) => Ok(filter),
-        Err(FilterError::Unfiltered) => {
-            Err(Reply::new(ReplyKind::Refused, Msg::ResetRefused.text(lang))
-                .line(Msg::Unfiltered.text(lang))
-                .into())
-        }
+        Err(FilterError::Unfiltered) => Err(Reply::new(
+            ReplyKind::Refused,
+            ResetMsg::ResetRefused.text(lang),
+        )
+        .line(ResetMsg::Unfiltered.text(lang))
+        .into()),
         Err(err) => Err(bad_input("all", &err, lang).into()),
     }
 }
@@ -268,15 +274,15 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
             pending
         }
         Ok(None) => {
-            return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
-                .line(Msg::ConfirmGone.text(lang));
+            return Reply::new(ReplyKind::Error, ResetMsg::NothingToConfirm.text(lang))
+                .line(ResetMsg::ConfirmGone.text(lang));
         }
         Err(err) => return cx.store_refused(&err, caller, id, lang),
     };
     if !caller.same_person(&pending.requester) {
         tracing::warn!(caller = %caller.identity(), requester = %pending.requester.identity(), "refused: confirmation by someone else");
-        return Reply::new(ReplyKind::Refused, Msg::NotYoursToConfirm.text(lang)).line(
-            Msg::OnlyRequesterConfirms {
+        return Reply::new(ReplyKind::Refused, ResetMsg::NotYoursToConfirm.text(lang)).line(
+            ResetMsg::OnlyRequesterConfirms {
                 name: &pending.requester.name,
             }
             .text(lang),
@@ -289,8 +295,8 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
     let pending = match cx.pending.take(id).await {
         Ok(Some(pending)) => pending,
         Ok(None) => {
-            return Reply::new(ReplyKind::Error, Msg::NothingToConfirm.text(lang))
-                .line(Msg::AlreadyConfirmed.text(lang));
+            return Reply::new(ReplyKind::Error, ResetMsg::NothingToConfirm.text(lang))
+                .line(ResetMsg::AlreadyConfirmed.text(lang));
         }
         Err(err) => return cx.store_refused(&err, caller, id, lang),
     };
@@ -304,8 +310,8 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
             None,
         )
         .ok();
-        return Reply::new(ReplyKind::Error, Msg::ConfirmationExpired.text(lang))
-            .line(Msg::RunResetAgain.text(lang));
+        return Reply::new(ReplyKind::Error, ResetMsg::ConfirmationExpired.text(lang))
+            .line(ResetMsg::RunResetAgain.text(lang));
     }
     // Fail closed: no reset is sent unless its confirmation is on record.
     if audit(cx, AuditEvent::Confirmed, id, caller, &pending, None).is_err() {
@@ -332,7 +338,7 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
             let total = pending.preview.total();
             let mut reply = Reply::new(
                 ReplyKind::Done,
-                Msg::ResetDone {
+                ResetMsg::ResetDone {
                     by: &caller.name,
                     task: &label,
                     total,
@@ -340,7 +346,7 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
                 .text(lang),
             );
             reply.summary = Some(
-                Msg::ByStatusBefore {
+                ResetMsg::ByStatusBefore {
                     counts: &describe_summary(&pending.preview, lang),
                 }
                 .text(lang),
@@ -349,7 +355,7 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
                 .lines
                 .push(Msg::FilterLine { filter: &described }.text(lang));
             reply.footer = Some(
-                Msg::PlatformFooter {
+                ResetMsg::PlatformFooter {
                     message: &outcome.message,
                 }
                 .text(lang),
@@ -379,11 +385,11 @@ async fn confirm(cx: &Ctx<'_>, id: u64) -> Reply {
                 Some(format!("{:?}; {reference}", err.category())),
             )
             .ok();
-            reply.title = Msg::ResetFailed.text(lang);
+            reply.title = ResetMsg::ResetFailed.text(lang);
             reply.private = false;
             if unsure {
-                reply.title = Msg::ResetOutcomeUnknown.text(lang);
-                reply.lines.push(Msg::ResetMaybeApplied.text(lang));
+                reply.title = ResetMsg::ResetOutcomeUnknown.text(lang);
+                reply.lines.push(ResetMsg::ResetMaybeApplied.text(lang));
             }
             reply
         }
@@ -398,14 +404,14 @@ async fn cancel(cx: &Ctx<'_>, id: u64) -> Reply {
             pending.requester
         }
         Ok(None) => {
-            return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang))
-                .line(Msg::CancelGone.text(lang));
+            return Reply::new(ReplyKind::Error, ResetMsg::NothingToCancel.text(lang))
+                .line(ResetMsg::CancelGone.text(lang));
         }
         Err(err) => return cx.store_refused(&err, caller, id, lang),
     };
     if !caller.same_person(&requester) {
-        return Reply::new(ReplyKind::Refused, Msg::NotYoursToCancel.text(lang)).line(
-            Msg::OnlyRequesterCancels {
+        return Reply::new(ReplyKind::Refused, ResetMsg::NotYoursToCancel.text(lang)).line(
+            ResetMsg::OnlyRequesterCancels {
                 name: &requester.name,
             }
             .text(lang),
@@ -413,19 +419,19 @@ async fn cancel(cx: &Ctx<'_>, id: u64) -> Reply {
     }
     let pending = match cx.pending.take(id).await {
         Ok(Some(pending)) => pending,
-        Ok(None) => return Reply::new(ReplyKind::Error, Msg::NothingToCancel.text(lang)),
+        Ok(None) => return Reply::new(ReplyKind::Error, ResetMsg::NothingToCancel.text(lang)),
         Err(err) => return cx.store_refused(&err, caller, id, lang),
     };
     audit(cx, AuditEvent::Cancelled, id, caller, &pending, None).ok();
     Reply::new(
         ReplyKind::Done,
-        Msg::ResetCancelled { by: &caller.name }.text(lang),
+        ResetMsg::ResetCancelled { by: &caller.name }.text(lang),
     )
 }
 
 /// The reply when the audit log cannot be written: nothing is reset unless it is on record.
 fn audit_unavailable(lang: Lang) -> Reply {
-    Reply::new(ReplyKind::Error, Msg::ResetNotPossible.text(lang))
+    Reply::new(ReplyKind::Error, ResetMsg::ResetNotPossible.text(lang))
         .line(Msg::AuditUnavailable.text(lang))
 }
 

@@ -1,12 +1,15 @@
 //! `/help`: what the bot understands, and the caller's role.
 
+mod texts;
+
+use self::texts::{HelpKey, HelpMsg};
 use crate::access::Caller;
 use crate::catalogue::{CommandName, CommandSpec, Invocation, Text};
 use crate::context::Ctx;
 use crate::i18n::Lang;
-use crate::messages::Msg;
 use crate::reply::{Refusal, Reply, ReplyKind};
 use crate::services::Services;
+use crate::texts::samples;
 
 /// `/help`: its catalogue entry and handlers.
 pub(crate) const COMMAND: CommandSpec = CommandSpec {
@@ -23,6 +26,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: None,
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: None,
+    texts: samples::<HelpKey>,
 };
 
 impl CommandName {
@@ -39,8 +43,8 @@ async fn run(cx: &Ctx<'_>, _invocation: &Invocation) -> Result<Reply, Refusal> {
 pub(crate) fn reply(services: &Services, caller: &Caller, lang: Lang) -> Reply {
     let identity = caller.identity();
     let Some(role) = services.config().access.role_of(caller) else {
-        let mut reply = Reply::new(ReplyKind::Info, Msg::NoAccessTitle.text(lang)).line(
-            Msg::NoRole {
+        let mut reply = Reply::new(ReplyKind::Info, HelpMsg::NoAccessTitle.text(lang)).line(
+            HelpMsg::NoRole {
                 identity: &identity,
             }
             .text(lang),
@@ -49,7 +53,7 @@ pub(crate) fn reply(services: &Services, caller: &Caller, lang: Lang) -> Reply {
         return reply;
     };
     let aliases = services.task_aliases();
-    let mut reply = Reply::new(ReplyKind::Info, Msg::HelpTitle.text(lang));
+    let mut reply = Reply::new(ReplyKind::Info, HelpMsg::HelpTitle.text(lang));
     // The command lines come from the catalogue: a usage line, then what it does.
     let mut lines: Vec<String> = super::COMMANDS
         .iter()
@@ -57,11 +61,11 @@ pub(crate) fn reply(services: &Services, caller: &Caller, lang: Lang) -> Reply {
         .collect();
     lines.extend(
         [
-            Msg::HelpTasks { aliases: &aliases },
-            Msg::HelpStatuses,
-            Msg::HelpGroups,
-            Msg::HelpTimes,
-            Msg::HelpYouAre {
+            HelpMsg::HelpTasks { aliases: &aliases },
+            HelpMsg::HelpStatuses,
+            HelpMsg::HelpGroups,
+            HelpMsg::HelpTimes,
+            HelpMsg::HelpYouAre {
                 identity: &identity,
                 role,
             },

@@ -7,11 +7,14 @@
 //! warm `/stats` costs nothing, and `/numbers` shows its "by status" line only from a fresh
 //! entry. A reset of the task forgets them; the refresh button counts again.
 
+mod texts;
+
 use std::time::Instant;
 
 use agent_core::time::CHINA_OFFSET;
 use futures::future::BoxFuture;
 
+use self::texts::{StatsKey, StatsMsg};
 use crate::access::Role;
 use crate::catalogue::{CommandName, CommandSpec, Invocation, OptionKey, Text};
 use crate::chart::{Figures, png_chart, text_chart};
@@ -19,6 +22,7 @@ use crate::context::Ctx;
 use crate::messages::Msg;
 use crate::reply::{Attachment, AttachmentData, AttachmentKind, Refusal, Reply, ReplyKind};
 use crate::text::{describe_filter, upstream_error};
+use crate::texts::samples;
 use crate::token::{ActionToken, PageState};
 
 /// `/stats`: its catalogue entry and handlers.
@@ -45,6 +49,7 @@ pub(crate) const COMMAND: CommandSpec = CommandSpec {
     role: Some(Role::Viewer),
     run: |cx, invocation| Box::pin(run(cx, invocation)),
     press: Some(press),
+    texts: samples::<StatsKey>,
 };
 
 impl CommandName {
@@ -70,7 +75,7 @@ async fn stored_refresh(cx: &Ctx<'_>, id: u64) -> Reply {
     match cx.pages.get(id).await {
         Ok(Some(state)) => refresh(cx, state).await,
         Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(cx.lang))
-            .line(Msg::RunStatsAgain.text(cx.lang)),
+            .line(StatsMsg::RunStatsAgain.text(cx.lang)),
         Err(err) => cx.store_refused(&err, cx.caller, id, cx.lang),
     }
 }
@@ -101,14 +106,14 @@ async fn show_stats(cx: &Ctx<'_>, state: PageState, recount: bool) -> Reply {
     let range = filter.scope().range();
     let mut reply = Reply::new(
         ReplyKind::Info,
-        Msg::StatsTitle {
+        StatsMsg::StatsTitle {
             task: &label,
             filter: &describe_filter(state.statuses, range, state.sub.as_deref(), lang),
         }
         .text(lang),
     );
     reply.summary = Some(
-        Msg::StatsTotals {
+        StatsMsg::StatsTotals {
             total: figures.total,
             dialled: figures.dialled,
             waiting: figures.waiting,
@@ -116,7 +121,7 @@ async fn show_stats(cx: &Ctx<'_>, state: PageState, recount: bool) -> Reply {
         .text(lang),
     );
     reply.lines.push(
-        Msg::StatsConnected {
+        StatsMsg::StatsConnected {
             connected: figures.connected,
             rate: &figures.connect_rate(lang),
         }
@@ -136,7 +141,7 @@ async fn show_stats(cx: &Ctx<'_>, state: PageState, recount: bool) -> Reply {
         .strftime("%H:%M:%S")
         .to_string();
     reply.footer = Some(
-        Msg::StatsCountedAt {
+        StatsMsg::StatsCountedAt {
             at: &at,
             seconds: cx.summaries.ttl().as_secs(),
         }
@@ -161,7 +166,7 @@ async fn show_stats(cx: &Ctx<'_>, state: PageState, recount: bool) -> Reply {
     reply.actions.extend(
         cx.state_action(
             state,
-            Msg::RefreshButton.text(lang),
+            StatsMsg::RefreshButton.text(lang),
             ActionToken::Refresh,
             ActionToken::StoredRefresh,
         )
