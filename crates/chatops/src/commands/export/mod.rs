@@ -208,7 +208,7 @@ async fn run(cx: &Ctx<'_>, invocation: &Invocation) -> Result<Reply, Refusal> {
         }
     };
     let name = file_name(&label, &state, cx.now(), format);
-    let limit = cx.config().upload_limit;
+    let limit = cx.transport.upload_limit;
     let fitted = {
         let (name, dir) = (name.clone(), dir.clone());
         tokio::task::spawn_blocking(move || fit(path, &name, format, limit, &dir)).await
