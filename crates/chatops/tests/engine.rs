@@ -102,6 +102,14 @@ impl World {
             .collect()
     }
 
+    /// The `event` of each audit line, in order.
+    fn events(&self) -> Vec<String> {
+        self.audit()
+            .iter()
+            .map(|r| r["event"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     fn count(&self, status: CallStatus) -> usize {
         self.sim
             .snapshot(DEMO_TASK_ID)
@@ -468,11 +476,7 @@ async fn a_reset_can_be_cancelled() {
         .await;
     assert_eq!(confirm.kind, ReplyKind::Error);
     assert_eq!(world.count(CallStatus::Busy), busy);
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "cancelled"]);
 }
 
@@ -493,11 +497,7 @@ async fn an_expired_confirmation_is_refused_and_audited() {
         "{late:#?}"
     );
     assert_eq!(world.count(CallStatus::Busy), busy);
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
 }
 
@@ -510,11 +510,7 @@ async fn pending_resets_nobody_presses_expire_on_the_next_sweep() {
     assert_eq!(world.engine.sweep_expired().await, 0);
     world.clock_offset.store(500, Ordering::SeqCst);
     assert_eq!(world.engine.sweep_expired().await, 1);
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
 }
 
@@ -539,11 +535,7 @@ async fn the_engines_own_timer_sweeps_until_shutdown() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
     // Shutdown stops the sweeper: it does not keep the engine from draining.
     let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), engine.shutdown())
@@ -680,11 +672,7 @@ async fn a_refused_reset_is_audited_as_failed() {
     assert_eq!(failed.kind, ReplyKind::Error);
     assert_eq!(failed.title, "Reset failed");
     assert!(failed.to_plain_text().contains("6007"), "{failed:#?}");
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "confirmed", "failed"]);
 }
 
@@ -797,11 +785,7 @@ async fn two_presses_of_confirm_at_the_same_moment_reset_once() {
             .count();
         assert_eq!(done, 1, "trial {trial}: {a:#?} {b:#?}");
     }
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events.iter().filter(|e| *e == "done").count(), 100);
     assert_eq!(events.iter().filter(|e| *e == "confirmed").count(), 100);
 }
@@ -909,11 +893,7 @@ async fn a_reset_that_times_out_is_audited_as_unknown() {
         reply.to_plain_text().contains("may or may not"),
         "{reply:#?}"
     );
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "confirmed", "unknown"]);
 }
 
@@ -942,11 +922,7 @@ async fn shutdown_lets_commands_finish_and_expires_pending_confirmations() {
     assert_eq!(slow.await.unwrap().kind, ReplyKind::Page);
     let refused = world.say(&alice, "/numbers task:demo").await;
     assert_eq!(refused.title, "Shutting down", "{refused:#?}");
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
 }
 
