@@ -8,6 +8,8 @@
 //!   its code (outside comments and tests) names `crate::<other>`;
 //! - every command is one line of `COMMANDS`, and the engine names no transport.
 
+#![allow(clippy::unwrap_used)] // tests may panic
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
