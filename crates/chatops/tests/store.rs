@@ -19,6 +19,7 @@ use agent_chatops::{Clock, Engine, EngineConfig, ReplyKind, StateUrl};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use secrecy::SecretString;
 use serde_json::Value;
+use support::probe_store::ProbeStore;
 use support::redis_server::RedisServer;
 use support::{action, client, shell, shifted};
 
@@ -705,68 +706,6 @@ async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
     assert_eq!(replicas[1].shutdown().await.expired, 0);
 }
 
-/// A store that notes every key written, by namespace: how a test finds the records the
-/// engine keeps (pages are not listed) to change them behind its back.
-#[derive(Debug)]
-struct Noting {
-    inner: Arc<dyn StateStore>,
-    keys: std::sync::Mutex<Vec<(Namespace, String)>>,
-}
-
-impl Noting {
-    fn keys(&self, ns: Namespace) -> Vec<String> {
-        self.keys
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(n, _)| *n == ns)
-            .map(|(_, k)| k.clone())
-            .collect()
-    }
-}
-
-#[async_trait::async_trait]
-impl StateStore for Noting {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-    async fn put(
-        &self,
-        ns: Namespace,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.keys.lock().unwrap().push((ns, key.to_string()));
-        self.inner.put(ns, key, value, ttl).await
-    }
-    async fn get(&self, ns: Namespace, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(ns, key).await
-    }
-    async fn take(&self, ns: Namespace, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.take(ns, key).await
-    }
-    async fn insert_new(
-        &self,
-        ns: Namespace,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.keys.lock().unwrap().push((ns, key.to_string()));
-        self.inner.insert_new(ns, key, value, ttl).await
-    }
-    async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, StoreError> {
-        self.inner.remove(ns, key).await
-    }
-    async fn list(&self, ns: Namespace) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.inner.list(ns).await
-    }
-}
-
 /// Changes to a stored record that an attacker with write access to the store could make,
 /// from its sealed bytes and another record's (`other`).
 fn forgeries(sealed: &[u8], other: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
@@ -801,10 +740,8 @@ async fn tampering_is_refused(raw: Arc<dyn StateStore>) {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let noting = Arc::new(Noting {
-        inner: raw.clone(),
-        keys: std::sync::Mutex::default(),
-    });
+    // Notes the keys the engine writes (pages are not listed).
+    let noting = ProbeStore::over(raw.clone());
     let engine = Engine::with_store(
         client(&sim, 1),
         config(&audit),

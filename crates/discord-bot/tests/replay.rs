@@ -3,18 +3,18 @@
 #![allow(clippy::unwrap_used)] // tests may panic
 
 mod common;
+#[path = "../../chatops/tests/support/probe_store.rs"]
+mod probe_store;
 #[path = "../../chatops/tests/support/redis_server.rs"]
 mod redis_server;
-#[path = "../../chatops/tests/support/seen_check_fails.rs"]
-mod seen_check_fails;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use agent_chatops::store::RedisStore;
 use common::*;
+use probe_store::ProbeStore;
 use secrecy::SecretString;
-use seen_check_fails::SeenCheckFails;
 use serde_json::json;
 
 const REPLAYED: &str = "this interaction was already received";
@@ -178,7 +178,7 @@ async fn with_an_hour_window_a_replay_21_minutes_later_is_refused() {
 /// run (a replay could not be told); once the store is back, the same press is answered.
 #[tokio::test]
 async fn when_the_seen_check_fails_discord_gets_503_and_nothing_runs() {
-    let store = SeenCheckFails::new(discord_bot::endpoint::SEEN, false);
+    let store = ProbeStore::seen_check(discord_bot::endpoint::SEEN, false);
     let world = World::with(
         |sim| engine_with_store(sim, store.clone()),
         Duration::from_secs(300),

@@ -4,14 +4,14 @@
 //! anyway, with a log line: a lost command is worse than a duplicate.
 #![allow(clippy::unwrap_used)] // tests may panic
 
-#[path = "../../chatops/tests/support/seen_check_fails.rs"]
-mod seen_check_fails;
+#[path = "../../chatops/tests/support/probe_store.rs"]
+mod probe_store;
 mod support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use seen_check_fails::SeenCheckFails;
+use probe_store::ProbeStore;
 use serde_json::json;
 use support::*;
 
@@ -96,7 +96,7 @@ async fn two_bots_on_one_store_each_handle_their_update_of_the_same_id() {
 async fn when_the_seen_check_fails_the_update_is_handled_anyway_with_a_log_line() {
     let (logs, _guard) = Logs::capture();
     // Telegram updates' seen-check fails throughout.
-    let store = SeenCheckFails::new(telegram_bot::handlers::SEEN, true);
+    let store = ProbeStore::seen_check(telegram_bot::handlers::SEEN, true);
     let mut world = World::start(Setup {
         webhook: true,
         store: Some(store.clone()),

@@ -1,7 +1,8 @@
-//! What the engine's test files share: callers, buttons, clocks, the platform client, and a
-//! throwaway `redis-server`.
+//! What the engine's test files share: callers, buttons, clocks, the platform client, a
+//! throwaway `redis-server`, and a state store a test can watch and break.
 #![allow(dead_code)] // each test file uses a part
 
+pub mod probe_store;
 pub mod redis_server;
 
 use std::sync::Arc;
