@@ -6,7 +6,7 @@
 //!   that takes a context, never a method of the engine;
 //! - no cycle between the crate's top-level modules, where a module depends on another when
 //!   its code (outside comments and tests) names `crate::<other>`;
-//! - every command is one line of `COMMANDS`, and the engine names no transport.
+//! - every command module is one line of the `commands!` list, and the engine names no transport.
 
 #![allow(clippy::unwrap_used)] // tests may panic
 
@@ -201,13 +201,28 @@ fn the_cycle_check_reads_paths_and_groups() {
 }
 
 #[test]
-fn every_command_is_one_line_of_the_list_and_the_engine_names_no_transport() {
+fn every_command_module_is_one_line_of_the_list_and_the_engine_names_no_transport() {
     let list = std::fs::read_to_string(src().join("commands/mod.rs")).unwrap();
-    let start = list.find("pub const COMMANDS").expect("the command list");
-    let body = &list[start..list[start..].find("];").unwrap() + start];
-    let lines: Vec<&str> = body.lines().skip(1).map(str::trim).collect();
-    assert_eq!(lines.len(), agent_chatops::COMMANDS.len(), "{lines:?}");
-    assert!(lines.iter().all(|l| l.ends_with("::COMMAND,")), "{lines:?}");
+    let start = list.find("\ncommands! {").expect("the command list");
+    let body = &list[start..start + list[start..].find("\n}").unwrap()];
+    let lines: Vec<&str> = body.lines().skip(2).map(str::trim).collect();
+    // `module: [module::COMMAND, module::sub::COMMAND],`: a line a module.
+    let listed: usize = lines
+        .iter()
+        .map(|line| {
+            let (module, commands) = line.split_once(": [").expect(line);
+            assert!(commands.ends_with("],"), "{line}");
+            let commands: Vec<&str> = commands.trim_end_matches("],").split(", ").collect();
+            assert!(
+                commands
+                    .iter()
+                    .all(|c| c.starts_with(&format!("{module}::")) && c.ends_with("::COMMAND")),
+                "{line}"
+            );
+            commands.len()
+        })
+        .sum();
+    assert_eq!(listed, agent_chatops::COMMANDS.len(), "{lines:?}");
     // The engine knows its transports only as the profile each registers: no namespace,
     // cap or limit of theirs is named in the kernel, the services or the store.
     let mut files = Vec::new();

@@ -3,7 +3,7 @@
 //!
 //! A handler is a free function that takes a [`Ctx`](crate::context::Ctx) (the caller, their language, the
 //! engine's services: client, store, clock, audit log, signer) and the [`Invocation`], and
-//! returns the reply or a [`Refusal`](crate::context::Refusal). A button handler takes the
+//! returns the reply or a [`Refusal`](crate::reply::Refusal). A button handler takes the
 //! verified [`ActionToken`](crate::token::ActionToken) and answers `None` when the token is
 //! not its command's. The kernel admits the caller, finds the command, runs it, and passes the
 //! reply through the outbound rule.
@@ -12,7 +12,7 @@
 //! in its entry; [`every_sample`] chains them with the shared table ([`crate::messages`]) for
 //! the tests of every text.
 //!
-//! Adding a command is a module here and one line in [`COMMANDS`] (see
+//! Adding a command is a module here and one line in the `commands!` list below (see
 //! `docs/dev/adding-a-command.md`).
 //! Pieces several commands share are modules they call, not other commands:
 //! [`crate::scope`] (which task, sub-account and filter a command names) and
@@ -24,24 +24,26 @@ use crate::catalogue::CommandSpec;
 use crate::messages::MsgKey;
 use crate::texts::{SampleText, samples};
 
-pub mod export;
-pub(crate) mod help;
-pub(crate) mod numbers;
-pub(crate) mod reset;
-pub(crate) mod stats;
-pub mod watch;
+/// Declares each command module and lists its commands: one line a module (a module may hold
+/// several commands: `watch` holds `/watch`, `/unwatch` and `/watches`), in the order menus and
+/// `/help` show them. A new command is its module and its line here; nothing else.
+macro_rules! commands {
+    ($($module:ident: [$($command:path),+],)*) => {
+        $(pub mod $module;)*
 
-/// Every command, one line each, in the order menus and `/help` show them.
-pub const COMMANDS: &[CommandSpec] = &[
-    numbers::COMMAND,
-    stats::COMMAND,
-    reset::COMMAND,
-    export::COMMAND,
-    watch::COMMAND,
-    watch::unwatch::COMMAND,
-    watch::list::COMMAND,
-    help::COMMAND,
-];
+        /// Every command, in the order menus and `/help` show them.
+        pub const COMMANDS: &[CommandSpec] = &[$($($command),+),*];
+    };
+}
+
+commands! {
+    numbers: [numbers::COMMAND],
+    stats: [stats::COMMAND],
+    reset: [reset::COMMAND],
+    export: [export::COMMAND],
+    watch: [watch::COMMAND, watch::unwatch::COMMAND, watch::list::COMMAND],
+    help: [help::COMMAND],
+}
 
 /// Every message the engine and the transports say, with its sample arguments in English and
 /// Chinese: the shared table ([`crate::messages`]) and then each command's, in the order of
