@@ -13,7 +13,7 @@ use agent_chatops::{
 use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
-use support::{action, shell, shifted};
+use support::{action, numbers_kept_in_the_store, shell, shifted};
 
 struct World {
     sim: SimHandle,
@@ -956,11 +956,7 @@ async fn a_flood_of_page_presses_keeps_the_page_store_at_its_cap() {
     let alice = shell("alice");
     // A state too large for a button (a sub-account's task, both dates): the engine keeps
     // it under an id, and each press stores the Prev and Next of the page it shows.
-    let command = format!(
-        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
-        agent_sim::SUB_TASK_ID,
-        agent_sim::SUB_USER_ID
-    );
+    let command = numbers_kept_in_the_store();
     let page = world.say(&alice, &command).await;
     assert_eq!(page.kind, ReplyKind::Page, "{page:#?}");
     assert_eq!(world.engine.held().0, 1);

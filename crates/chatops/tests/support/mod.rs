@@ -31,6 +31,16 @@ pub fn action<'a>(reply: &'a Reply, label: &str) -> &'a str {
         .data
 }
 
+/// A `/numbers` whose state is too large for a button (a sub-account's task, both dates): the
+/// engine keeps it in its store under an id.
+pub fn numbers_kept_in_the_store() -> String {
+    format!(
+        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
+        agent_sim::SUB_TASK_ID,
+        agent_sim::SUB_USER_ID
+    )
+}
+
 /// A clock `offset` seconds ahead of the system's.
 pub fn shifted(offset: &Arc<AtomicI64>) -> Clock {
     let offset = offset.clone();
