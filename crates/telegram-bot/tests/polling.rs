@@ -235,12 +235,7 @@ async fn group_commands_for_other_bots_are_ignored_and_ours_work() {
     world.sent(VICTOR.id, "无权限").await;
     // Stopping finishes everything in flight: nothing else was answered.
     world.stop().await;
-    let group_messages: Vec<_> = world
-        .tg
-        .calls_of("sendMessage")
-        .into_iter()
-        .filter(|c| c.body["chat_id"] == OPS_GROUP)
-        .collect();
+    let group_messages = world.messages_to(OPS_GROUP);
     assert_eq!(group_messages.len(), 1, "{group_messages:#?}");
 }
 
@@ -486,12 +481,7 @@ async fn a_private_answer_in_a_group_goes_to_the_senders_private_chat() {
     assert!(!text.contains("角色"), "{text}");
     assert!(pointer.body["reply_parameters"]["message_id"].is_i64());
     world.stop().await;
-    let group_messages: Vec<_> = world
-        .tg
-        .calls_of("sendMessage")
-        .into_iter()
-        .filter(|c| c.body["chat_id"] == OPS_GROUP)
-        .collect();
+    let group_messages = world.messages_to(OPS_GROUP);
     assert_eq!(group_messages.len(), 1, "{group_messages:#?}");
 }
 

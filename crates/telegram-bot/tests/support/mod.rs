@@ -886,15 +886,20 @@ impl World {
             .await
     }
 
-    /// The messages sent so far to `chat` whose text contains `needle`.
-    pub fn sent_so_far(&self, chat: i64, needle: &str) -> Vec<Call> {
+    /// The messages sent so far to `chat`.
+    pub fn messages_to(&self, chat: i64) -> Vec<Call> {
         self.tg
             .calls_of("sendMessage")
             .into_iter()
-            .filter(|c| {
-                c.body["chat_id"] == chat
-                    && c.body["text"].as_str().is_some_and(|t| t.contains(needle))
-            })
+            .filter(|c| c.body["chat_id"] == chat)
+            .collect()
+    }
+
+    /// The messages sent so far to `chat` whose text contains `needle`.
+    pub fn sent_so_far(&self, chat: i64, needle: &str) -> Vec<Call> {
+        self.messages_to(chat)
+            .into_iter()
+            .filter(|c| c.body["text"].as_str().is_some_and(|t| t.contains(needle)))
             .collect()
     }
 
