@@ -35,13 +35,7 @@ async fn an_interaction_replayed_with_the_same_id_is_refused() {
     // A replayed button press is refused before it reaches the engine: the reset runs once.
     let busy = world.count(8);
     assert!(busy > 0);
-    let preview = world
-        .answer(&command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let preview = world.answer(&on_busy(&alice(), "reset")).await;
     let press = press(&alice(), &button(&preview, "Confirm"));
     let (status, done, _) = world.post(&press).await;
     assert_eq!(status, 200, "{done}");
@@ -90,17 +84,9 @@ async fn a_replay_sent_to_another_replica_on_the_same_redis_is_refused() {
             .iter()
             .any(|r| *r.status == 8)
     );
-    let preview = post_signed(
-        &client,
-        &replicas[1],
-        &command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ),
-    )
-    .await
-    .1;
+    let preview = post_signed(&client, &replicas[1], &on_busy(&alice(), "reset"))
+        .await
+        .1;
     let press = press(&alice(), &button(&preview, "Confirm"));
     let (status, done) = post_signed(&client, &replicas[0], &press).await;
     assert_eq!(status, 200, "{done}");
@@ -186,13 +172,7 @@ async fn when_the_seen_check_fails_discord_gets_503_and_nothing_runs() {
     .await;
     let busy = world.count(8);
     assert!(busy > 0);
-    let preview = world
-        .answer(&command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let preview = world.answer(&on_busy(&alice(), "reset")).await;
     let press = press(&alice(), &button(&preview, "Confirm"));
 
     store.set_failing(true);
