@@ -26,7 +26,7 @@ Roles: [chatops] operators/viewers, e.g. [\"discord:role:<role id>\", \"discord:
 #[command(
     name = "discord-bot",
     version,
-    about = "agent-ops in Discord: /numbers and /reset slash commands over the chat-ops engine",
+    about = "agent-ops in Discord: the chat-ops commands (/numbers, /stats, /reset, /export, /watch, /help) as slash commands",
     after_help = after_help()
 )]
 struct Args {

@@ -28,7 +28,7 @@ taking updates and finishes the ones in flight.",
 #[command(
     name = "telegram-bot",
     version,
-    about = "agent-ops in Telegram: /numbers and /reset, long polling unless --webhook-url is given",
+    about = "agent-ops in Telegram: the chat-ops commands (/numbers, /stats, /reset, /export, /watch, /help), long polling unless --webhook-url is given",
     after_help = after_help()
 )]
 struct Args {
