@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use agent_chatops::{
     ActionStyle, Caller, CommandName, Engine, EngineConfig, Reply, ReplyKind, Transport,
 };
-use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
+use agent_core::{ApiConfig, CallStatus, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
-use support::{action, numbers_kept_in_the_store, shell, shifted};
+use support::{action, engine_on_shifted_clock, numbers_kept_in_the_store, shell};
 
 struct World {
     sim: SimHandle,
@@ -80,9 +80,7 @@ impl World {
         );
         let mut config = EngineConfig::from_text(&toml).unwrap();
         adjust(&mut api, &mut config);
-        let clock_offset = Arc::new(AtomicI64::new(0));
-        let clock = shifted(&clock_offset);
-        let engine = Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock);
+        let (engine, clock_offset) = engine_on_shifted_clock(&api, config);
         Self {
             sim,
             engine,

@@ -15,7 +15,6 @@ use agent_chatops::store::RedisStore;
 use common::*;
 use probe_store::ProbeStore;
 use secrecy::SecretString;
-use serde_json::json;
 
 const REPLAYED: &str = "this interaction was already received";
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use agent_chatops::{Caller, Clock, Reply, Transport};
+use agent_chatops::{Caller, Clock, Engine, EngineConfig, Reply, Transport};
 use agent_core::{AgentClient, ApiConfig, RetryPolicy};
 use agent_sim::SimHandle;
 
@@ -39,6 +39,14 @@ pub fn numbers_kept_in_the_store() -> String {
         agent_sim::SUB_TASK_ID,
         agent_sim::SUB_USER_ID
     )
+}
+
+/// An engine on `api` whose clock runs ahead of the system's by the seconds in the offset it
+/// comes with (none at first): the engine and that offset.
+pub fn engine_on_shifted_clock(api: &ApiConfig, config: EngineConfig) -> (Engine, Arc<AtomicI64>) {
+    let offset = Arc::new(AtomicI64::new(0));
+    let engine = Engine::with_clock(AgentClient::new(api).unwrap(), config, shifted(&offset));
+    (engine, offset)
 }
 
 /// A clock `offset` seconds ahead of the system's.
