@@ -6,7 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use agent_chatops::catalogue::{COMMANDS, Completion, OPTIONS, OptionKind, Presence};
+use agent_chatops::COMMANDS;
+use agent_chatops::catalogue::{Completion, OPTIONS, OptionKind, Presence};
 use agent_chatops::{Caller, Engine, EngineConfig, Lang, ParseError, Transport};
 use agent_core::{AgentClient, ApiConfig};
 use serde_json::Value;
@@ -192,12 +193,12 @@ fn the_parser_takes_exactly_the_catalogues_options() {
             agent_chatops::parse(&format!("/{}", spec.slash))
                 .unwrap()
                 .name,
-            spec.name
+            spec.name()
         );
         for alias in spec.aliases {
             assert_eq!(
                 agent_chatops::parse(&format!("/{alias}")).unwrap().name,
-                spec.name
+                spec.name()
             );
         }
         for option in OPTIONS {

@@ -1,14 +1,16 @@
 //! One home for every text: the transports (terminal, Telegram, Discord) word nothing the
-//! engine's messages table says. Each message of `agent_chatops::messages`, in English and in
-//! Chinese, is cut at its arguments into fixed parts; no transport source file may contain one.
-//! Every key is taken from the table itself, so a new message is checked without editing this.
+//! engine's texts tables say. Each message of every table (the shared `agent_chatops::messages`
+//! and each command's), in English and in Chinese, is cut at its arguments into fixed parts; no
+//! transport source file may contain one. Every message is taken from
+//! `agent_chatops::every_sample`, which reaches each command's table through the command list,
+//! so a new message or a new command is checked without editing this.
 #![allow(clippy::unwrap_used)] // tests may panic
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use agent_chatops::every_sample;
 use agent_chatops::messages::{SAMPLE_NUMBER, SAMPLE_TEXT};
-use agent_chatops::{Lang, MsgKey};
 
 /// The transports' source directories, from the workspace's top.
 const TRANSPORTS: [&str; 3] = [
@@ -29,13 +31,12 @@ fn telling(part: &str) -> bool {
     chinese >= 2 || (length >= 8 && part.contains(' ')) || length >= 12
 }
 
-/// The fixed parts of every message in both languages.
+/// The fixed parts of every message of every table in both languages.
 fn message_parts() -> BTreeSet<String> {
     let number = SAMPLE_NUMBER.to_string();
     let mut parts = BTreeSet::new();
-    for key in MsgKey::all() {
-        for lang in [Lang::En, Lang::Zh] {
-            let text = key.sample().text(lang);
+    for sample in every_sample() {
+        for text in [&sample.en, &sample.zh] {
             for part in text
                 .split(SAMPLE_TEXT)
                 .flat_map(|p| p.split(number.as_str()))
@@ -74,13 +75,16 @@ fn code_of(path: &Path) -> String {
 #[test]
 fn no_transport_holds_a_text_of_the_messages_table() {
     let parts = message_parts();
-    // The parts are really the table's, in both languages.
+    // The parts are really the tables', in both languages: the shared one and the commands'.
     for expected in [
         "Something went wrong",
         "出错了",
         "Send commands as yourself, not anonymously or as a channel.",
         "asks to slow down: try again in",
         "要求放慢速度：请",
+        "Only the person who started the export can cancel it.",
+        "该重置已被确认。",
+        "This chat watches no task: /watch task:<task> starts one.",
     ] {
         assert!(
             parts.contains(expected),
@@ -112,7 +116,7 @@ fn no_transport_holds_a_text_of_the_messages_table() {
     }
     assert!(
         found.is_empty(),
-        "transports word what the messages table says; use agent_chatops::Msg or Engine::notice:\n{}",
+        "transports word what the texts tables say; use agent_chatops::Msg or Engine::notice:\n{}",
         found.join("\n")
     );
 }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use agent_api::types::{BatchResetRequest, CallStatus};
+use agent_api::types::{ApiError, BatchResetRequest, CallStatus, NumberListResponse};
 use agent_api::wire::PlatformDateTime;
 use support::{Recorder, TOKEN, client, fixture};
 
@@ -17,14 +17,37 @@ fn statuses(codes: &[i64]) -> Vec<CallStatus> {
         .collect()
 }
 
+/// A loopback server answering every request with the fixture `name`, as JSON.
+async fn answering_with(name: &str) -> Recorder {
+    Recorder::start(200, "application/json", &fixture(name)).await
+}
+
+/// `api`'s request for the first page of `TASK`'s numbers.
+async fn first_page(
+    api: &agent_api::Client,
+) -> Result<agent_api::ResponseValue<NumberListResponse>, agent_api::Error<ApiError>> {
+    api.list_numbers()
+        .user_id(USER)
+        .task_id(TASK)
+        .page(1u32)
+        .send()
+        .await
+}
+
+/// The error a request for the first page gets from a server answering `status`, `content_type`
+/// and `body`.
+async fn first_page_error(
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> agent_api::Error<ApiError> {
+    let server = Recorder::start(status, content_type, body).await;
+    first_page(&client(&server.base_url)).await.unwrap_err()
+}
+
 #[tokio::test]
 async fn list_sends_statuses_as_a_laravel_array() {
-    let server = Recorder::start(
-        200,
-        "application/json",
-        &fixture("number-list.response.json"),
-    )
-    .await;
+    let server = answering_with("number-list.response.json").await;
     let response = client(&server.base_url)
         .list_numbers()
         .user_id(USER)
@@ -52,12 +75,7 @@ async fn list_sends_statuses_as_a_laravel_array() {
 
 #[tokio::test]
 async fn list_sends_every_filter_in_the_platforms_forms() {
-    let server = Recorder::start(
-        200,
-        "application/json",
-        &fixture("number-list.response.json"),
-    )
-    .await;
+    let server = answering_with("number-list.response.json").await;
     client(&server.base_url)
         .list_numbers()
         .user_id(USER)
@@ -117,12 +135,7 @@ async fn bad_parameters_are_refused_before_any_request() {
 
 #[tokio::test]
 async fn reset_sends_the_seed_example_body_exactly() {
-    let server = Recorder::start(
-        200,
-        "application/json",
-        &fixture("number-batch-reset.response.json"),
-    )
-    .await;
+    let server = answering_with("number-batch-reset.response.json").await;
     let body = BatchResetRequest {
         keyword: Some("13934373090".into()),
         phones: vec!["13934373090".into()],
@@ -157,12 +170,7 @@ async fn reset_sends_the_seed_example_body_exactly() {
 
 #[tokio::test]
 async fn reset_omits_unset_fields_and_sends_real_booleans() {
-    let server = Recorder::start(
-        200,
-        "application/json",
-        &fixture("number-batch-reset.response.json"),
-    )
-    .await;
+    let server = answering_with("number-batch-reset.response.json").await;
     client(&server.base_url)
         .batch_reset_numbers()
         .user_id(USER)
@@ -180,20 +188,12 @@ async fn reset_omits_unset_fields_and_sends_real_booleans() {
 
 #[tokio::test]
 async fn declared_errors_decode_into_api_error() {
-    let server = Recorder::start(
+    let err = first_page_error(
         422,
         "application/json",
         r#"{"message":"The given data was invalid.","errors":{"status.0":["The selected status.0 is invalid."]}}"#,
     )
     .await;
-    let err = client(&server.base_url)
-        .list_numbers()
-        .user_id(USER)
-        .task_id(TASK)
-        .page(1u32)
-        .send()
-        .await
-        .unwrap_err();
     let agent_api::Error::ErrorResponse(response) = err else {
         panic!("expected an error response, got {err:?}");
     };
@@ -206,20 +206,12 @@ async fn declared_errors_decode_into_api_error() {
 
 #[tokio::test]
 async fn an_html_error_page_keeps_its_status_and_headers() {
-    let server = Recorder::start(
+    let err = first_page_error(
         502,
         "text/html",
         "<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>",
     )
     .await;
-    let err = client(&server.base_url)
-        .list_numbers()
-        .user_id(USER)
-        .task_id(TASK)
-        .page(1u32)
-        .send()
-        .await
-        .unwrap_err();
     let agent_api::Error::ErrorResponse(response) = err else {
         panic!("expected an error response, got {err:?}");
     };
@@ -233,15 +225,7 @@ async fn an_html_error_page_keeps_its_status_and_headers() {
 
 #[tokio::test]
 async fn a_body_that_does_not_match_the_schema_is_a_payload_error() {
-    let server = Recorder::start(200, "application/json", r#"{"code":200,"status":"succ"#).await;
-    let err = client(&server.base_url)
-        .list_numbers()
-        .user_id(USER)
-        .task_id(TASK)
-        .page(1u32)
-        .send()
-        .await
-        .unwrap_err();
+    let err = first_page_error(200, "application/json", r#"{"code":200,"status":"succ"#).await;
     assert!(
         matches!(err, agent_api::Error::InvalidResponsePayload(..)),
         "{err:?}"
@@ -295,15 +279,9 @@ async fn requests_in_flight_are_limited_across_clones() {
     let mut calls = Vec::new();
     for _ in 0..12 {
         let api = api.clone();
-        calls.push(tokio::spawn(async move {
-            api.list_numbers()
-                .user_id(USER)
-                .task_id(TASK)
-                .page(1u32)
-                .send()
-                .await
-                .map(|_| ())
-        }));
+        calls.push(tokio::spawn(
+            async move { first_page(&api).await.map(|_| ()) },
+        ));
     }
     for call in calls {
         call.await.unwrap().unwrap();

@@ -15,8 +15,23 @@
 
 use std::fmt;
 
+use futures::future::BoxFuture;
+
 use crate::access::Role;
+use crate::context::Ctx;
 use crate::i18n::Lang;
+use crate::reply::{Refusal, Reply};
+use crate::texts::SampleText;
+use crate::token::ActionToken;
+
+/// A command's handler: the reply to an invocation, or the [`Refusal`] that stops it early.
+pub(crate) type Handler =
+    for<'a> fn(&'a Ctx<'a>, &'a Invocation) -> BoxFuture<'a, Result<Reply, Refusal>>;
+
+/// A command's button handler: the answer to a press of one of its buttons, or `None` when
+/// the (verified) token belongs to another command.
+pub(crate) type PressHandler =
+    for<'a> fn(&'a Ctx<'a>, &'a ActionToken) -> Option<BoxFuture<'a, Reply>>;
 
 /// A text in both reply languages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +43,7 @@ pub struct Text {
 }
 
 impl Text {
-    const fn new(en: &'static str, zh: &'static str) -> Self {
+    pub(crate) const fn new(en: &'static str, zh: &'static str) -> Self {
         Self { en, zh }
     }
 
@@ -39,27 +54,6 @@ impl Text {
             Lang::Zh => self.zh,
         }
     }
-}
-
-/// The commands. Each has one entry in [`COMMANDS`], at the index of its variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CommandName {
-    /// A page of a task's numbers.
-    Numbers,
-    /// A task's progress: counts per status, as text and as a chart.
-    Stats,
-    /// Reset numbers, after a preview and a confirmation.
-    Reset,
-    /// A task's numbers as a file (CSV or Excel).
-    Export,
-    /// Be told in this chat when a task is done, or its progress at a time or interval.
-    Watch,
-    /// Stop watching a task in this chat.
-    Unwatch,
-    /// The tasks this chat watches.
-    Watches,
-    /// What the bot understands.
-    Help,
 }
 
 /// The options of the grammar. Each has one entry in [`OPTIONS`], at the index of its variant.
@@ -187,11 +181,10 @@ impl OptionSpec {
     }
 }
 
-/// One command, as every transport shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One command: what every transport shows of it (declared in its module under
+/// [`crate::commands`]) and the handlers that run it.
+#[derive(Debug, Clone, Copy)]
 pub struct CommandSpec {
-    /// Which command.
-    pub name: CommandName,
     /// The command as typed, without the slash; lowercase ASCII.
     pub slash: &'static str,
     /// Other spellings the parser accepts (`ls`, `/start`).
@@ -208,9 +201,31 @@ pub struct CommandSpec {
     pub options: &'static [OptionKey],
     /// The role it needs; `None` for anyone.
     pub role: Option<Role>,
+    /// What runs it.
+    pub(crate) run: Handler,
+    /// What answers a press of one of its buttons, if it has any.
+    pub(crate) press: Option<PressHandler>,
+    /// Its texts: the messages of its module's [`texts!`](crate::texts) table with their
+    /// samples (`samples::<ResetKey>`), so that the tests of every text reach it through
+    /// [`COMMANDS`](crate::COMMANDS). Commands of one module share its table (`/watch`,
+    /// `/unwatch`, `/watches`).
+    pub(crate) texts: fn() -> Vec<SampleText>,
 }
 
+impl PartialEq for CommandSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.slash == other.slash
+    }
+}
+
+impl Eq for CommandSpec {}
+
 impl CommandSpec {
+    /// The handle of this entry.
+    pub const fn name(&'static self) -> CommandName {
+        CommandName(self)
+    }
+
     /// The options' entries, in the command's order.
     pub fn option_specs(&self) -> impl Iterator<Item = &'static OptionSpec> + use<> {
         self.options.iter().map(|key| key.spec())
@@ -238,166 +253,6 @@ impl CommandSpec {
             .map(|option| option.key)
     }
 }
-
-/// Every command, in the order menus and `/help` show them; at the index of its [`CommandName`].
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: CommandName::Numbers,
-        slash: "numbers",
-        aliases: &["number", "list", "ls"],
-        name_zh: "号码",
-        summary: Text::new(
-            "A page of a task's numbers (counts per status: /stats)",
-            "分页查看任务号码（按状态计数见 /stats）",
-        ),
-        help: Text::new(
-            "a page of the task's numbers; counts per status when /stats counted them recently",
-            "查看任务号码（分页）；/stats 近期统计过时附按状态计数",
-        ),
-        example: Some("/numbers task:demo status:busy"),
-        options: &[
-            OptionKey::Task,
-            OptionKey::Status,
-            OptionKey::From,
-            OptionKey::To,
-            OptionKey::Page,
-            OptionKey::Sub,
-        ],
-        role: Some(Role::Viewer),
-    },
-    CommandSpec {
-        name: CommandName::Stats,
-        slash: "stats",
-        aliases: &["stat", "progress"],
-        name_zh: "统计",
-        summary: Text::new(
-            "A task's progress at a glance: dialled, connected, counts per status, a chart",
-            "任务进度一览：已呼叫、已接通、各状态数量及图表",
-        ),
-        help: Text::new(
-            "how far the task is: dialled vs waiting, connect rate, retryable, permanent, each status as a chart",
-            "任务进度：已呼叫与等待、接通率、可重呼与无效数量，各状态数量图表",
-        ),
-        example: Some("/stats task:demo"),
-        options: &[
-            OptionKey::Task,
-            OptionKey::Status,
-            OptionKey::From,
-            OptionKey::To,
-            OptionKey::Sub,
-        ],
-        role: Some(Role::Viewer),
-    },
-    CommandSpec {
-        name: CommandName::Reset,
-        slash: "reset",
-        aliases: &[],
-        name_zh: "重置",
-        summary: Text::new(
-            "Put numbers back to waiting, after a preview and your confirmation",
-            "预览并确认后，将号码恢复为等待呼叫",
-        ),
-        help: Text::new(
-            "previews, then after your confirmation puts the numbers back to waiting; without a filter, say `all`",
-            "先预览，确认后将号码恢复为等待呼叫；不带筛选条件时须明确写 all",
-        ),
-        example: Some("/reset task:demo status:busy"),
-        options: &[
-            OptionKey::Task,
-            OptionKey::Status,
-            OptionKey::Phones,
-            OptionKey::Keyword,
-            OptionKey::From,
-            OptionKey::To,
-            OptionKey::Sub,
-            OptionKey::All,
-        ],
-        role: Some(Role::Operator),
-    },
-    CommandSpec {
-        name: CommandName::Export,
-        slash: "export",
-        aliases: &["csv", "xlsx"],
-        name_zh: "导出",
-        summary: Text::new(
-            "A task's numbers as a CSV or Excel file",
-            "将任务号码导出为 CSV 或 Excel 文件",
-        ),
-        help: Text::new(
-            "every number of the filter as a file (csv or xlsx), with progress and a Cancel button",
-            "将筛选出的全部号码导出为文件（csv 或 xlsx），显示进度，可取消",
-        ),
-        example: Some("/export task:demo status:retryable format:csv"),
-        options: &[
-            OptionKey::Task,
-            OptionKey::Status,
-            OptionKey::From,
-            OptionKey::To,
-            OptionKey::Sub,
-            OptionKey::Format,
-        ],
-        role: Some(Role::Exporter),
-    },
-    CommandSpec {
-        name: CommandName::Watch,
-        slash: "watch",
-        aliases: &["subscribe"],
-        name_zh: "关注",
-        summary: Text::new(
-            "Be told in this chat when a task is done, or its progress daily or every so often",
-            "任务完成时在本会话通知，或每天定时、按间隔发送进度",
-        ),
-        help: Text::new(
-            "posts here when the task is done (when:done), daily@HH:MM China time, or every:30m/2h/1d",
-            "任务完成时（when:done）、每天北京时间 daily@HH:MM 或按间隔 every:30m/2h/1d 在此发送",
-        ),
-        example: Some("/watch task:demo when:done"),
-        options: &[OptionKey::Task, OptionKey::When],
-        role: Some(Role::Viewer),
-    },
-    CommandSpec {
-        name: CommandName::Unwatch,
-        slash: "unwatch",
-        aliases: &["unsubscribe"],
-        name_zh: "取消关注",
-        summary: Text::new("Stop watching a task in this chat", "在本会话取消关注任务"),
-        help: Text::new(
-            "stops the watch of this task in this chat",
-            "取消本会话对该任务的关注",
-        ),
-        example: Some("/unwatch task:demo"),
-        options: &[OptionKey::Task],
-        role: Some(Role::Viewer),
-    },
-    CommandSpec {
-        name: CommandName::Watches,
-        slash: "watches",
-        aliases: &["subscriptions"],
-        name_zh: "关注列表",
-        summary: Text::new("The tasks this chat watches", "本会话关注的任务"),
-        help: Text::new(
-            "lists the watches of this chat, when each posts and when it last did",
-            "列出本会话的关注、发送时间及上次发送时间",
-        ),
-        example: Some("/watches"),
-        options: &[],
-        role: Some(Role::Viewer),
-    },
-    CommandSpec {
-        name: CommandName::Help,
-        slash: "help",
-        aliases: &["start", "?"],
-        name_zh: "帮助",
-        summary: Text::new(
-            "What the bot understands, and your role",
-            "使用说明及你的角色",
-        ),
-        help: Text::new("this text", "本说明"),
-        example: None,
-        options: &[],
-        role: None,
-    },
-];
 
 /// Every option; at the index of its [`OptionKey`].
 pub const OPTIONS: &[OptionSpec] = &[
@@ -568,55 +423,105 @@ pub const OPTIONS: &[OptionSpec] = &[
     },
 ];
 
-// Each entry sits at the index of its variant, so `spec()` is a plain lookup.
+// Each option sits at the index of its variant, so `spec()` is a plain lookup.
 const _: () = {
-    let mut i = 0;
-    while i < COMMANDS.len() {
-        assert!(COMMANDS[i].name as usize == i);
-        i += 1;
-    }
     let mut i = 0;
     while i < OPTIONS.len() {
         assert!(OPTIONS[i].key as usize == i);
         i += 1;
     }
-    assert!(COMMANDS.len() == CommandName::Help as usize + 1);
     assert!(OPTIONS.len() == OptionKey::When as usize + 1);
 };
 
+/// A command: a handle on its catalogue entry. Each command's module names its own
+/// (`CommandName::NUMBERS` in [`crate::commands`]); [`CommandName::all`] lists them.
+#[derive(Clone, Copy)]
+pub struct CommandName(&'static CommandSpec);
+
 impl CommandName {
-    /// Every command, in the catalogue's order.
-    pub fn all() -> impl Iterator<Item = Self> {
-        COMMANDS.iter().map(|spec| spec.name)
+    /// The handle of a command's entry (each command's module makes its own).
+    pub(crate) const fn of(spec: &'static CommandSpec) -> Self {
+        Self(spec)
     }
 
     /// The command's catalogue entry.
     pub const fn spec(self) -> &'static CommandSpec {
-        &COMMANDS[self as usize]
+        self.0
     }
 
     /// The command as typed, without the slash.
     pub const fn as_str(self) -> &'static str {
-        self.spec().slash
+        self.0.slash
     }
 
     /// The options the command takes.
     pub const fn options(self) -> &'static [OptionKey] {
-        self.spec().options
+        self.0.options
     }
 
     /// The role the command needs; `None` for anyone.
     pub const fn role(self) -> Option<Role> {
-        self.spec().role
+        self.0.role
+    }
+}
+
+impl PartialEq for CommandName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.slash == other.0.slash
+    }
+}
+
+impl Eq for CommandName {}
+
+impl std::hash::Hash for CommandName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.slash.hash(state);
+    }
+}
+
+impl fmt::Debug for CommandName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CommandName(/{})", self.0.slash)
+    }
+}
+
+/// A command with its options, as typed or as mapped from a transport's typed options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// Which command.
+    pub name: CommandName,
+    /// The options given, each at most once, in the order given.
+    pub options: Vec<(OptionKey, String)>,
+}
+
+impl Invocation {
+    /// A command without options.
+    pub fn new(name: CommandName) -> Self {
+        Self {
+            name,
+            options: Vec::new(),
+        }
     }
 
-    /// The command typed as `name` (without the slash; any accepted spelling, any case).
-    pub fn parse(name: &str) -> Option<Self> {
-        let name = name.to_ascii_lowercase();
-        COMMANDS
+    /// Adds an option (transports with typed options use this).
+    #[must_use]
+    pub fn with(mut self, key: OptionKey, value: impl Into<String>) -> Self {
+        self.options.push((key, value.into()));
+        self
+    }
+
+    /// The value of an option.
+    pub fn get(&self, key: OptionKey) -> Option<&str> {
+        self.options
             .iter()
-            .find(|spec| spec.slash == name || spec.aliases.contains(&name.as_str()))
-            .map(|spec| spec.name)
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a flag (such as `all`) is set.
+    pub fn flag(&self, key: OptionKey) -> bool {
+        self.get(key)
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "" | "true" | "yes" | "1"))
     }
 }
 
@@ -647,15 +552,15 @@ impl OptionKey {
     }
 }
 
-/// The commands as a hint: `/numbers, /reset or /help` (in English; see
-/// [`crate::messages::command_hint`] for the other languages).
-pub fn command_hint() -> String {
-    crate::messages::command_hint(Lang::En)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::command_hint as hint;
+    use crate::commands::COMMANDS;
+
+    fn command_hint() -> String {
+        hint(Lang::En)
+    }
 
     #[test]
     fn names_and_aliases_are_unique_and_fit_every_transport() {
@@ -693,13 +598,13 @@ mod tests {
     #[test]
     fn lookups_agree_with_the_entries() {
         for spec in COMMANDS {
-            assert_eq!(spec.name.spec(), spec);
-            assert_eq!(CommandName::parse(spec.slash), Some(spec.name));
+            assert_eq!(CommandName::of(spec).spec(), spec);
+            assert_eq!(CommandName::parse(spec.slash), Some(CommandName::of(spec)));
         }
         for spec in OPTIONS {
             assert_eq!(OptionKey::parse(&spec.name.to_uppercase()), Some(spec.key));
         }
-        assert_eq!(CommandName::parse("ls"), Some(CommandName::Numbers));
+        assert_eq!(CommandName::parse("ls"), Some(CommandName::NUMBERS));
         assert_eq!(OptionKey::parse("start_at"), Some(OptionKey::From));
         assert_eq!(
             command_hint(),
@@ -710,15 +615,15 @@ mod tests {
     #[test]
     fn usage_lines() {
         assert_eq!(
-            CommandName::Numbers.spec().usage(Lang::En),
+            CommandName::NUMBERS.spec().usage(Lang::En),
             "/numbers task:<task> [status:<list>] [from:<time>] [to:<time>] [page:<n>] [sub:<sub-account>]"
         );
         assert!(
-            CommandName::Reset
+            CommandName::RESET
                 .spec()
                 .usage(Lang::Zh)
                 .ends_with(" [all]")
         );
-        assert_eq!(CommandName::Help.spec().usage(Lang::En), "/help");
+        assert_eq!(CommandName::HELP.spec().usage(Lang::En), "/help");
     }
 }

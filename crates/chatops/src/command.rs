@@ -13,50 +13,11 @@
 //! Which commands and options exist, their spellings and which command takes which option come
 //! from the [catalogue](crate::catalogue).
 
-use crate::catalogue::OptionKind;
-pub use crate::catalogue::{CommandName, OptionKey};
+pub use crate::catalogue::{CommandName, Invocation, OptionKey};
+use crate::catalogue::{CommandSpec, OptionKind};
+use crate::commands::COMMANDS;
 use crate::i18n::Lang;
 use crate::messages::Msg;
-
-/// A command with its options, as typed or as mapped from a transport's typed options.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    /// Which command.
-    pub name: CommandName,
-    /// The options given, each at most once, in the order given.
-    pub options: Vec<(OptionKey, String)>,
-}
-
-impl Invocation {
-    /// A command without options.
-    pub fn new(name: CommandName) -> Self {
-        Self {
-            name,
-            options: Vec::new(),
-        }
-    }
-
-    /// Adds an option (transports with typed options use this).
-    #[must_use]
-    pub fn with(mut self, key: OptionKey, value: impl Into<String>) -> Self {
-        self.options.push((key, value.into()));
-        self
-    }
-
-    /// The value of an option.
-    pub fn get(&self, key: OptionKey) -> Option<&str> {
-        self.options
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Whether a flag (such as `all`) is set.
-    pub fn flag(&self, key: OptionKey) -> bool {
-        self.get(key)
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "" | "true" | "yes" | "1"))
-    }
-}
 
 /// Input that is not a command; the message names the offending part. Its words are the
 /// [messages table](crate::messages)'s ([`ParseError::message`]): `Display` is the English text,
@@ -87,17 +48,18 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// The error as a message of the table.
-    pub fn message(&self) -> Msg<'_> {
-        match self {
-            Self::NotACommand(typed) => Msg::NotACommand { typed },
-            Self::UnknownCommand(name) => Msg::UnknownCommand { name },
+    /// The error in `lang`, worded by the messages table.
+    pub fn text(&self, lang: Lang) -> String {
+        let hint = command_hint(lang);
+        let msg = match self {
+            Self::NotACommand(typed) => Msg::NotACommand { typed, hint: &hint },
+            Self::UnknownCommand(name) => Msg::UnknownCommand { name, hint: &hint },
             Self::UnknownOption {
                 command,
                 key,
                 accepted,
             } => Msg::UnknownOption {
-                command: *command,
+                command: command.as_str(),
                 key,
                 accepted,
             },
@@ -105,17 +67,47 @@ impl ParseError {
             Self::MissingValue(key) => Msg::MissingValue { key },
             Self::Unexpected(word) => Msg::UnexpectedWord { word },
             Self::UnclosedQuote(after) => Msg::UnclosedQuote { after },
-        }
+        };
+        msg.text(lang)
     }
 }
 
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message().text(Lang::En))
+        f.write_str(&self.text(Lang::En))
     }
 }
 
 impl std::error::Error for ParseError {}
+
+impl CommandName {
+    /// Every command, in the catalogue's order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        COMMANDS.iter().map(CommandName::of)
+    }
+
+    /// The command typed as `name` (without the slash; any accepted spelling, any case).
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.to_ascii_lowercase();
+        COMMANDS
+            .iter()
+            .find(|spec: &&CommandSpec| spec.slash == name || spec.aliases.contains(&name.as_str()))
+            .map(CommandName::of)
+    }
+}
+
+/// The catalogue's commands as a hint: `/numbers, /reset or /help` (`/numbers、/reset 或 /help`).
+pub fn command_hint(lang: Lang) -> String {
+    let names: Vec<String> = CommandName::all().map(|c| c.to_string()).collect();
+    let (sep, or) = match lang {
+        Lang::En => (", ", " or "),
+        Lang::Zh => ("、", " 或 "),
+    };
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}{or}{last}", rest.join(sep)),
+        _ => names.concat(),
+    }
+}
 
 /// Splits text into words; quotes (`"…"`, `'…'`, `“…”`) keep spaces inside a word.
 fn words(text: &str) -> Result<Vec<String>, ParseError> {
@@ -236,7 +228,7 @@ mod tests {
         let inv =
             parse("/numbers task:demo status:busy,no-answer from:\"2020-07-28 10:00\" page=2")
                 .unwrap();
-        assert_eq!(inv.name, CommandName::Numbers);
+        assert_eq!(inv.name, CommandName::NUMBERS);
         assert_eq!(inv.get(OptionKey::Task), Some("demo"));
         assert_eq!(inv.get(OptionKey::Status), Some("busy,no-answer"));
         assert_eq!(inv.get(OptionKey::From), Some("2020-07-28 10:00"));
@@ -249,9 +241,21 @@ mod tests {
         assert_eq!(inv.get(OptionKey::Task), Some("demo"));
         assert_eq!(inv.get(OptionKey::Status), Some("占线"));
         let inv = parse("reset task：demo all").unwrap();
-        assert_eq!(inv.name, CommandName::Reset);
+        assert_eq!(inv.name, CommandName::RESET);
         assert!(inv.flag(OptionKey::All));
-        assert_eq!(parse("/start").unwrap().name, CommandName::Help);
+        assert_eq!(parse("/start").unwrap().name, CommandName::HELP);
+    }
+
+    #[test]
+    fn the_hint_names_every_command_in_both_languages() {
+        assert_eq!(
+            command_hint(Lang::En),
+            "/numbers, /stats, /reset, /export, /watch, /unwatch, /watches or /help"
+        );
+        assert_eq!(
+            command_hint(Lang::Zh),
+            "/numbers、/stats、/reset、/export、/watch、/unwatch、/watches 或 /help"
+        );
     }
 
     #[test]

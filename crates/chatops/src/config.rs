@@ -147,10 +147,6 @@ pub struct EngineConfig {
     pub export_full_phones: bool,
     /// Where exports are written while they run (`None`: the system's temporary folder).
     pub export_dir: Option<PathBuf>,
-    /// The largest file the transport can deliver (set by the transport from its own settings:
-    /// Telegram 50 MiB, Discord 10 MiB); `None`: no limit (the terminal). Larger CSV exports
-    /// are gzipped or split.
-    pub upload_limit: Option<u64>,
     /// Where each transport may be used (set by the transport from its own settings, e.g.
     /// Discord's guild); a transport without an entry may be used anywhere.
     pub places: BTreeMap<crate::access::Transport, Places>,
@@ -370,7 +366,6 @@ impl EngineConfig {
             places: BTreeMap::new(),
             export_full_phones: section.export_full_phones,
             export_dir: section.export_dir,
-            upload_limit: None,
             state: state?,
             language,
             mask_phones: section.mask_phones,

@@ -253,6 +253,23 @@ impl Reply {
     }
 }
 
+/// Why a command stops before its answer: the reply that says so (a refusal for lack of a
+/// role, input that cannot be used, an unknown task, a failed store or platform).
+#[derive(Debug)]
+pub(crate) struct Refusal(Box<Reply>);
+
+impl From<Reply> for Refusal {
+    fn from(reply: Reply) -> Self {
+        Self(Box::new(reply))
+    }
+}
+
+impl From<Refusal> for Reply {
+    fn from(refusal: Refusal) -> Self {
+        *refusal.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

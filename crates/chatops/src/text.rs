@@ -8,6 +8,17 @@ use crate::i18n::Lang;
 use crate::messages::Msg;
 use crate::reply::{Reply, ReplyKind};
 
+/// A correlation id: ten lowercase letters (no digits, so masking never touches it), shown in
+/// chat beside a failure and logged with its details.
+pub(crate) fn correlation_id() -> String {
+    let mut bytes = [0u8; 10];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
+        // Not a secret, only a handle to find a log line: a weaker source is fine here.
+        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    }
+    bytes.iter().map(|b| char::from(b'a' + b % 26)).collect()
+}
+
 /// `status=busy,no-answer from=2020-07-28 00:00:00 to=…` (or `all numbers`).
 pub fn describe_filter(
     statuses: StatusSet,
@@ -139,7 +150,7 @@ pub fn short_time(time: Option<DateTime>) -> String {
 /// correlation id. The details — bodies, URLs, the HTTP stack's words — go to the log only, at
 /// debug level, with the same id and phones masked.
 pub fn upstream_error(err: &Error, task_label: &str, lang: Lang) -> Reply {
-    let id = crate::engine::correlation_id();
+    let id = correlation_id();
     tracing::warn!(correlation = %id, category = ?err.category(), "the platform failed");
     tracing::debug!(correlation = %id, detail = %agent_core::mask_phones_in(&err.to_string(), &[]), "the platform failed: details");
     let category = match err.category() {

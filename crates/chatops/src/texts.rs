@@ -23,10 +23,10 @@
 //!         en "{total} numbers · page {page}",
 //!         zh "共 {total} 个号码 · 第 {page} 页";
 //!     /// A language-dependent part: `|lang|` names the language for the `let`s.
-//!     NotACommand { typed: &'a str } => |lang|
-//!         let hint = command_hint(lang);
-//!         en "not a command: `{typed}`; try {hint}",
-//!         zh "不是命令：`{typed}`；请尝试 {hint}";
+//!     HelpTasks { aliases: &'a [String] } => |lang|
+//!         let list = aliases.join(if lang == Lang::Zh { "、" } else { ", " });
+//!         en "Tasks: {list}",
+//!         zh "任务：{list}";
 //!     /// Wording that needs code (a role, a list): a block that returns the `String`.
 //!     MayNot { identity: &'a str, role: Role = Role::Operator } => |lang| {
 //!         let role_name = role.as_str();
@@ -70,25 +70,16 @@
 //!
 //! # Several tables
 //!
-//! The macro takes the names of the message and key enums, so each command module can declare
-//! its own table beside its handler (`texts! { pub(crate) enum NumbersMsg<'a>, key NumbersKey;
-//! … }`), and a message lives with the code that says it. Every key type implements
-//! [`TextKey`], so one generic check covers any table (see the tests of
-//! [`messages`](crate::messages)). The crate will keep the list of its tables in one place, a
-//! function chaining each table's samples, which is what the tests iterate instead of one
-//! `MsgKey::all()`, so that a new table is checked (both languages, Chinese text, no transport
-//! holding a sentence of it) by adding one line there:
-//!
-//! ```ignore
-//! /// Every message of every table with its sample arguments: (table, key, English, Chinese).
-//! pub fn every_sample() -> impl Iterator<Item = (&'static str, String, String, String)> {
-//!     samples::<MsgKey>().chain(samples::<NumbersKey>()).chain(samples::<ExportKey>())
-//! }
-//!
-//! fn samples<K: TextKey>() -> impl Iterator<Item = (&'static str, String, String, String)> {
-//!     K::keys().map(|k| (K::TABLE, format!("{k:?}"), k.sample_text(Lang::En), k.sample_text(Lang::Zh)))
-//! }
-//! ```
+//! The macro takes the names of the message and key enums, so each command module declares its
+//! own table beside its handler (`commands/reset/texts.rs`: `texts! { pub(crate) enum
+//! ResetMsg<'a>, key ResetKey; … }`), and a message lives with the code that says it; what
+//! several commands, the kernel or the transports say is in the shared table,
+//! [`messages`](crate::messages). Every key type implements [`TextKey`], and [`samples`] words
+//! every message of a table with its sample arguments. A command names its table in its
+//! catalogue entry (`texts: samples::<ResetKey>`), and `every_sample` (in `commands`, re-exported
+//! at the crate's top) chains the shared table with each command's: that is what the tests
+//! iterate (both languages, Chinese text, every argument in both, no transport holding a
+//! sentence of any table), so a new command's texts are checked without another registration.
 
 use std::fmt::Debug;
 use std::hash::Hash;
@@ -140,6 +131,32 @@ pub trait TextKey: Copy + Eq + Ord + Hash + Debug + 'static {
     fn keys() -> impl Iterator<Item = Self>;
     /// The key's message with its sample arguments, in `lang`.
     fn sample_text(self, lang: Lang) -> String;
+}
+
+/// One message of a table with its sample arguments, worded in both languages: what the tests
+/// of every table read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleText {
+    /// The table's message type (`Msg`, `ResetMsg`).
+    pub table: &'static str,
+    /// The message's key (`ShuttingDown`).
+    pub key: String,
+    /// The English text.
+    pub en: String,
+    /// The Chinese text.
+    pub zh: String,
+}
+
+/// Every message of the table of `K`, in declaration order, with its sample arguments.
+pub fn samples<K: TextKey>() -> Vec<SampleText> {
+    K::keys()
+        .map(|key| SampleText {
+            table: K::TABLE,
+            key: format!("{key:?}"),
+            en: key.sample_text(Lang::En),
+            zh: key.sample_text(Lang::Zh),
+        })
+        .collect()
 }
 
 /// Declares a table of messages: see [the module](self).
@@ -320,5 +337,16 @@ mod tests {
         assert_eq!(TinyKey::TABLE, "Tiny");
         assert_eq!(TinyKey::Hello.sample_text(Lang::Zh), "你好");
         assert_eq!(TinyKey::keys().count(), 3);
+        let samples = samples::<TinyKey>();
+        assert_eq!(samples.len(), 3);
+        assert_eq!(
+            samples[1],
+            SampleText {
+                table: "Tiny",
+                key: "Left".to_string(),
+                en: format!("{} left", SAMPLE_NUMBER + 1),
+                zh: format!("还剩 {} 个", SAMPLE_NUMBER + 1),
+            }
+        );
     }
 }

@@ -18,7 +18,8 @@ use ring::hmac;
 
 use agent_core::StatusSet;
 
-/// The most bytes a token may have (Telegram's callback data limit).
+/// The most bytes a token may have unless a transport says otherwise (Telegram's callback data
+/// limit, the smallest of the chat services).
 pub const MAX_TOKEN_BYTES: usize = 64;
 const MAC_LEN: usize = 8;
 
@@ -88,6 +89,7 @@ const HAS_SUB: u8 = 4;
 /// Signs and checks tokens with the configured secret.
 pub struct Signer {
     key: hmac::Key,
+    max_bytes: usize,
 }
 
 impl std::fmt::Debug for Signer {
@@ -278,8 +280,14 @@ impl Reader<'_> {
 impl Signer {
     /// A signer with this secret.
     pub fn new(secret: &[u8]) -> Self {
+        Self::with_limit(secret, MAX_TOKEN_BYTES)
+    }
+
+    /// A signer whose tokens have at most `max_bytes` (a transport's limit; at least 32).
+    pub fn with_limit(secret: &[u8], max_bytes: usize) -> Self {
         Self {
             key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            max_bytes: max_bytes.max(32),
         }
     }
 
@@ -318,13 +326,14 @@ impl Signer {
         out
     }
 
-    /// The signed token, or [`TokenError::TooLarge`] past [`MAX_TOKEN_BYTES`].
+    /// The signed token, or [`TokenError::TooLarge`] past the signer's limit
+    /// ([`MAX_TOKEN_BYTES`] unless [`Signer::with_limit`]).
     pub fn sign(&self, token: &ActionToken) -> Result<String, TokenError> {
         let mut bytes = Self::payload(token);
         let tag = hmac::sign(&self.key, &bytes);
         bytes.extend_from_slice(&tag.as_ref()[..MAC_LEN]);
         let text = URL_SAFE_NO_PAD.encode(bytes);
-        if text.len() > MAX_TOKEN_BYTES {
+        if text.len() > self.max_bytes {
             return Err(TokenError::TooLarge);
         }
         Ok(text)
@@ -332,7 +341,7 @@ impl Signer {
 
     /// Checks the MAC and decodes the token.
     pub fn verify(&self, text: &str) -> Result<ActionToken, TokenError> {
-        if text.len() > MAX_TOKEN_BYTES {
+        if text.len() > self.max_bytes {
             return Err(TokenError::Forged);
         }
         let bytes = URL_SAFE_NO_PAD

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use agent_chatops::{
     ActionStyle, Caller, CommandName, Engine, EngineConfig, Reply, ReplyKind, Transport,
 };
-use agent_core::{AgentClient, ApiConfig, CallStatus, RetryPolicy};
+use agent_core::{ApiConfig, CallStatus, RetryPolicy};
 use agent_sim::{DEMO_TASK_ID, Fault, SimConfig, SimHandle};
 use serde_json::Value;
-use support::{action, shell, shifted};
+use support::{action, engine_on_shifted_clock, numbers_kept_in_the_store, shell};
 
 struct World {
     sim: SimHandle,
@@ -80,9 +80,7 @@ impl World {
         );
         let mut config = EngineConfig::from_text(&toml).unwrap();
         adjust(&mut api, &mut config);
-        let clock_offset = Arc::new(AtomicI64::new(0));
-        let clock = shifted(&clock_offset);
-        let engine = Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock);
+        let (engine, clock_offset) = engine_on_shifted_clock(&api, config);
         Self {
             sim,
             engine,
@@ -99,6 +97,14 @@ impl World {
         let text = std::fs::read_to_string(self.dir.path().join("audit.jsonl")).unwrap_or_default();
         text.lines()
             .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The `event` of each audit line, in order.
+    fn events(&self) -> Vec<String> {
+        self.audit()
+            .iter()
+            .map(|r| r["event"].as_str().unwrap().to_string())
             .collect()
     }
 
@@ -468,11 +474,7 @@ async fn a_reset_can_be_cancelled() {
         .await;
     assert_eq!(confirm.kind, ReplyKind::Error);
     assert_eq!(world.count(CallStatus::Busy), busy);
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "cancelled"]);
 }
 
@@ -493,11 +495,7 @@ async fn an_expired_confirmation_is_refused_and_audited() {
         "{late:#?}"
     );
     assert_eq!(world.count(CallStatus::Busy), busy);
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
 }
 
@@ -510,11 +508,7 @@ async fn pending_resets_nobody_presses_expire_on_the_next_sweep() {
     assert_eq!(world.engine.sweep_expired().await, 0);
     world.clock_offset.store(500, Ordering::SeqCst);
     assert_eq!(world.engine.sweep_expired().await, 1);
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
 }
 
@@ -539,11 +533,7 @@ async fn the_engines_own_timer_sweeps_until_shutdown() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
     // Shutdown stops the sweeper: it does not keep the engine from draining.
     let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), engine.shutdown())
@@ -680,11 +670,7 @@ async fn a_refused_reset_is_audited_as_failed() {
     assert_eq!(failed.kind, ReplyKind::Error);
     assert_eq!(failed.title, "Reset failed");
     assert!(failed.to_plain_text().contains("6007"), "{failed:#?}");
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "confirmed", "failed"]);
 }
 
@@ -797,11 +783,7 @@ async fn two_presses_of_confirm_at_the_same_moment_reset_once() {
             .count();
         assert_eq!(done, 1, "trial {trial}: {a:#?} {b:#?}");
     }
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events.iter().filter(|e| *e == "done").count(), 100);
     assert_eq!(events.iter().filter(|e| *e == "confirmed").count(), 100);
 }
@@ -909,11 +891,7 @@ async fn a_reset_that_times_out_is_audited_as_unknown() {
         reply.to_plain_text().contains("may or may not"),
         "{reply:#?}"
     );
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "confirmed", "unknown"]);
 }
 
@@ -942,11 +920,7 @@ async fn shutdown_lets_commands_finish_and_expires_pending_confirmations() {
     assert_eq!(slow.await.unwrap().kind, ReplyKind::Page);
     let refused = world.say(&alice, "/numbers task:demo").await;
     assert_eq!(refused.title, "Shutting down", "{refused:#?}");
-    let events: Vec<String> = world
-        .audit()
-        .iter()
-        .map(|r| r["event"].as_str().unwrap().to_string())
-        .collect();
+    let events = world.events();
     assert_eq!(events, ["requested", "expired"]);
 }
 
@@ -980,11 +954,7 @@ async fn a_flood_of_page_presses_keeps_the_page_store_at_its_cap() {
     let alice = shell("alice");
     // A state too large for a button (a sub-account's task, both dates): the engine keeps
     // it under an id, and each press stores the Prev and Next of the page it shows.
-    let command = format!(
-        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
-        agent_sim::SUB_TASK_ID,
-        agent_sim::SUB_USER_ID
-    );
+    let command = numbers_kept_in_the_store();
     let page = world.say(&alice, &command).await;
     assert_eq!(page.kind, ReplyKind::Page, "{page:#?}");
     assert_eq!(world.engine.held().0, 1);
@@ -1042,7 +1012,7 @@ async fn a_stranger_is_told_only_how_to_get_access() {
     let complete = |caller: &Caller, option: &str| {
         world
             .engine
-            .complete(caller, CommandName::Numbers, option, "")
+            .complete(caller, CommandName::NUMBERS, option, "")
     };
     assert!(complete(&stranger, "task").is_empty());
     assert!(complete(&stranger, "status").is_empty());
@@ -1056,22 +1026,22 @@ async fn completions_follow_the_catalogue_and_the_commands_role() {
     // Which options complete, and with what, is the catalogue's word.
     let tasks = world
         .engine
-        .complete(&alice, CommandName::Reset, "task", "de");
+        .complete(&alice, CommandName::RESET, "task", "de");
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0].value, "demo");
     assert!(tasks[0].label.starts_with("demo · "), "{tasks:?}");
     let statuses = world
         .engine
-        .complete(&alice, CommandName::Numbers, "status", "retryable,bu");
+        .complete(&alice, CommandName::NUMBERS, "status", "retryable,bu");
     assert!(
         statuses.iter().any(|c| c.value == "retryable,busy"),
         "{statuses:?}"
     );
     for (command, option) in [
-        (CommandName::Numbers, "page"),
-        (CommandName::Numbers, "phones"),
-        (CommandName::Numbers, "Task"),
-        (CommandName::Help, "task"),
+        (CommandName::NUMBERS, "page"),
+        (CommandName::NUMBERS, "phones"),
+        (CommandName::NUMBERS, "Task"),
+        (CommandName::HELP, "task"),
     ] {
         assert!(
             world
@@ -1085,13 +1055,13 @@ async fn completions_follow_the_catalogue_and_the_commands_role() {
     assert!(
         !world
             .engine
-            .complete(&victor, CommandName::Numbers, "task", "")
+            .complete(&victor, CommandName::NUMBERS, "task", "")
             .is_empty()
     );
     assert!(
         world
             .engine
-            .complete(&victor, CommandName::Reset, "task", "")
+            .complete(&victor, CommandName::RESET, "task", "")
             .is_empty()
     );
 }

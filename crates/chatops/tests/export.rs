@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use agent_chatops::{
     AttachmentKind, Caller, Engine, EngineConfig, Progress, ProgressUpdate, Reply, ReplyKind,
+    TransportProfile,
 };
 use agent_core::{AgentClient, ApiConfig, CallStatus, NumberRecord};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
@@ -26,14 +27,14 @@ struct World {
 
 impl World {
     async fn new(size: usize, extra: &str) -> Self {
-        Self::with(size, extra, agent_sim::Faults::default(), |_| {}).await
+        Self::with(size, extra, agent_sim::Faults::default(), |_, _| {}).await
     }
 
     async fn with(
         size: usize,
         extra: &str,
         faults: agent_sim::Faults,
-        adjust: impl FnOnce(&mut EngineConfig),
+        adjust: impl FnOnce(&mut EngineConfig, &mut TransportProfile),
     ) -> Self {
         let sim = agent_sim::start(SimConfig {
             size,
@@ -63,8 +64,9 @@ impl World {
         );
         let mut config = EngineConfig::from_text(&toml).unwrap();
         config.progress_every = Duration::from_millis(20);
-        adjust(&mut config);
-        let engine = Engine::new(AgentClient::new(&api).unwrap(), config);
+        let mut profile = TransportProfile::default();
+        adjust(&mut config, &mut profile);
+        let engine = Engine::new_for(AgentClient::new(&api).unwrap(), config, profile);
         Self {
             sim,
             engine,
@@ -394,7 +396,7 @@ async fn viewers_are_refused_and_exporters_can_be_anyone_configured() {
 
 #[tokio::test]
 async fn cancel_mid_export_leaves_no_file_and_says_so() {
-    let world = World::with(20_000, "", slow(), |_| {}).await;
+    let world = World::with(20_000, "", slow(), |_, _| {}).await;
     // Wait for some rows, then press the progress message's Cancel.
     let (running, update) = world.export_under_way("alice", "/export task:demo").await;
     assert!(update.done < update.total);
@@ -432,8 +434,8 @@ async fn over_the_upload_limit_a_csv_is_gzipped_or_split() {
         .data
         .len();
     let limit = csv_size * 3 / 4;
-    let world = World::with(3000, "", agent_sim::Faults::default(), |config| {
-        config.upload_limit = Some(limit);
+    let world = World::with(3000, "", agent_sim::Faults::default(), |_, profile| {
+        profile.upload_limit = Some(limit);
     })
     .await;
     let reply = world
@@ -454,8 +456,8 @@ async fn over_the_upload_limit_a_csv_is_gzipped_or_split() {
     assert!(reply.to_plain_text().contains("gzipped"));
 
     // Split: even gzipped it is over; parts of at most the limit, each with the header.
-    let world = World::with(3000, "", agent_sim::Faults::default(), |config| {
-        config.upload_limit = Some(40_000);
+    let world = World::with(3000, "", agent_sim::Faults::default(), |_, profile| {
+        profile.upload_limit = Some(40_000);
     })
     .await;
     let reply = world
@@ -526,7 +528,7 @@ async fn an_export_whose_audit_line_cannot_be_written_is_not_delivered() {
 
 #[tokio::test]
 async fn a_platform_failing_mid_export_fails_it_and_delivers_no_file() {
-    let world = World::with(20_000, "", slow(), |_| {}).await;
+    let world = World::with(20_000, "", slow(), |_, _| {}).await;
     let world = World {
         // Three attempts a request, millisecond backoffs: the failure below outlasts them.
         engine: Engine::new(client(&world.sim, 3), world.engine.config().clone()),
@@ -553,7 +555,7 @@ async fn a_platform_failing_mid_export_fails_it_and_delivers_no_file() {
 
 #[tokio::test]
 async fn shutdown_cancels_a_running_export_and_leaves_no_file() {
-    let world = World::with(20_000, "", slow(), |config| {
+    let world = World::with(20_000, "", slow(), |config, _| {
         config.shutdown_grace = Duration::from_secs(120);
     })
     .await;

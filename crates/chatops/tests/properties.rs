@@ -32,7 +32,7 @@ proptest! {
     ) {
         let text = format!("/numbers task:{task} status:{status} page:{page} from:\"{quoted_from}\"");
         let invocation = parse(&text).unwrap();
-        prop_assert_eq!(invocation.name, CommandName::Numbers);
+        prop_assert_eq!(invocation.name, CommandName::NUMBERS);
         prop_assert_eq!(invocation.get(OptionKey::Task), Some(task.as_str()));
         prop_assert_eq!(invocation.get(OptionKey::Status), Some(status.as_str()));
         let page_text = page.to_string();

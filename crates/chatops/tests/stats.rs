@@ -11,10 +11,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use agent_chatops::{
     AttachmentData, AttachmentKind, Caller, Engine, EngineConfig, Reply, ReplyKind, Transport,
 };
-use agent_core::{AgentClient, ApiConfig, CallStatus, StatusSet};
+use agent_core::{ApiConfig, CallStatus, StatusSet};
 use agent_sim::{DEMO_TASK_ID, SUB_TASK_ID, SUB_USER_ID, SimConfig, SimHandle};
 use jiff::civil::Date;
-use support::{action, shell, shifted};
+use support::{action, engine_on_shifted_clock, shell};
 
 struct World {
     sim: SimHandle,
@@ -51,9 +51,7 @@ impl World {
             dir.path().join("audit.jsonl").display()
         );
         let config = EngineConfig::from_text(&toml).unwrap();
-        let clock_offset = Arc::new(AtomicI64::new(0));
-        let clock = shifted(&clock_offset);
-        let engine = Engine::with_clock(AgentClient::new(&api).unwrap(), config, clock);
+        let (engine, clock_offset) = engine_on_shifted_clock(&api, config);
         Self {
             sim,
             engine,

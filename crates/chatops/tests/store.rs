@@ -19,8 +19,9 @@ use agent_chatops::{Clock, Engine, EngineConfig, ReplyKind, StateUrl};
 use agent_sim::{DEMO_TASK_ID, SimConfig, SimHandle};
 use secrecy::SecretString;
 use serde_json::Value;
+use support::probe_store::ProbeStore;
 use support::redis_server::RedisServer;
-use support::{action, client, shell, shifted};
+use support::{action, client, numbers_kept_in_the_store, shell, shifted};
 
 const LISTED: Namespace = Namespace::listed("test-listed");
 const UNLISTED: Namespace = Namespace::unlisted("test-unlisted");
@@ -177,46 +178,60 @@ async fn conformance(a: Arc<dyn StateStore>, b: Arc<dyn StateStore>, time: &Time
     for trial in 0..100 {
         let key = format!("race-{trial}");
         a.put(LISTED, &key, b"once", hour).await.unwrap();
-        let barrier = Arc::new(tokio::sync::Barrier::new(2));
-        let racers: Vec<_> = [a.clone(), b.clone()]
-            .into_iter()
-            .map(|store| {
-                let (key, barrier) = (key.clone(), barrier.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store.take(LISTED, &key).await.unwrap()
-                })
-            })
-            .collect();
+        let taken = at_once(&a, &b, |store| {
+            let key = key.clone();
+            async move { store.take(LISTED, &key).await.unwrap() }
+        })
+        .await;
         let mut got = 0;
-        for racer in racers {
-            if let Some(value) = racer.await.unwrap() {
-                assert_eq!(value, b"once");
-                got += 1;
-            }
+        for value in taken.into_iter().flatten() {
+            assert_eq!(value, b"once");
+            got += 1;
         }
         assert_eq!(got, 1, "trial {trial}: taken {got} times");
 
-        let barrier = Arc::new(tokio::sync::Barrier::new(2));
-        let racers: Vec<_> = [a.clone(), b.clone()]
-            .into_iter()
-            .map(|store| {
-                let (key, barrier) = (key.clone(), barrier.clone());
-                tokio::spawn(async move {
-                    barrier.wait().await;
-                    store
-                        .insert_new(UNLISTED, &key, b"mine", hour)
-                        .await
-                        .unwrap()
-                })
-            })
-            .collect();
-        let mut won = 0;
-        for racer in racers {
-            won += usize::from(racer.await.unwrap());
-        }
+        let inserted = at_once(&a, &b, |store| {
+            let key = key.clone();
+            async move {
+                store
+                    .insert_new(UNLISTED, &key, b"mine", hour)
+                    .await
+                    .unwrap()
+            }
+        })
+        .await;
+        let won: usize = inserted.into_iter().map(usize::from).sum();
         assert_eq!(won, 1, "trial {trial}: inserted {won} times");
     }
+}
+
+/// Runs what `op` makes of each handle, `a` and `b`, at the same moment (in two tasks that
+/// start together); their results.
+async fn at_once<T, Fut>(
+    a: &Arc<dyn StateStore>,
+    b: &Arc<dyn StateStore>,
+    op: impl Fn(Arc<dyn StateStore>) -> Fut,
+) -> Vec<T>
+where
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let racers: Vec<_> = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|store| {
+            let (run, barrier) = (op(store), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                run.await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for racer in racers {
+        results.push(racer.await.unwrap());
+    }
+    results
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,39 +435,56 @@ fn audit_events(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refused_after() {
-    let sim = agent_sim::start(SimConfig {
+/// The simulator the engine tests reset numbers on.
+async fn demo_sim() -> SimHandle {
+    agent_sim::start(SimConfig {
         size: 120,
         ..SimConfig::default()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// How many of the demo task's numbers are busy.
+fn busy(sim: &SimHandle) -> usize {
+    sim.snapshot(DEMO_TASK_ID)
+        .iter()
+        .filter(|r| *r.status == 8)
+        .count()
+}
+
+/// An engine on the embedded store in `file`, as a (re)started bot opens it.
+async fn on_embedded(
+    sim: &SimHandle,
+    file: &Path,
+    audit: &Path,
+    offset: &Arc<AtomicI64>,
+) -> Engine {
+    let store = EmbeddedStore::open(file.to_path_buf(), shifted(offset))
+        .await
+        .unwrap();
+    Engine::with_store(
+        client(sim, 2),
+        config(audit),
+        shifted(offset),
+        Arc::new(store),
+    )
+}
+
+#[tokio::test]
+async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refused_after() {
+    let sim = demo_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let file = dir.path().join("agent-ops.redb");
     let offset = Arc::new(AtomicI64::new(0));
     let alice = shell("alice");
-    let busy = |sim: &SimHandle| {
-        sim.snapshot(DEMO_TASK_ID)
-            .iter()
-            .filter(|r| *r.status == 8)
-            .count()
-    };
     let before = busy(&sim);
     assert!(before > 0);
 
     // Two previews on the first engine, which then stops (SIGTERM).
     let (first, second) = {
-        let store = EmbeddedStore::open(file.clone(), shifted(&offset))
-            .await
-            .unwrap();
-        let engine = Engine::with_store(
-            client(&sim, 2),
-            config(&audit),
-            shifted(&offset),
-            Arc::new(store),
-        );
+        let engine = on_embedded(&sim, &file, &audit, &offset).await;
         let first = engine
             .handle_text(&alice, "/reset task:demo status:busy")
             .await;
@@ -465,15 +497,7 @@ async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refu
         (first, second)
     };
     // The file is closed with the engine: a new one opens it, as a restarted bot would.
-    let store = EmbeddedStore::open(file.clone(), shifted(&offset))
-        .await
-        .unwrap();
-    let engine = Engine::with_store(
-        client(&sim, 2),
-        config(&audit),
-        shifted(&offset),
-        Arc::new(store),
-    );
+    let engine = on_embedded(&sim, &file, &audit, &offset).await;
     assert_eq!(engine.pending_resets().await, 2);
     let done = engine.press(&alice, action(&first, "Confirm")).await;
     assert_eq!(done.kind, ReplyKind::Done, "{done:#?}");
@@ -485,15 +509,7 @@ async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refu
     // The second one, past its time (after another restart): refused and audited as expired.
     drop(engine);
     offset.store(121, Ordering::SeqCst);
-    let store = EmbeddedStore::open(file.clone(), shifted(&offset))
-        .await
-        .unwrap();
-    let engine = Engine::with_store(
-        client(&sim, 2),
-        config(&audit),
-        shifted(&offset),
-        Arc::new(store),
-    );
+    let engine = on_embedded(&sim, &file, &audit, &offset).await;
     let late = engine.press(&alice, action(&second, "Confirm")).await;
     assert_eq!(late.kind, ReplyKind::Error, "{late:#?}");
     assert!(
@@ -508,20 +524,24 @@ async fn an_embedded_confirmation_survives_a_restart_within_its_time_and_is_refu
 }
 
 /// Two engines (replicas) on one simulator, one Redis, one secret, one audit file.
-async fn two_replicas(
-    server: &RedisServer,
-    audit: &std::path::Path,
-) -> (SimHandle, Engine, Engine) {
-    let sim = agent_sim::start(SimConfig {
-        size: 120,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+struct Replicas {
+    sim: SimHandle,
+    a: Engine,
+    b: Engine,
+    /// The audit file both write, in `_dir`.
+    audit: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Two replicas on `server`.
+async fn two_replicas(server: &RedisServer) -> Replicas {
+    let sim = demo_sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
     let url = StateUrl::parse(&server.url()).unwrap();
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        let mut config = config(audit);
+        let mut config = config(&audit);
         config.state = Some(url.clone());
         replicas.push(
             Engine::open(client(&sim, 2), config, &StateUrl::Memory)
@@ -532,7 +552,13 @@ async fn two_replicas(
     let b = replicas.pop().unwrap();
     let a = replicas.pop().unwrap();
     assert_eq!(a.store().backend(), "redis");
-    (sim, a, b)
+    Replicas {
+        sim,
+        a,
+        b,
+        audit,
+        _dir: dir,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -540,9 +566,13 @@ async fn a_confirmation_pressed_on_two_replicas_at_once_resets_once() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.jsonl");
-    let (_sim, a, b) = two_replicas(&server, &audit).await;
+    let Replicas {
+        sim: _sim,
+        a,
+        b,
+        audit,
+        _dir,
+    } = two_replicas(&server).await;
     let alice = shell("alice");
     for trial in 0..100 {
         // Waiting numbers stay waiting after a reset, so every trial has a preview.
@@ -584,15 +614,16 @@ async fn a_page_button_made_on_one_replica_is_served_by_the_other() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (_sim, a, b) = two_replicas(&server, &dir.path().join("audit.jsonl")).await;
+    let Replicas {
+        sim: _sim,
+        a,
+        b,
+        audit: _,
+        _dir,
+    } = two_replicas(&server).await;
     let victor = shell("victor");
     // A state too large for a button (a sub-account's task, both dates): kept in the store.
-    let command = format!(
-        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
-        agent_sim::SUB_TASK_ID,
-        agent_sim::SUB_USER_ID
-    );
+    let command = numbers_kept_in_the_store();
     let first = a.handle_text(&victor, &command).await;
     assert_eq!(first.kind, ReplyKind::Page, "{first:#?}");
     let next = b.press(&victor, action(&first, "Next")).await;
@@ -618,16 +649,14 @@ async fn when_redis_goes_away_a_press_is_an_error_and_nothing_is_reset() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.jsonl");
-    let (sim, a, b) = two_replicas(&server, &audit).await;
-    let busy = || {
-        sim.snapshot(DEMO_TASK_ID)
-            .iter()
-            .filter(|r| *r.status == 8)
-            .count()
-    };
-    let before = busy();
+    let Replicas {
+        sim,
+        a,
+        b,
+        audit,
+        _dir,
+    } = two_replicas(&server).await;
+    let before = busy(&sim);
     let alice = shell("alice");
     let preview = a.handle_text(&alice, "/reset task:demo status:busy").await;
     assert_eq!(preview.kind, ReplyKind::Preview, "{preview:#?}");
@@ -643,7 +672,7 @@ async fn when_redis_goes_away_a_press_is_an_error_and_nothing_is_reset() {
         pressed.to_plain_text().contains("Something went wrong"),
         "{pressed:#?}"
     );
-    assert_eq!(busy(), before);
+    assert_eq!(busy(&sim), before);
     // A new preview cannot be kept either: said, not offered.
     let again = a.handle_text(&alice, "/reset task:demo status:busy").await;
     assert_eq!(again.kind, ReplyKind::Error, "{again:#?}");
@@ -657,12 +686,7 @@ async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
     let Some(server) = RedisServer::start() else {
         return;
     };
-    let sim = agent_sim::start(SimConfig {
-        size: 120,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
     let offset = Arc::new(AtomicI64::new(0));
@@ -705,68 +729,6 @@ async fn replicas_sweeping_one_redis_audit_each_expiry_once() {
     assert_eq!(replicas[1].shutdown().await.expired, 0);
 }
 
-/// A store that notes every key written, by namespace: how a test finds the records the
-/// engine keeps (pages are not listed) to change them behind its back.
-#[derive(Debug)]
-struct Noting {
-    inner: Arc<dyn StateStore>,
-    keys: std::sync::Mutex<Vec<(Namespace, String)>>,
-}
-
-impl Noting {
-    fn keys(&self, ns: Namespace) -> Vec<String> {
-        self.keys
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(n, _)| *n == ns)
-            .map(|(_, k)| k.clone())
-            .collect()
-    }
-}
-
-#[async_trait::async_trait]
-impl StateStore for Noting {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    fn persistent(&self) -> bool {
-        self.inner.persistent()
-    }
-    async fn put(
-        &self,
-        ns: Namespace,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        self.keys.lock().unwrap().push((ns, key.to_string()));
-        self.inner.put(ns, key, value, ttl).await
-    }
-    async fn get(&self, ns: Namespace, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(ns, key).await
-    }
-    async fn take(&self, ns: Namespace, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.take(ns, key).await
-    }
-    async fn insert_new(
-        &self,
-        ns: Namespace,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        self.keys.lock().unwrap().push((ns, key.to_string()));
-        self.inner.insert_new(ns, key, value, ttl).await
-    }
-    async fn remove(&self, ns: Namespace, key: &str) -> Result<bool, StoreError> {
-        self.inner.remove(ns, key).await
-    }
-    async fn list(&self, ns: Namespace) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.inner.list(ns).await
-    }
-}
-
 /// Changes to a stored record that an attacker with write access to the store could make,
 /// from its sealed bytes and another record's (`other`).
 fn forgeries(sealed: &[u8], other: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
@@ -793,18 +755,11 @@ fn forgeries(sealed: &[u8], other: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 /// pending reset or page state makes the press refuse and audit it, and nothing reaches the
 /// platform; the record put back as it was works again.
 async fn tampering_is_refused(raw: Arc<dyn StateStore>) {
-    let sim = agent_sim::start(SimConfig {
-        size: 120,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = demo_sim().await;
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.jsonl");
-    let noting = Arc::new(Noting {
-        inner: raw.clone(),
-        keys: std::sync::Mutex::default(),
-    });
+    // Notes the keys the engine writes (pages are not listed).
+    let noting = ProbeStore::over(raw.clone());
     let engine = Engine::with_store(
         client(&sim, 1),
         config(&audit),
@@ -865,11 +820,7 @@ async fn tampering_is_refused(raw: Arc<dyn StateStore>) {
 
     // A page state too large for a button, changed in the store.
     let victor = shell("victor");
-    let command = format!(
-        "/numbers task:{} sub:{} from:2020-07-28 to:2099-12-31",
-        agent_sim::SUB_TASK_ID,
-        agent_sim::SUB_USER_ID
-    );
+    let command = numbers_kept_in_the_store();
     let first = engine.handle_text(&victor, &command).await;
     assert_eq!(first.kind, ReplyKind::Page, "{first:#?}");
     let pages = noting.keys(agent_chatops::store::ns::PAGES);

@@ -2,7 +2,8 @@
 //! the engine's command catalogue, and the mapping of a command's typed options onto the engine's
 //! [`Invocation`].
 
-use agent_chatops::catalogue::{COMMANDS, CommandSpec, Completion, OptionKind, OptionSpec};
+use agent_chatops::COMMANDS;
+use agent_chatops::catalogue::{CommandSpec, Completion, OptionKind, OptionSpec};
 use agent_chatops::{CommandName, Invocation, Lang, Msg};
 use serenity::builder::{CreateCommand, CreateCommandOption};
 use serenity::http::Http;
@@ -179,7 +180,7 @@ mod tests {
             ]
         })))
         .unwrap();
-        assert_eq!(inv.name, CommandName::Reset);
+        assert_eq!(inv.name, CommandName::RESET);
         assert_eq!(inv.get(OptionKey::Task), Some("demo"));
         assert_eq!(inv.get(OptionKey::Status), Some("busy,no-answer"));
         assert!(inv.flag(OptionKey::All));

@@ -24,7 +24,7 @@ use serenity::http::Http;
 use serenity::interactions_endpoint::{InvalidKey, Verifier};
 use serenity::model::application::Interaction;
 
-use agent_chatops::store::ns;
+use agent_chatops::Namespace;
 
 use crate::bot::Bot;
 
@@ -40,6 +40,13 @@ pub const SEEN_FOR: Duration = Duration::from_secs(20 * 60);
 /// What the clocks of the replicas, of the store (Redis expires keys by its own clock) and of
 /// Discord may differ by, on top of the window.
 const CLOCK_SLACK: Duration = Duration::from_secs(60);
+
+/// Discord interaction ids already answered (a replay is refused): this transport's own
+/// namespace of the state store.
+pub const SEEN: Namespace = Namespace::unlisted("discord-seen");
+
+/// The most interaction ids a store in memory or in a file keeps.
+pub const SEEN_CAP: usize = 100_000;
 
 /// How long an interaction id is remembered when a request's timestamp may be `max_age` from
 /// now. A request is accepted while its timestamp is within ±`max_age` of the receiving clock,
@@ -185,8 +192,7 @@ impl Endpoint {
         match self
             .bot
             .engine()
-            .store()
-            .insert_new(ns::DISCORD_SEEN, &id, b"", self.seen_for)
+            .first_sight(SEEN, &id, self.seen_for)
             .await
         {
             Ok(true) => {}

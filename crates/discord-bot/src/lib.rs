@@ -28,6 +28,16 @@ pub use endpoint::{Endpoint, check_request, serve};
 pub use render::{Rendered, render};
 pub use settings::{DiscordSettings, Mode, Registration, Settings};
 
+/// What the Discord transport registers with its engine: the ids of interactions already
+/// answered ([`endpoint::SEEN`]), custom ids of up to 100 characters, and the upload limit.
+pub fn profile(settings: &DiscordSettings) -> agent_chatops::TransportProfile {
+    agent_chatops::TransportProfile {
+        namespaces: vec![(endpoint::SEEN, endpoint::SEEN_CAP)],
+        max_action_bytes: 100,
+        upload_limit: Some(settings.upload_limit),
+    }
+}
+
 /// serenity's REST client for these settings (with the application id when known).
 pub fn rest_client(settings: &DiscordSettings) -> Http {
     let mut builder = HttpBuilder::new(settings.token.expose_secret());

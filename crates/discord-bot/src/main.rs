@@ -26,7 +26,7 @@ Roles: [chatops] operators/viewers, e.g. [\"discord:role:<role id>\", \"discord:
 #[command(
     name = "discord-bot",
     version,
-    about = "agent-ops in Discord: /numbers and /reset slash commands over the chat-ops engine",
+    about = "agent-ops in Discord: the chat-ops commands (/numbers, /stats, /reset, /export, /watch, /help) as slash commands",
     after_help = after_help()
 )]
 struct Args {
@@ -86,10 +86,11 @@ async fn run(args: Args) -> Result<(), Failure> {
     let client = AgentClient::new(&settings.api).context("cannot set up the platform client")?;
     // The state (pending confirmations, page states, interaction ids seen): `[state] url`, by
     // default discord-bot.redb in the working directory.
-    let engine = Engine::open(
+    let engine = Engine::open_for(
         client,
         settings.engine.clone(),
         &agent_chatops::StateUrl::default_for("discord-bot"),
+        discord_bot::profile(&settings.discord),
     )
     .await
     .context("cannot open the state store ([state] url)")?;

@@ -121,7 +121,6 @@ pub fn load_layers(
     let shared = Loaded::resolve(&layers, &mut problems, SecretPolicy::Required);
     let discord = DiscordSettings::resolve(&layers, &mut problems, mode);
     let (Loaded { api, mut engine }, (discord, places)) = problems.conclude(shared.zip(discord))?;
-    engine.upload_limit = Some(discord.upload_limit);
     // Interactions from another guild than the configured one are refused by the engine, and
     // direct messages unless allowed.
     engine

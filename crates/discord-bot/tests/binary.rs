@@ -6,6 +6,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "../../chatops/tests/support/binaries.rs"]
+mod binaries;
 mod common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_discord-bot");
@@ -76,24 +78,8 @@ fn help_lists_the_settings() {
         .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    // Every variable the settings declare (the platform's, the engine's, the bot's), with its
-    // file key: the list is derived from the declarations.
-    for table in agent_chatops::config::declared(discord_bot::settings::TABLES) {
-        assert!(stdout.contains(&format!("[{}]", table.name)), "{stdout}");
-        for setting in table.settings {
-            assert!(
-                stdout.contains(setting.field()),
-                "{}: {stdout}",
-                setting.key
-            );
-            if let Some(env) = setting.env {
-                assert!(
-                    stdout.contains(env) && stdout.contains(&format!("[{}]", setting.key)),
-                    "{env}: {stdout}"
-                );
-            }
-        }
-    }
+    // Every variable the settings declare (the platform's, the engine's, the bot's).
+    binaries::assert_lists_every_setting(&stdout, discord_bot::settings::TABLES);
     for needle in [
         "--http",
         "--listen",
@@ -221,9 +207,7 @@ async fn http_mode_serves_and_stops_on_sigterm_without_logging_tokens() {
 /// the key, never the line's text.
 #[test]
 fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ops.toml");
-    std::fs::write(&config, "[discord]\n\ntoken = MTAx.s3cr3t-Discord.t0ken\n").unwrap();
+    let (_dir, config) = binaries::config_file("[discord]\n\ntoken = MTAx.s3cr3t-Discord.t0ken\n");
     let output = Command::new(BIN)
         .env_clear()
         .arg("--config")

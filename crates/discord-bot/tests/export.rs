@@ -4,31 +4,37 @@
 #![allow(clippy::unwrap_used)] // tests may panic
 
 mod common;
+#[path = "../../chatops/tests/support/export_rows.rs"]
+mod export_rows;
 
 use std::time::Duration;
 
 use common::*;
 use serde_json::json;
 
-#[tokio::test]
-async fn export_is_deferred_then_the_file_is_a_follow_up_attachment() {
-    let world = World::new().await;
-    let interaction = command(
-        &alice(),
-        "export",
-        &[("task", json!("demo")), ("status", json!("busy"))],
-    );
+/// Alice exports the demo task's busy numbers: the answer is a deferral (files need the REST
+/// API), and the file comes within `within` on a follow-up of the interaction. That
+/// follow-up's path, and the call that posted the file.
+async fn export_busy_numbers(world: &World, within: Duration) -> (String, Call) {
+    let interaction = on_busy(&alice(), "export");
     let token = interaction["token"].as_str().unwrap().to_string();
     let answer = world.answer(&interaction).await;
     assert_eq!(answer["type"], 5, "a deferral: files need the REST API");
     let followup_path = format!("/api/v10/webhooks/{APP_ID}/{token}");
     let call = world
         .fake
-        .wait_for(Duration::from_secs(10), |c| {
+        .wait_for(within, |c| {
             c.method == "POST" && c.path == followup_path && !c.files.is_empty()
         })
         .await
         .unwrap_or_else(|| panic!("no follow-up with a file: {:#?}", world.fake.calls()));
+    (followup_path, call)
+}
+
+#[tokio::test]
+async fn export_is_deferred_then_the_file_is_a_follow_up_attachment() {
+    let world = World::new().await;
+    let (followup_path, call) = export_busy_numbers(&world, Duration::from_secs(10)).await;
     assert_eq!(call.files.len(), 1);
     let (field, name, content) = &call.files[0];
     assert_eq!(field, "files[0]");
@@ -38,20 +44,7 @@ async fn export_is_deferred_then_the_file_is_a_follow_up_attachment() {
     );
     // A multipart request with its JSON payload beside the file.
     assert!(call.body.is_object(), "payload_json: {}", call.body);
-    let mut reader = csv::Reader::from_reader(&content[..]);
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let expected: Vec<_> = world
-        .sim
-        .snapshot(agent_sim::DEMO_TASK_ID)
-        .into_iter()
-        .filter(|r| *r.status == 8)
-        .collect();
-    assert!(!expected.is_empty());
-    assert_eq!(rows.len(), expected.len(), "same count");
-    for (row, record) in rows.iter().zip(&expected) {
-        assert_eq!(row[0], record.id.to_string(), "same ids, in order");
-        assert_eq!(row[1], agent_core::mask_number(&record.number), "masked");
-    }
+    export_rows::assert_masked_rows(content, &export_rows::records(&world.sim, 8));
     // The deferred response was edited with the summary (after any progress edits).
     let edit = world
         .fake
@@ -121,23 +114,8 @@ async fn a_full_phone_export_reaches_the_exporter_alone() {
         Duration::from_secs(300),
     )
     .await;
-    let interaction = command(
-        &alice(),
-        "export",
-        &[("task", json!("demo")), ("status", json!("busy"))],
-    );
-    let token = interaction["token"].as_str().unwrap().to_string();
-    let answer = world.answer(&interaction).await;
-    assert_eq!(answer["type"], 5, "a deferral: files need the REST API");
-    let followup_path = format!("/api/v10/webhooks/{APP_ID}/{token}");
+    let (followup_path, file) = export_busy_numbers(&world, Duration::from_secs(30)).await;
     let original = format!("{followup_path}/messages/@original");
-    let file = world
-        .fake
-        .wait_for(Duration::from_secs(30), |c| {
-            c.method == "POST" && c.path == followup_path && !c.files.is_empty()
-        })
-        .await
-        .unwrap_or_else(|| panic!("no follow-up with a file: {:#?}", world.fake.calls()));
     assert!(
         ephemeral(&file.body),
         "the file with whole phones is posted for everyone: {:#}",
@@ -150,12 +128,7 @@ async fn a_full_phone_export_reaches_the_exporter_alone() {
         .records()
         .map(Result::unwrap)
         .collect();
-    let busy: Vec<_> = world
-        .sim
-        .snapshot(agent_sim::DEMO_TASK_ID)
-        .into_iter()
-        .filter(|r| *r.status == 8)
-        .collect();
+    let busy = export_rows::records(&world.sim, 8);
     assert_eq!(rows.len(), busy.len());
     assert_eq!(&rows[0][1], busy[0].number.as_str(), "a whole phone");
 
@@ -204,13 +177,14 @@ async fn the_upload_limit_setting_reaches_the_engine_and_a_file_over_it_is_gzipp
         |sim| {
             let settings = settings_with_limit(sim);
             assert_eq!(settings.discord.upload_limit, LIMIT);
+            let profile = discord_bot::profile(&settings.discord);
             assert_eq!(
-                settings.engine.upload_limit,
+                profile.upload_limit,
                 Some(LIMIT),
-                "the bot's upload limit is not the engine's"
+                "the bot's upload limit is not the one it registers with the engine"
             );
             let client = agent_core::AgentClient::new(&settings.api).unwrap();
-            agent_chatops::Engine::new(client, settings.engine)
+            agent_chatops::Engine::new_for(client, settings.engine, profile)
         },
         Duration::from_secs(300),
     )

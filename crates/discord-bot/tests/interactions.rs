@@ -95,13 +95,7 @@ async fn numbers_shows_a_page_and_next_updates_the_message_in_place() {
     assert!(busy > 10, "more than one page of busy numbers");
     let pages = busy.div_ceil(10);
 
-    let answer = world
-        .answer(&command(
-            &alice(),
-            "numbers",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let answer = world.answer(&on_busy(&alice(), "numbers")).await;
     assert_eq!(answer["type"], 4, "{answer:#}");
     let data = &answer["data"];
     assert!(!ephemeral(data), "a page is for the channel");
@@ -208,13 +202,7 @@ async fn reset_previews_and_only_the_invoker_confirms() {
     assert_eq!(embed(&unfiltered["data"])["title"], "Reset refused");
 
     // Someone without a role may not reset.
-    let refused = world
-        .answer(&command(
-            &mallory(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let refused = world.answer(&on_busy(&mallory(), "reset")).await;
     assert!(ephemeral(&refused["data"]));
     assert!(
         embed(&refused["data"])["description"]
@@ -223,23 +211,11 @@ async fn reset_previews_and_only_the_invoker_confirms() {
             .contains("You (discord:user:666) may not reset numbers")
     );
     // A viewer neither.
-    let viewer = world
-        .answer(&command(
-            &victor(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let viewer = world.answer(&on_busy(&victor(), "reset")).await;
     assert!(ephemeral(&viewer["data"]));
     assert_eq!(embed(&viewer["data"])["title"], "Not allowed");
 
-    let preview = world
-        .answer(&command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let preview = world.answer(&on_busy(&alice(), "reset")).await;
     assert_eq!(preview["type"], 4, "{preview:#}");
     assert!(!ephemeral(&preview["data"]));
     assert_eq!(
@@ -304,13 +280,7 @@ async fn a_slow_upstream_is_deferred_within_3_s_then_the_original_is_edited() {
     let busy = world.count(busy_code());
     // The page and the count requests of /numbers each wait 4 s.
     world.sim.inject(Fault::Delay(Duration::from_secs(4)), 2);
-    let (status, answer, elapsed) = world
-        .post(&command(
-            &alice(),
-            "numbers",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let (status, answer, elapsed) = world.post(&on_busy(&alice(), "numbers")).await;
     assert_eq!(status, 200);
     // A deferral, not the page: the bot answered while the 4-second work was still running
     // (how soon is proved on a paused clock by `the_deferral_comes_at_the_budget_not_later`).
@@ -347,13 +317,7 @@ async fn stopping_lets_a_deferred_answer_finish_first() {
     let mut world = World::new().await;
     // The page and the count requests of /numbers each wait 4 s: deferred at 2 s.
     world.sim.inject(Fault::Delay(Duration::from_secs(4)), 2);
-    let answer = world
-        .answer(&command(
-            &alice(),
-            "numbers",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let answer = world.answer(&on_busy(&alice(), "numbers")).await;
     assert_eq!(answer["type"], 5, "a deferral: {answer}");
     assert_eq!(world.endpoint.in_flight(), 1, "the deferred job runs");
     world.stop(Duration::from_secs(120)).await.unwrap();
@@ -381,12 +345,8 @@ async fn the_deferral_comes_at_the_budget_not_later() {
     let bot = discord_bot::Bot::new(engine_on(&sim), budget);
     // The page and the count requests of /numbers each wait a minute.
     sim.inject(Fault::Delay(Duration::from_secs(60)), 2);
-    let interaction: serenity::model::application::Interaction = serde_json::from_value(command(
-        &alice(),
-        "numbers",
-        &[("task", json!("demo")), ("status", json!("busy"))],
-    ))
-    .unwrap();
+    let interaction: serenity::model::application::Interaction =
+        serde_json::from_value(on_busy(&alice(), "numbers")).unwrap();
     let started = tokio::time::Instant::now();
     let response = bot.respond(&interaction).await;
     let elapsed = started.elapsed();
@@ -403,13 +363,7 @@ async fn the_deferral_comes_at_the_budget_not_later() {
 async fn a_slow_confirmation_is_acknowledged_then_the_message_is_edited() {
     let world = World::new().await;
     let busy = world.count(busy_code());
-    let preview = world
-        .answer(&command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let preview = world.answer(&on_busy(&alice(), "reset")).await;
     let confirm = button(&preview, "Confirm");
     world.sim.inject(Fault::Delay(Duration::from_secs(4)), 1);
     let (status, answer, _) = world.post(&press(&alice(), &confirm)).await;
@@ -443,13 +397,7 @@ async fn a_slow_failure_goes_to_an_ephemeral_follow_up() {
         error_rate: 1.0,
         ..Faults::default()
     });
-    let (status, answer, _) = world
-        .post(&command(
-            &alice(),
-            "numbers",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let (status, answer, _) = world.post(&on_busy(&alice(), "numbers")).await;
     assert_eq!(status, 200);
     // A deferral, not the failure: the bot answered while the failing retries still ran.
     assert_eq!(answer["type"], 5, "{answer}");

@@ -3,19 +3,18 @@
 #![allow(clippy::unwrap_used)] // tests may panic
 
 mod common;
+#[path = "../../chatops/tests/support/probe_store.rs"]
+mod probe_store;
 #[path = "../../chatops/tests/support/redis_server.rs"]
 mod redis_server;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use agent_chatops::store::{MemoryStore, Namespace, RedisStore, StateStore, StoreError, ns};
+use agent_chatops::store::RedisStore;
 use common::*;
+use probe_store::ProbeStore;
 use secrecy::SecretString;
-use serde_json::json;
 
 const REPLAYED: &str = "this interaction was already received";
 
@@ -35,13 +34,7 @@ async fn an_interaction_replayed_with_the_same_id_is_refused() {
     // A replayed button press is refused before it reaches the engine: the reset runs once.
     let busy = world.count(8);
     assert!(busy > 0);
-    let preview = world
-        .answer(&command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let preview = world.answer(&on_busy(&alice(), "reset")).await;
     let press = press(&alice(), &button(&preview, "Confirm"));
     let (status, done, _) = world.post(&press).await;
     assert_eq!(status, 200, "{done}");
@@ -90,17 +83,9 @@ async fn a_replay_sent_to_another_replica_on_the_same_redis_is_refused() {
             .iter()
             .any(|r| *r.status == 8)
     );
-    let preview = post_signed(
-        &client,
-        &replicas[1],
-        &command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ),
-    )
-    .await
-    .1;
+    let preview = post_signed(&client, &replicas[1], &on_busy(&alice(), "reset"))
+        .await
+        .1;
     let press = press(&alice(), &button(&preview, "Confirm"));
     let (status, done) = post_signed(&client, &replicas[0], &press).await;
     assert_eq!(status, 200, "{done}");
@@ -174,123 +159,11 @@ async fn with_an_hour_window_a_replay_21_minutes_later_is_refused() {
     );
 }
 
-/// A state store whose seen-check fails (Redis unreachable) while `failing` is set; everything
-/// else is kept in memory.
-#[derive(Debug)]
-struct SeenCheckFails {
-    inner: MemoryStore,
-    failing: AtomicBool,
-}
-
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
-// `StateStore` is an `async_trait`; its methods written out as the macro would.
-impl StateStore for SeenCheckFails {
-    fn backend(&self) -> &'static str {
-        "failing"
-    }
-
-    fn persistent(&self) -> bool {
-        false
-    }
-
-    fn put<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-        value: &'life2 [u8],
-        ttl: Duration,
-    ) -> Boxed<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.put(ns, key, value, ttl)
-    }
-
-    fn get<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, Option<Vec<u8>>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.get(ns, key)
-    }
-
-    fn take<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, Option<Vec<u8>>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.take(ns, key)
-    }
-
-    fn insert_new<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-        value: &'life2 [u8],
-        ttl: Duration,
-    ) -> Boxed<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        if ns == ns::DISCORD_SEEN && self.failing.load(Ordering::SeqCst) {
-            return Box::pin(std::future::ready(Err(StoreError::Backend {
-                backend: "redis",
-                reason: "connection refused".to_string(),
-            })));
-        }
-        self.inner.insert_new(ns, key, value, ttl)
-    }
-
-    fn remove<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.remove(ns, key)
-    }
-
-    fn list<'life0, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-    ) -> Boxed<'async_trait, Vec<(String, Vec<u8>)>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.list(ns)
-    }
-}
-
 /// When the store cannot record an interaction id, Discord gets 503 and the command does not
 /// run (a replay could not be told); once the store is back, the same press is answered.
 #[tokio::test]
 async fn when_the_seen_check_fails_discord_gets_503_and_nothing_runs() {
-    let store = Arc::new(SeenCheckFails {
-        inner: MemoryStore::new(Arc::new(jiff::Timestamp::now)),
-        failing: AtomicBool::new(false),
-    });
+    let store = ProbeStore::seen_check(discord_bot::endpoint::SEEN, false);
     let world = World::with(
         |sim| engine_with_store(sim, store.clone()),
         Duration::from_secs(300),
@@ -298,16 +171,10 @@ async fn when_the_seen_check_fails_discord_gets_503_and_nothing_runs() {
     .await;
     let busy = world.count(8);
     assert!(busy > 0);
-    let preview = world
-        .answer(&command(
-            &alice(),
-            "reset",
-            &[("task", json!("demo")), ("status", json!("busy"))],
-        ))
-        .await;
+    let preview = world.answer(&on_busy(&alice(), "reset")).await;
     let press = press(&alice(), &button(&preview, "Confirm"));
 
-    store.failing.store(true, Ordering::SeqCst);
+    store.set_failing(true);
     let (status, answer) = post_signed(&world.client, &world.url, &press).await;
     assert_eq!(status, 503, "answered without the seen-check: {answer}");
     assert_eq!(answer, "", "no answer body");
@@ -316,7 +183,7 @@ async fn when_the_seen_check_fails_discord_gets_503_and_nothing_runs() {
     assert!(world.fake.calls().is_empty(), "{:#?}", world.fake.calls());
 
     // The store is back: the press (never recorded) is answered, once.
-    store.failing.store(false, Ordering::SeqCst);
+    store.set_failing(false);
     let (status, done) = post_signed(&world.client, &world.url, &press).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(world.count(8), 0);

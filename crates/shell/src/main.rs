@@ -29,7 +29,7 @@ Without any AGENT_API_* or AGENT_USER_ID setting, the built-in simulator stands 
 #[command(
     name = "agent-shell",
     version,
-    about = "agent-ops in a terminal: /numbers, /reset and /export, on the built-in simulator unless AGENT_* points at the platform",
+    about = "agent-ops in a terminal: the chat-ops commands (/numbers, /stats, /reset, /export, /watch, /help), on the built-in simulator unless AGENT_* points at the platform",
     after_help = after_help()
 )]
 struct Args {

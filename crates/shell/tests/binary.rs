@@ -2,6 +2,9 @@
 //! its stdin that pages with Next and completes a reset with preview and confirmation.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+#[path = "../../chatops/tests/support/binaries.rs"]
+mod binaries;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -44,15 +47,20 @@ fn run(command: &mut Command, stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-#[test]
-fn one_shot_prints_a_page_of_numbers_from_the_simulator() {
-    let output = run(shell().arg("/numbers task:demo status:busy"), "");
+/// The stdout of a run that must have succeeded (its stderr shown if it did not).
+fn succeeded(output: Output) -> String {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
         output.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+#[test]
+fn one_shot_prints_a_page_of_numbers_from_the_simulator() {
+    let stdout = succeeded(run(shell().arg("/numbers task:demo status:busy"), ""));
     assert!(
         stdout.starts_with("Numbers of task demo · status=busy\nphone "),
         "{stdout}"
@@ -167,18 +175,7 @@ fn help_is_there() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("AGENT_OPS_USER=viewer"), "{text}");
     // Every variable the settings declare, with its file key, and every table with its keys.
-    for table in agent_chatops::config::declared(&[]) {
-        assert!(text.contains(&format!("[{}]", table.name)), "{text}");
-        for setting in table.settings {
-            assert!(text.contains(setting.field()), "{}: {text}", setting.key);
-            if let Some(env) = setting.env {
-                assert!(
-                    text.contains(env) && text.contains(&format!("[{}]", setting.key)),
-                    "{env}: {text}"
-                );
-            }
-        }
-    }
+    binaries::assert_lists_every_setting(&text, &[]);
 }
 
 #[test]
@@ -329,13 +326,8 @@ fn sigterm_during_a_slow_confirmed_reset_still_writes_its_outcome() {
 /// the key, never the line's text.
 #[test]
 fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ops.toml");
-    std::fs::write(
-        &config,
-        "[api]\nuser_id = \"u-1\"\ntoken = abc.def-s3cr3t\n",
-    )
-    .unwrap();
+    let (_dir, config) =
+        binaries::config_file("[api]\nuser_id = \"u-1\"\ntoken = abc.def-s3cr3t\n");
     let output = run(shell().arg("--config").arg(&config).arg("/help"), "");
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -353,13 +345,9 @@ fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
 /// bad language: all three are named in one error, each by its variable or its file key.
 #[test]
 fn a_config_missing_three_settings_names_all_three_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ops.toml");
-    std::fs::write(
-        &config,
+    let (_dir, config) = binaries::config_file(
         "[api]\nbase_url = \"http://127.0.0.1:9\"\n[chatops]\nlanguage = \"fr\"\n",
-    )
-    .unwrap();
+    );
     let output = run(shell().arg("--config").arg(&config).arg("/help"), "");
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -377,19 +365,13 @@ fn a_config_missing_three_settings_names_all_three_at_once() {
 #[test]
 fn one_shot_export_writes_the_file_and_exits_zero() {
     let out = tempfile::tempdir().unwrap();
-    let output = run(
+    let stdout = succeeded(run(
         shell()
             .arg("--out")
             .arg(out.path())
             .arg("/export task:demo status:busy format:csv"),
         "",
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ));
     let files: Vec<_> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -448,7 +430,7 @@ fn export_full_phones_keeps_whole_numbers_in_the_file() {
     let out = tempfile::tempdir().unwrap();
     let config = out.path().join("agent-ops.toml");
     std::fs::write(&config, "[chatops]\nexport_full_phones = true\n").unwrap();
-    let output = run(
+    let stdout = succeeded(run(
         shell()
             .arg("--config")
             .arg(&config)
@@ -456,13 +438,7 @@ fn export_full_phones_keeps_whole_numbers_in_the_file() {
             .arg(out.path())
             .arg("/export task:demo status:busy"),
         "",
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    ));
     let file = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().path())

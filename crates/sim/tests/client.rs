@@ -38,6 +38,15 @@ async fn sim(size: usize) -> (SimHandle, Client) {
     (sim, client)
 }
 
+/// The request for the first page of the demo task's numbers, more filters to be added.
+fn first_page(client: &Client) -> agent_api::builder::ListNumbers<'_> {
+    client
+        .list_numbers()
+        .user_id(DEMO_USER_ID)
+        .task_id(DEMO_TASK_ID)
+        .page(1u32)
+}
+
 fn statuses(codes: &[i64]) -> Vec<CallStatus> {
     codes
         .iter()
@@ -257,14 +266,7 @@ async fn error_shapes_through_the_client() {
         &ClientOptions::default(),
     )
     .unwrap();
-    let err = wrong
-        .list_numbers()
-        .user_id(DEMO_USER_ID)
-        .task_id(DEMO_TASK_ID)
-        .page(1u32)
-        .send()
-        .await
-        .unwrap_err();
+    let err = first_page(&wrong).send().await.unwrap_err();
     let Error::ErrorResponse(response) = err else {
         panic!("{err:?}")
     };
@@ -299,11 +301,7 @@ async fn error_shapes_through_the_client() {
         (404, Some(404), 0)
     );
 
-    let err = client
-        .list_numbers()
-        .user_id(DEMO_USER_ID)
-        .task_id(DEMO_TASK_ID)
-        .page(1u32)
+    let err = first_page(&client)
         .start_at("2020-07-29 00:00:00")
         .end_at("2020-07-28 00:00:00")
         .send()
@@ -322,14 +320,7 @@ async fn error_shapes_through_the_client() {
 #[tokio::test]
 async fn every_injected_fault_is_observable() {
     let (sim, client) = sim(50).await;
-    let list = || {
-        client
-            .list_numbers()
-            .user_id(DEMO_USER_ID)
-            .task_id(DEMO_TASK_ID)
-            .page(1u32)
-            .send()
-    };
+    let list = || first_page(&client).send();
 
     sim.inject(Fault::ServerError, 1);
     let Error::ErrorResponse(r) = list().await.unwrap_err() else {
@@ -442,14 +433,7 @@ async fn random_faults_follow_their_rates_reproducibly() {
         });
         let mut codes = Vec::new();
         for _ in 0..300 {
-            let status = match client
-                .list_numbers()
-                .user_id(DEMO_USER_ID)
-                .task_id(DEMO_TASK_ID)
-                .page(1u32)
-                .send()
-                .await
-            {
+            let status = match first_page(&client).send().await {
                 Ok(r) => r.status().as_u16(),
                 Err(e) => e.status().map_or(0, |s| s.as_u16()),
             };
@@ -793,14 +777,7 @@ async fn validation_errors_are_laravels() {
 #[tokio::test]
 async fn latency_is_observable() {
     let (sim, client) = sim(20).await;
-    let list = || {
-        client
-            .list_numbers()
-            .user_id(DEMO_USER_ID)
-            .task_id(DEMO_TASK_ID)
-            .page(1u32)
-            .send()
-    };
+    let list = || first_page(&client).send();
     list().await.unwrap();
     sim.set_faults(Faults {
         latency: Latency::Fixed(Duration::from_millis(150)),
@@ -1023,14 +1000,7 @@ async fn a_started_simulator_shuts_down_and_frees_its_port() {
     let (sim, client) = sim(20).await;
     let base = sim.base_url().to_string();
     assert!(base.starts_with("http://127.0.0.1:") && !base.ends_with('/'));
-    client
-        .list_numbers()
-        .user_id(DEMO_USER_ID)
-        .task_id(DEMO_TASK_ID)
-        .page(1u32)
-        .send()
-        .await
-        .unwrap();
+    first_page(&client).send().await.unwrap();
     sim.shutdown().await;
     agent_api::ensure_crypto_provider();
     let refused = reqwest::Client::new()
@@ -1052,11 +1022,7 @@ fn a_simulator_with_its_own_runtime_outlives_the_callers_runtimes() {
     let token = sim.token().to_string();
     // Two callers' runtimes come and go; the simulator keeps serving.
     for _ in 0..2 {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let status = runtime.block_on(async {
+        let status = common::block_on(async {
             reqwest::Client::new()
                 .get(&url)
                 .bearer_auth(&token)
@@ -1066,15 +1032,10 @@ fn a_simulator_with_its_own_runtime_outlives_the_callers_runtimes() {
                 .status()
         });
         assert_eq!(status, 200);
-        drop(runtime);
     }
     assert_eq!(sim.requests(), 2);
     sim.shutdown_blocking();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let refused = runtime.block_on(async { reqwest::Client::new().get(&url).send().await });
+    let refused = common::block_on(async { reqwest::Client::new().get(&url).send().await });
     assert!(refused.is_err(), "still serving after shutdown_blocking");
 }
 

@@ -12,7 +12,7 @@ use agent_api::wire::PlatformDateTime;
 use agent_sim::{
     DEMO_TASK_ID, DEMO_USER_ID, Fault, SUB_TASK_ID, SUB_USER_ID, SimConfig, SimHandle,
 };
-use common::{LIST, RESET, assert_conforms, encode_query, send, spec};
+use common::{LIST, RESET, assert_conforms, block_on, encode_query, send, spec};
 use proptest::prelude::*;
 use proptest::sample::select;
 use reqwest::Method;
@@ -56,59 +56,26 @@ async fn list_answers_conform_to_the_spec() {
         "{}/agent-api/user/00000000-0000-4000-8000-000000000000/task/{DEMO_TASK_ID}/number?page=1",
         sim.base_url()
     );
+    let demo = |query: &str| list_url(&sim, DEMO_TASK_ID, query);
+    let sub = |query: &str| list_url(&sim, SUB_TASK_ID, query);
+    let by_sub = format!("page=1&sub_user_id={SUB_USER_ID}");
     let cases: Vec<(String, Option<&str>, u16)> = vec![
+        (demo("page=1&per_page=50"), token, 200),
+        (demo("page=1&status%5B%5D=0&status%5B%5D=1"), token, 200),
         (
-            list_url(&sim, DEMO_TASK_ID, "page=1&per_page=50"),
+            demo("page=1&start_at=2026-11-01+00:00:00&end_at=2026/11/20+0:00&encryption=1"),
             token,
             200,
         ),
-        (
-            list_url(&sim, DEMO_TASK_ID, "page=1&status%5B%5D=0&status%5B%5D=1"),
-            token,
-            200,
-        ),
-        (
-            list_url(
-                &sim,
-                DEMO_TASK_ID,
-                "page=1&start_at=2026-11-01+00:00:00&end_at=2026/11/20+0:00&encryption=1",
-            ),
-            token,
-            200,
-        ),
-        (
-            list_url(
-                &sim,
-                SUB_TASK_ID,
-                &format!("page=1&sub_user_id={SUB_USER_ID}"),
-            ),
-            token,
-            200,
-        ),
-        (list_url(&sim, DEMO_TASK_ID, "page=1"), None, 401),
-        (list_url(&sim, DEMO_TASK_ID, "page=1"), Some("wrong"), 401),
+        (sub(&by_sub), token, 200),
+        (demo("page=1"), None, 401),
+        (demo("page=1"), Some("wrong"), 401),
         (list_url(&sim, "no-such-task", "page=1"), token, 404),
         (other_user, token, 404),
-        (list_url(&sim, SUB_TASK_ID, "page=1"), token, 404),
-        (
-            list_url(
-                &sim,
-                DEMO_TASK_ID,
-                &format!("page=1&sub_user_id={SUB_USER_ID}"),
-            ),
-            token,
-            404,
-        ),
-        (
-            list_url(&sim, DEMO_TASK_ID, "page=0&status%5B%5D=13&start_at=x"),
-            token,
-            422,
-        ),
-        (
-            list_url(&sim, DEMO_TASK_ID, "page=1&encryption=false"),
-            token,
-            422,
-        ),
+        (sub("page=1"), token, 404),
+        (demo(&by_sub), token, 404),
+        (demo("page=0&status%5B%5D=13&start_at=x"), token, 422),
+        (demo("page=1&encryption=false"), token, 422),
     ];
     for (url, token, expected) in cases {
         let (status, headers, body) = send(Method::GET, &url, token, None).await;
@@ -607,22 +574,26 @@ fn list_pairs() -> impl Strategy<Value = Vec<(String, String)>> {
         })
 }
 
-/// A reset body: the JSON value of each field (indexes into the task's numbers stand for
-/// phones), or a body that is not an object.
+/// A reset body: an object of the fields below, or a body that is not an object.
 #[derive(Debug, Clone)]
 enum BodyPlan {
-    Object {
-        keyword: Option<u8>,
-        phones: Option<(u8, Vec<(usize, bool)>)>,
-        status: Option<(u8, Vec<i64>)>,
-        start_at: Option<Value>,
-        end_at: Option<Value>,
-        encryption: Option<Value>,
-        sub_user_id: Option<Value>,
-        unknown: bool,
-        keyword_from: usize,
-    },
+    Object(ObjectPlan),
     Raw(&'static str),
+}
+
+/// The JSON value of each field of a reset body (indexes into the task's numbers stand for
+/// phones).
+#[derive(Debug, Clone)]
+struct ObjectPlan {
+    keyword: Option<u8>,
+    phones: Option<(u8, Vec<(usize, bool)>)>,
+    status: Option<(u8, Vec<i64>)>,
+    start_at: Option<Value>,
+    end_at: Option<Value>,
+    encryption: Option<Value>,
+    sub_user_id: Option<Value>,
+    unknown: bool,
+    keyword_from: usize,
 }
 
 fn date_value() -> impl Strategy<Value = Value> {
@@ -640,58 +611,50 @@ fn kind(valid: u8, all: u8) -> impl Strategy<Value = u8> {
     prop_oneof![4 => 0..valid, 1 => valid..all]
 }
 
-fn body_plan() -> impl Strategy<Value = BodyPlan> {
-    let object = (
-        proptest::option::weighted(0.3, kind(3, 5)),
-        proptest::option::weighted(
+prop_compose! {
+    fn object_plan()(
+        keyword in proptest::option::weighted(0.3, kind(3, 5)),
+        phones in proptest::option::weighted(
             0.5,
             (
                 kind(3, 6),
                 proptest::collection::vec((0usize..120, any::<bool>()), 1..4),
             ),
         ),
-        proptest::option::weighted(
+        status in proptest::option::weighted(
             0.6,
             (kind(3, 6), proptest::collection::vec(0i64..=12, 1..4)),
         ),
-        proptest::option::weighted(0.35, date_value()),
-        proptest::option::weighted(0.3, date_value()),
-        proptest::option::weighted(
+        start_at in proptest::option::weighted(0.35, date_value()),
+        end_at in proptest::option::weighted(0.3, date_value()),
+        encryption in proptest::option::weighted(
             0.2,
             prop_oneof![
                 4 => select(vec![json!(true), json!(false)]),
                 1 => select(vec![json!("false"), json!(0), json!("1"), Value::Null]),
             ],
         ),
-        proptest::option::weighted(0.1, select(vec![json!(SUB_USER_ID), json!(""), json!(123)])),
-        any::<bool>(),
-        0usize..120,
-    )
-        .prop_map(
-            |(
-                keyword,
-                phones,
-                status,
-                start_at,
-                end_at,
-                encryption,
-                sub_user_id,
-                unknown,
-                keyword_from,
-            )| BodyPlan::Object {
-                keyword,
-                phones,
-                status,
-                start_at,
-                end_at,
-                encryption,
-                sub_user_id,
-                unknown,
-                keyword_from,
-            },
-        );
+        sub_user_id in proptest::option::weighted(0.1, select(vec![json!(SUB_USER_ID), json!(""), json!(123)])),
+        unknown in any::<bool>(),
+        keyword_from in 0usize..120,
+    ) -> ObjectPlan {
+        ObjectPlan {
+            keyword,
+            phones,
+            status,
+            start_at,
+            end_at,
+            encryption,
+            sub_user_id,
+            unknown,
+            keyword_from,
+        }
+    }
+}
+
+fn body_plan() -> impl Strategy<Value = BodyPlan> {
     prop_oneof![
-        12 => object,
+        12 => object_plan().prop_map(BodyPlan::Object),
         1 => select(vec!["", " ", "[1, 2]", "\"phones\"", "5", "null", "true", "{\"status\": [1", "{phones: []}"])
             .prop_map(BodyPlan::Raw),
     ]
@@ -699,95 +662,80 @@ fn body_plan() -> impl Strategy<Value = BodyPlan> {
 
 /// The body's text.
 fn render(plan: &BodyPlan, before: &[agent_api::types::NumberRecord]) -> String {
-    let numbers: Vec<&String> = before.iter().map(|r| &r.number).collect();
-    let (keyword, phones, status, start_at, end_at, encryption, sub_user_id, unknown, keyword_from) =
-        match plan {
-            BodyPlan::Raw(raw) => return (*raw).to_string(),
-            BodyPlan::Object {
-                keyword,
-                phones,
-                status,
-                start_at,
-                end_at,
-                encryption,
-                sub_user_id,
-                unknown,
-                keyword_from,
-            } => (
-                keyword,
-                phones,
-                status,
-                start_at,
-                end_at,
-                encryption,
-                sub_user_id,
-                unknown,
-                keyword_from,
-            ),
-        };
-    let mut body = serde_json::Map::new();
-    let number = numbers[*keyword_from];
-    if let Some(kind) = keyword {
-        body.insert(
-            "keyword".into(),
-            match kind {
-                0 => json!(number[3..number.len().min(8)]),
-                1 => json!(format!(" {number} ")),
-                2 => json!(""),
-                3 => json!(139),
-                _ => Value::Null,
-            },
-        );
+    match plan {
+        BodyPlan::Object(object) => object.render(before),
+        BodyPlan::Raw(raw) => (*raw).to_string(),
     }
-    if let Some((kind, picks)) = phones {
-        let listed: Vec<Value> = picks
-            .iter()
-            .map(|(i, pad)| {
-                let n = numbers[*i];
-                json!(if *pad { format!(" {n}") } else { n.clone() })
-            })
-            .collect();
-        body.insert(
-            "phones".into(),
-            match kind {
-                0 | 1 => Value::Array(listed),
-                2 => json!(["10000000000"]),
-                3 => json!([13934373090u64]),
-                4 => json!("13934373090"),
-                _ => Value::Null,
-            },
-        );
-    }
-    if let Some((kind, codes)) = status {
-        body.insert(
-            "status".into(),
-            match kind {
-                0 | 1 => json!(codes),
-                2 => json!([]),
-                3 => json!([13]),
-                4 => json!(["2"]),
-                _ => json!(2),
-            },
-        );
-    }
-    for (key, value) in [
-        ("start_at", start_at),
-        ("end_at", end_at),
-        ("encryption", encryption),
-        ("sub_user_id", sub_user_id),
-    ] {
-        if let Some(value) = value {
-            let value = match value.as_str() {
-                Some(text) => json!(resolve_date(text, before)),
-                None => value.clone(),
-            };
-            body.insert(key.into(), value);
+}
+
+impl ObjectPlan {
+    /// The object's text.
+    fn render(&self, before: &[agent_api::types::NumberRecord]) -> String {
+        let numbers: Vec<&String> = before.iter().map(|r| &r.number).collect();
+        let mut body = serde_json::Map::new();
+        let number = numbers[self.keyword_from];
+        if let Some(kind) = self.keyword {
+            body.insert(
+                "keyword".into(),
+                match kind {
+                    0 => json!(number[3..number.len().min(8)]),
+                    1 => json!(format!(" {number} ")),
+                    2 => json!(""),
+                    3 => json!(139),
+                    _ => Value::Null,
+                },
+            );
         }
+        if let Some((kind, picks)) = &self.phones {
+            let listed: Vec<Value> = picks
+                .iter()
+                .map(|(i, pad)| {
+                    let n = numbers[*i];
+                    json!(if *pad { format!(" {n}") } else { n.clone() })
+                })
+                .collect();
+            body.insert(
+                "phones".into(),
+                match kind {
+                    0 | 1 => Value::Array(listed),
+                    2 => json!(["10000000000"]),
+                    3 => json!([13934373090u64]),
+                    4 => json!("13934373090"),
+                    _ => Value::Null,
+                },
+            );
+        }
+        if let Some((kind, codes)) = &self.status {
+            body.insert(
+                "status".into(),
+                match kind {
+                    0 | 1 => json!(codes),
+                    2 => json!([]),
+                    3 => json!([13]),
+                    4 => json!(["2"]),
+                    _ => json!(2),
+                },
+            );
+        }
+        for (key, value) in [
+            ("start_at", &self.start_at),
+            ("end_at", &self.end_at),
+            ("encryption", &self.encryption),
+            ("sub_user_id", &self.sub_user_id),
+        ] {
+            if let Some(value) = value {
+                let value = match value.as_str() {
+                    Some(text) => json!(resolve_date(text, before)),
+                    None => value.clone(),
+                };
+                body.insert(key.into(), value);
+            }
+        }
+        if self.unknown {
+            body.insert("is_new_task".into(), json!(false));
+        }
+        Value::Object(body).to_string()
     }
-    if *unknown {
-        body.insert("is_new_task".into(), json!(false));
-    }
-    Value::Object(body).to_string()
 }
 
 /// What a reset asking `body` does to `before`, computed without the simulator.
@@ -838,11 +786,7 @@ fn expected_after(
 /// Sends a list query to a fresh simulator and holds the answer to the spec: refused (422) when
 /// the spec calls the query invalid, else what an independent computation over the data says.
 fn judge_list_query(pairs: Vec<(String, String)>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let spec = spec();
         let sim = sim().await;
         let snapshot = sim.snapshot(DEMO_TASK_ID);
@@ -952,11 +896,7 @@ fn judge_list_query(pairs: Vec<(String, String)>) {
 /// answer to the spec: refused and nothing changed when the spec calls it invalid, else exactly
 /// the numbers an independent computation says reset.
 fn judge_reset_body(render_body: impl FnOnce(&[agent_api::types::NumberRecord]) -> String) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let spec = spec();
         let sim = sim().await;
         let before = sim.snapshot(DEMO_TASK_ID);

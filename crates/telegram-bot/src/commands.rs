@@ -47,7 +47,7 @@ pub fn route(text: &str, our_username: Option<&str>, private_chat: bool) -> Rout
 /// for users whose app is in Chinese, `language_code` "zh"): the catalogue's commands, each with
 /// its summary and, where it has one, an example.
 pub fn bot_commands(lang: Lang) -> Vec<BotCommand> {
-    agent_chatops::catalogue::COMMANDS
+    agent_chatops::COMMANDS
         .iter()
         .map(|spec| {
             let summary = spec.summary.get(lang);

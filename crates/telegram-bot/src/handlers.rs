@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use agent_chatops::store::ns;
+use agent_chatops::Namespace;
 use agent_chatops::{
     AttachmentData, AttachmentKind, Caller, Engine, Notice, Reply, ReplyKind, Transport,
 };
@@ -75,6 +75,13 @@ pub fn schema() -> UpdateHandler<Infallible> {
         .branch(Update::filter_callback_query().endpoint(on_callback))
 }
 
+/// Telegram updates already handled, by bot and update id (one delivered again is ignored):
+/// this transport's own namespace of the state store.
+pub const SEEN: Namespace = Namespace::unlisted("telegram-seen");
+
+/// The most update ids a store in memory or in a file keeps.
+pub const SEEN_CAP: usize = 100_000;
+
 /// Whether this update is seen for the first time, across restarts and replicas (the engine's
 /// state store, keyed by the bot and the update id). Telegram delivers an update again when a
 /// webhook answered late or failed, possibly to another replica; long polling after a restart
@@ -83,12 +90,7 @@ pub fn schema() -> UpdateHandler<Infallible> {
 /// confirmation that the store gives out once.
 async fn first_sight(update: Update, me: Me, state: AppState) -> bool {
     let key = format!("{}:{}", me.user.id.0, update.id.0);
-    match state
-        .engine
-        .store()
-        .insert_new(ns::TELEGRAM_SEEN, &key, b"", UPDATE_SEEN_FOR)
-        .await
-    {
+    match state.engine.first_sight(SEEN, &key, UPDATE_SEEN_FOR).await {
         Ok(true) => true,
         Ok(false) => {
             tracing::warn!(update = update.id.0, "an update delivered again: ignored");

@@ -23,3 +23,13 @@ pub use handlers::{AppState, TgBot, caller_for, schema};
 pub use redact::{RedactingMakeWriter, Redactor};
 pub use service::{RunError, Service, make_bot, register_commands};
 pub use settings::{Mode, Overrides, Settings, TelegramSettings, WebhookSettings};
+
+/// What the Telegram transport registers with its engine: the ids of updates already handled
+/// ([`handlers::SEEN`]), callback data of up to 64 bytes, and the upload limit.
+pub fn profile(settings: &TelegramSettings) -> agent_chatops::TransportProfile {
+    agent_chatops::TransportProfile {
+        namespaces: vec![(handlers::SEEN, handlers::SEEN_CAP)],
+        max_action_bytes: agent_chatops::token::MAX_TOKEN_BYTES,
+        upload_limit: Some(settings.upload_limit),
+    }
+}

@@ -28,7 +28,7 @@ taking updates and finishes the ones in flight.",
 #[command(
     name = "telegram-bot",
     version,
-    about = "agent-ops in Telegram: /numbers and /reset, long polling unless --webhook-url is given",
+    about = "agent-ops in Telegram: the chat-ops commands (/numbers, /stats, /reset, /export, /watch, /help), long polling unless --webhook-url is given",
     after_help = after_help()
 )]
 struct Args {
@@ -91,10 +91,11 @@ async fn run(settings: Settings, redactor: Redactor) -> anyhow::Result<()> {
     let client = AgentClient::new(&api).context("cannot build the agent-api client")?;
     // The state (pending confirmations, page states): `[state] url`, by default a file in the
     // working directory (telegram-bot.redb).
-    let engine = Engine::open(
+    let engine = Engine::open_for(
         client,
         engine,
         &agent_chatops::StateUrl::default_for("telegram-bot"),
+        telegram_bot::profile(&telegram),
     )
     .await
     .context("cannot open the state store ([state] url)")?;

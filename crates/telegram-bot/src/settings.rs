@@ -130,8 +130,7 @@ pub fn load_layers(layers: &Layers, overrides: &Overrides) -> Result<Settings, S
     let mut problems = Problems::new();
     let shared = Loaded::resolve(&layers, &mut problems, SecretPolicy::Required);
     let telegram = TelegramSettings::resolve(&layers, &mut problems, overrides.no_set_webhook);
-    let (Loaded { api, mut engine }, telegram) = problems.conclude(shared.zip(telegram))?;
-    engine.upload_limit = Some(telegram.upload_limit);
+    let (Loaded { api, engine }, telegram) = problems.conclude(shared.zip(telegram))?;
     Ok(Settings {
         telegram,
         api,

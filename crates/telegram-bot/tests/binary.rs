@@ -2,6 +2,8 @@
 //! Bot API stopped by SIGTERM, and the token kept out of its output.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+#[path = "../../chatops/tests/support/binaries.rs"]
+mod binaries;
 mod support;
 
 use std::fs::File;
@@ -67,24 +69,8 @@ fn help_lists_the_settings() {
     let out = run(&["--help"], &[]);
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
-    // Every variable the settings declare (the platform's, the engine's, the bot's), with its
-    // file key: the list is derived from the declarations.
-    for table in agent_chatops::config::declared(telegram_bot::settings::TABLES) {
-        assert!(stdout.contains(&format!("[{}]", table.name)), "{stdout}");
-        for setting in table.settings {
-            assert!(
-                stdout.contains(setting.field()),
-                "{}: {stdout}",
-                setting.key
-            );
-            if let Some(env) = setting.env {
-                assert!(
-                    stdout.contains(env) && stdout.contains(&format!("[{}]", setting.key)),
-                    "{env}: {stdout}"
-                );
-            }
-        }
-    }
+    // Every variable the settings declare (the platform's, the engine's, the bot's).
+    binaries::assert_lists_every_setting(&stdout, telegram_bot::settings::TABLES);
     for needle in [
         "--webhook-url",
         "--listen",
@@ -269,13 +255,8 @@ async fn an_unreachable_bot_api_is_a_clear_error_without_the_token() {
 /// the key, never the line's text.
 #[test]
 fn a_config_syntax_error_names_file_line_and_key_never_the_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ops.toml");
-    std::fs::write(
-        &config,
-        "[telegram]\n# the bot\ntoken = 123456:AAsEcReT-t0ken.value\n",
-    )
-    .unwrap();
+    let (_dir, config) =
+        binaries::config_file("[telegram]\n# the bot\ntoken = 123456:AAsEcReT-t0ken.value\n");
     let out = run(&["--config", config.to_str().unwrap()], &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();

@@ -4,15 +4,14 @@
 //! anyway, with a log line: a lost command is worse than a duplicate.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+#[path = "../../chatops/tests/support/probe_store.rs"]
+mod probe_store;
 mod support;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use agent_chatops::store::{MemoryStore, Namespace, StateStore, StoreError, ns};
+use probe_store::ProbeStore;
 use serde_json::json;
 use support::*;
 
@@ -90,126 +89,14 @@ async fn two_bots_on_one_store_each_handle_their_update_of_the_same_id() {
     );
 }
 
-/// A state store whose seen-check of Telegram updates fails (Redis unreachable); everything
-/// else is kept in memory. Counts the failed checks.
-#[derive(Debug)]
-struct SeenCheckFails {
-    inner: MemoryStore,
-    failed: AtomicUsize,
-}
-
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
-// `StateStore` is an `async_trait`; its methods written out as the macro would.
-impl StateStore for SeenCheckFails {
-    fn backend(&self) -> &'static str {
-        "failing"
-    }
-
-    fn persistent(&self) -> bool {
-        false
-    }
-
-    fn put<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-        value: &'life2 [u8],
-        ttl: Duration,
-    ) -> Boxed<'async_trait, ()>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.put(ns, key, value, ttl)
-    }
-
-    fn get<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, Option<Vec<u8>>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.get(ns, key)
-    }
-
-    fn take<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, Option<Vec<u8>>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.take(ns, key)
-    }
-
-    fn insert_new<'life0, 'life1, 'life2, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-        value: &'life2 [u8],
-        ttl: Duration,
-    ) -> Boxed<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        'life2: 'async_trait,
-        Self: 'async_trait,
-    {
-        if ns == ns::TELEGRAM_SEEN {
-            self.failed.fetch_add(1, Ordering::SeqCst);
-            return Box::pin(std::future::ready(Err(StoreError::Backend {
-                backend: "redis",
-                reason: "connection refused".to_string(),
-            })));
-        }
-        self.inner.insert_new(ns, key, value, ttl)
-    }
-
-    fn remove<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, bool>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.remove(ns, key)
-    }
-
-    fn list<'life0, 'async_trait>(
-        &'life0 self,
-        ns: Namespace,
-    ) -> Boxed<'async_trait, Vec<(String, Vec<u8>)>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.list(ns)
-    }
-}
-
 /// The documented policy when the seen-check fails: the update is handled anyway (a lost
 /// command is worse than a duplicate), and the failure is logged. So an update delivered twice
 /// while the store is down is answered twice.
 #[tokio::test]
 async fn when_the_seen_check_fails_the_update_is_handled_anyway_with_a_log_line() {
     let (logs, _guard) = Logs::capture();
-    let store = Arc::new(SeenCheckFails {
-        inner: MemoryStore::new(Arc::new(jiff::Timestamp::now)),
-        failed: AtomicUsize::new(0),
-    });
+    // Telegram updates' seen-check fails throughout.
+    let store = ProbeStore::seen_check(telegram_bot::handlers::SEEN, true);
     let mut world = World::start(Setup {
         webhook: true,
         store: Some(store.clone()),
@@ -219,7 +106,7 @@ async fn when_the_seen_check_fails_the_update_is_handled_anyway_with_a_log_line(
     let update = help_update(&world, 9);
     assert_eq!(world.post_update(&update).await, 200);
     world.sent(ALICE.id, HELP).await;
-    assert_eq!(store.failed.load(Ordering::SeqCst), 1, "one seen-check");
+    assert_eq!(store.failed(), 1, "one seen-check");
     let line = logs
         .wait_for(&["cannot record an update id; handling it anyway", "update=9"])
         .await;
@@ -238,7 +125,7 @@ async fn when_the_seen_check_fails_the_update_is_handled_anyway_with_a_log_line(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     world.stop().await;
-    assert_eq!(store.failed.load(Ordering::SeqCst), 2);
+    assert_eq!(store.failed(), 2);
     assert!(
         logs.lines().iter().all(|l| !l.contains(IGNORED)),
         "{:#?}",

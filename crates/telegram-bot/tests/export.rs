@@ -3,6 +3,8 @@
 //! Bot API's own (from its machine-readable spec), and its rows are the simulator's numbers.
 #![allow(clippy::unwrap_used)] // tests may panic
 
+#[path = "../../chatops/tests/support/export_rows.rs"]
+mod export_rows;
 mod support;
 
 use serde_json::Value;
@@ -29,6 +31,32 @@ fn spec_fields(method: &str) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// The file part that `body[field]` names (`attach://<part>`, as the Bot API documents for
+/// multipart uploads).
+fn attached_part<'a>(body: &'a Value, field: &str) -> &'a str {
+    body[field]
+        .as_str()
+        .and_then(|d| d.strip_prefix("attach://"))
+        .unwrap_or_else(|| panic!("an uploaded file: {}", body[field]))
+}
+
+/// The file part of the upload `body` sent by `method` in `field`, once every field of `body`
+/// is found to be `method`'s (or that part) and every field it requires is there.
+fn upload<'a>(body: &'a Value, method: &str, field: &str) -> &'a str {
+    let fields = spec_fields(method);
+    let attached = attached_part(body, field);
+    for key in body.as_object().unwrap().keys() {
+        assert!(
+            key == attached || fields.iter().any(|(name, _)| name == key),
+            "`{key}` is not a {method} field"
+        );
+    }
+    for (name, required) in &fields {
+        assert!(!required || body.get(name).is_some(), "`{name}` is missing");
+    }
+    attached
+}
+
 #[tokio::test]
 async fn export_arrives_as_a_send_document_with_the_simulators_rows() {
     let mut world = World::polling().await;
@@ -40,20 +68,7 @@ async fn export_arrives_as_a_send_document_with_the_simulators_rows() {
     // Every field is sendDocument's (or a file part the `document` field names with
     // `attach://`, as the Bot API documents for multipart uploads), and the required ones are
     // there.
-    let fields = spec_fields("sendDocument");
-    let attached = body["document"]
-        .as_str()
-        .and_then(|d| d.strip_prefix("attach://"))
-        .unwrap_or_else(|| panic!("an uploaded file: {}", body["document"]));
-    for key in body.as_object().unwrap().keys() {
-        assert!(
-            key == attached || fields.iter().any(|(name, _)| name == key),
-            "`{key}` is not a sendDocument field"
-        );
-    }
-    for (name, required) in &fields {
-        assert!(!required || body.get(name).is_some(), "`{name}` is missing");
-    }
+    let attached = upload(body, "sendDocument", "document");
     assert_eq!(body["chat_id"], ALICE.id);
     let document = &body[attached];
     let name = document["filename"].as_str().unwrap();
@@ -62,20 +77,7 @@ async fn export_arrives_as_a_send_document_with_the_simulators_rows() {
         "{name}"
     );
     let content = document["content"].as_str().unwrap();
-    let mut reader = csv::Reader::from_reader(content.as_bytes());
-    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    let expected: Vec<_> = world
-        .sim
-        .snapshot(agent_sim::DEMO_TASK_ID)
-        .into_iter()
-        .filter(|r| *r.status == 8)
-        .collect();
-    assert!(!expected.is_empty());
-    assert_eq!(rows.len(), expected.len(), "same count");
-    for (row, record) in rows.iter().zip(&expected) {
-        assert_eq!(row[0], record.id.to_string(), "same ids, in order");
-        assert_eq!(row[1], agent_core::mask_number(&record.number), "masked");
-    }
+    export_rows::assert_masked_rows(content.as_bytes(), &export_rows::records(&world.sim, 8));
     // The text reply says what it is.
     world.sent(ALICE.id, "Exported").await;
     assert!(world.audit_events().contains(&"exported".to_string()));
@@ -100,20 +102,7 @@ async fn stats_arrives_with_its_chart_as_a_send_photo() {
     world.tg.say(ALICE, ALICE.id, "/stats task:demo");
     let call = world.tg.wait_for("sendPhoto", |_| true).await;
     let body = &call.body;
-    let fields = spec_fields("sendPhoto");
-    let attached = body["photo"]
-        .as_str()
-        .and_then(|d| d.strip_prefix("attach://"))
-        .unwrap_or_else(|| panic!("an uploaded picture: {}", body["photo"]));
-    for key in body.as_object().unwrap().keys() {
-        assert!(
-            key == attached || fields.iter().any(|(name, _)| name == key),
-            "`{key}` is not a sendPhoto field"
-        );
-    }
-    for (name, required) in &fields {
-        assert!(!required || body.get(name).is_some(), "`{name}` is missing");
-    }
+    let attached = upload(body, "sendPhoto", "photo");
     assert_eq!(body["chat_id"], ALICE.id);
     let photo = &body[attached];
     assert!(
@@ -126,16 +115,6 @@ async fn stats_arrives_with_its_chart_as_a_send_photo() {
     // The text chart came first, in the same chat.
     world.sent(ALICE.id, "demo").await;
     world.stop().await;
-}
-
-/// The records of the demo task with `status`, as the simulator holds them.
-fn records(world: &World, status: i64) -> Vec<agent_core::NumberRecord> {
-    world
-        .sim
-        .snapshot(agent_sim::DEMO_TASK_ID)
-        .into_iter()
-        .filter(|r| *r.status == status)
-        .collect()
 }
 
 /// An export with whole phones (`export_full_phones`) is private: typed in a group, the file
@@ -153,12 +132,9 @@ async fn an_export_with_whole_phones_goes_to_the_senders_private_chat_never_the_
     let call = world.tg.wait_for("sendDocument", |_| true).await;
     assert_eq!(call.body["chat_id"], ALICE.id, "the file went to the group");
     // The private kind: whole phones.
-    let attached = call.body["document"]
-        .as_str()
-        .and_then(|d| d.strip_prefix("attach://"))
-        .unwrap();
+    let attached = attached_part(&call.body, "document");
     let content = call.body[attached]["content"].as_str().unwrap();
-    let busy = records(&world, 8);
+    let busy = export_rows::records(&world.sim, 8);
     assert!(!busy.is_empty());
     assert!(
         busy.iter().all(|r| content.contains(r.number.as_str())),
@@ -221,9 +197,15 @@ async fn the_upload_limit_setting_reaches_the_engine() {
         "upload_limit_bytes = 1234",
     );
     assert_eq!(set.telegram.upload_limit, 1234);
-    assert_eq!(set.engine.upload_limit, Some(1234));
+    assert_eq!(
+        telegram_bot::profile(&set.telegram).upload_limit,
+        Some(1234)
+    );
     let default = settings(&sim, &tg, &[], &overrides);
-    assert_eq!(default.engine.upload_limit, Some(50_000_000));
+    assert_eq!(
+        telegram_bot::profile(&default.telegram).upload_limit,
+        Some(50_000_000)
+    );
 }
 
 /// An export over the upload limit is sent gzipped, said so in the reply. (The busy numbers
@@ -239,10 +221,7 @@ async fn an_export_over_the_upload_limit_is_sent_as_a_csv_gz() {
         .tg
         .say(ALICE, ALICE.id, "/export task:demo status:busy format:csv");
     let call = world.tg.wait_for("sendDocument", |_| true).await;
-    let attached = call.body["document"]
-        .as_str()
-        .and_then(|d| d.strip_prefix("attach://"))
-        .unwrap();
+    let attached = attached_part(&call.body, "document");
     let document = &call.body[attached];
     let name = document["filename"].as_str().unwrap();
     assert!(

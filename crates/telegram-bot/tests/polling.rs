@@ -235,12 +235,7 @@ async fn group_commands_for_other_bots_are_ignored_and_ours_work() {
     world.sent(VICTOR.id, "无权限").await;
     // Stopping finishes everything in flight: nothing else was answered.
     world.stop().await;
-    let group_messages: Vec<_> = world
-        .tg
-        .calls_of("sendMessage")
-        .into_iter()
-        .filter(|c| c.body["chat_id"] == OPS_GROUP)
-        .collect();
+    let group_messages = world.messages_to(OPS_GROUP);
     assert_eq!(group_messages.len(), 1, "{group_messages:#?}");
 }
 
@@ -262,10 +257,7 @@ async fn the_command_menu_is_published_in_english_and_chinese() {
         .find(|c| c.body.get("language_code").is_none())
         .unwrap();
     // Every command of the catalogue, in its order.
-    let catalogue: Vec<&str> = agent_chatops::catalogue::COMMANDS
-        .iter()
-        .map(|c| c.slash)
-        .collect();
+    let catalogue: Vec<&str> = agent_chatops::COMMANDS.iter().map(|c| c.slash).collect();
     assert_eq!(commands(english), catalogue);
     assert!(
         catalogue.starts_with(&["numbers", "stats", "reset"]) && catalogue.ends_with(&["help"])
@@ -489,12 +481,7 @@ async fn a_private_answer_in_a_group_goes_to_the_senders_private_chat() {
     assert!(!text.contains("角色"), "{text}");
     assert!(pointer.body["reply_parameters"]["message_id"].is_i64());
     world.stop().await;
-    let group_messages: Vec<_> = world
-        .tg
-        .calls_of("sendMessage")
-        .into_iter()
-        .filter(|c| c.body["chat_id"] == OPS_GROUP)
-        .collect();
+    let group_messages = world.messages_to(OPS_GROUP);
     assert_eq!(group_messages.len(), 1, "{group_messages:#?}");
 }
 

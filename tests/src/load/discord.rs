@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use agent_chatops::store::ns;
 use agent_chatops::{Engine, StateUrl};
 use agent_core::AgentClient;
 use discord_bot::settings::{self, Mode, hex};
@@ -37,9 +36,14 @@ async fn replica(
     let settings = settings::load(&toml, &lookup, Mode::Http, Some("127.0.0.1:0".into()))
         .map_err(|e| e.to_string())?;
     let client = AgentClient::new(&settings.api).map_err(|e| e.to_string())?;
-    let engine = Engine::open(client, settings.engine.clone(), &StateUrl::Memory)
-        .await
-        .map_err(|e| e.to_string())?;
+    let engine = Engine::open_for(
+        client,
+        settings.engine.clone(),
+        &StateUrl::Memory,
+        discord_bot::profile(&settings.discord),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let discord = &settings.discord;
     let bot = Bot::new(engine.clone(), discord.defer_after);
     let http = Arc::new(discord_bot::rest_client(discord));
@@ -249,7 +253,12 @@ pub async fn run(config: &LoadConfig, platform: &Platform) -> Result<Outcome, St
             let store = store.clone();
             async move {
                 store
-                    .insert_new(ns::DISCORD_SEEN, id, b"", Duration::from_secs(60))
+                    .insert_new(
+                        discord_bot::endpoint::SEEN,
+                        id,
+                        b"",
+                        Duration::from_secs(60),
+                    )
                     .await
                     .unwrap_or(true)
             }

@@ -145,9 +145,14 @@ async fn replica(
     };
     let settings = settings::load(&toml, &lookup, &overrides).map_err(|e| e.to_string())?;
     let client = AgentClient::new(&settings.api).map_err(|e| e.to_string())?;
-    let engine = Engine::open(client, settings.engine.clone(), &StateUrl::Memory)
-        .await
-        .map_err(|e| e.to_string())?;
+    let engine = Engine::open_for(
+        client,
+        settings.engine.clone(),
+        &StateUrl::Memory,
+        telegram_bot::profile(&settings.telegram),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     // Telegram's own send limits (20 messages a minute in a group) would make this a test of
     // teloxide's throttle: they are lifted, so what is measured is the bot.
     let limits = Limits {

@@ -180,12 +180,13 @@ pub fn seed_json_examples(seed_text: &str) -> Vec<String> {
     blocks
 }
 
-/// Removes a `//` comment that is outside a JSON string.
-fn strip_comment(line: &str) -> String {
+/// The characters of `line` outside JSON strings (quotes included in the string), each with
+/// its index among the line's characters.
+fn outside_strings(line: &str) -> Vec<(usize, char)> {
     let mut in_string = false;
     let mut escaped = false;
-    let chars: Vec<char> = line.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
+    let mut outside = Vec::new();
+    for (i, c) in line.chars().enumerate() {
         if in_string {
             match c {
                 _ if escaped => escaped = false,
@@ -195,33 +196,32 @@ fn strip_comment(line: &str) -> String {
             }
         } else if c == '"' {
             in_string = true;
-        } else if c == '/' && chars.get(i + 1) == Some(&'/') {
-            return chars[..i].iter().collect();
+        } else {
+            outside.push((i, c));
         }
     }
-    line.to_string()
+    outside
+}
+
+/// Removes a `//` comment that is outside a JSON string.
+fn strip_comment(line: &str) -> String {
+    let outside = outside_strings(line);
+    match outside
+        .windows(2)
+        .find(|w| w[0].1 == '/' && w[1] == (w[0].0 + 1, '/'))
+    {
+        Some(w) => line.chars().take(w[0].0).collect(),
+        None => line.to_string(),
+    }
 }
 
 fn brace_balance(line: &str) -> i32 {
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut depth = 0;
-    for c in line.chars() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match c {
-                '"' => in_string = true,
-                '{' | '[' => depth += 1,
-                '}' | ']' => depth -= 1,
-                _ => {}
-            }
-        }
-    }
-    depth
+    outside_strings(line)
+        .iter()
+        .map(|(_, c)| match c {
+            '{' | '[' => 1,
+            '}' | ']' => -1,
+            _ => 0,
+        })
+        .sum()
 }

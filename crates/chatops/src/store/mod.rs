@@ -23,7 +23,6 @@ use secrecy::{ExposeSecret, SecretString};
 
 mod embedded;
 mod memory;
-mod records;
 mod redis;
 mod sealed;
 
@@ -31,8 +30,6 @@ pub use embedded::EmbeddedStore;
 pub use memory::MemoryStore;
 pub use redis::RedisStore;
 pub use sealed::SealedStore;
-
-pub(crate) use records::{StoredPage, StoredReset};
 
 /// A group of keys: what they hold and whether they can be listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,10 +63,6 @@ pub mod ns {
     pub const RESETS: Namespace = Namespace::listed("resets");
     /// Page states too large for a button.
     pub const PAGES: Namespace = Namespace::unlisted("pages");
-    /// Discord interaction ids already answered (a replay is refused).
-    pub const DISCORD_SEEN: Namespace = Namespace::unlisted("discord-seen");
-    /// Telegram updates already handled, by bot and update id (one delivered again is ignored).
-    pub const TELEGRAM_SEEN: Namespace = Namespace::unlisted("telegram-seen");
     /// Watch subscriptions, by task and chat (listed: the scheduler polls them all).
     pub const WATCHES: Namespace = Namespace::listed("watches");
     /// Leases: who posts a due watch (`<task>/<chat>/<slot>`), taken with

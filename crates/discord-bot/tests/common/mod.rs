@@ -336,6 +336,15 @@ pub fn command(who: &Who, name: &str, options: &[(&str, Value)]) -> Value {
     value
 }
 
+/// The slash command `name` on the demo task's busy numbers.
+pub fn on_busy(who: &Who, name: &str) -> Value {
+    command(
+        who,
+        name,
+        &[("task", json!("demo")), ("status", json!("busy"))],
+    )
+}
+
 /// An autocomplete request with `focused` being typed.
 pub fn autocomplete(who: &Who, command: &str, focused: &str, typed: &str) -> Value {
     let mut value = envelope(4, next_id(), who);

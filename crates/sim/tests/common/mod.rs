@@ -9,6 +9,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Runs `work` to its end on a runtime of its own (a proptest case, a caller without one).
+pub fn block_on<T>(work: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(work)
+}
+
 /// The OpenAPI spec as JSON.
 pub fn spec() -> Value {
     let text = std::fs::read_to_string(root().join("openapi/agent-api.yaml")).unwrap();

@@ -686,10 +686,15 @@ fn engine(settings: &Settings, offset: &Arc<AtomicI64>, store: Option<SharedStor
     // Short polls of the watch scheduler in tests.
     config.watch_poll = TEST_WATCH_POLL;
     let client = AgentClient::new(&settings.api).unwrap();
-    match store {
-        Some(store) => Engine::with_store(client, config, clock, store),
-        None => Engine::with_clock(client, config, clock),
-    }
+    // The engine as the binary opens it: with the transport's profile.
+    let store = store.unwrap_or_else(|| Arc::new(Engine::memory_store(&config, clock.clone())));
+    Engine::with_store_for(
+        client,
+        config,
+        clock,
+        store,
+        telegram_bot::profile(&settings.telegram),
+    )
     .sweep_every(TEST_SWEEP)
 }
 
@@ -881,15 +886,20 @@ impl World {
             .await
     }
 
-    /// The messages sent so far to `chat` whose text contains `needle`.
-    pub fn sent_so_far(&self, chat: i64, needle: &str) -> Vec<Call> {
+    /// The messages sent so far to `chat`.
+    pub fn messages_to(&self, chat: i64) -> Vec<Call> {
         self.tg
             .calls_of("sendMessage")
             .into_iter()
-            .filter(|c| {
-                c.body["chat_id"] == chat
-                    && c.body["text"].as_str().is_some_and(|t| t.contains(needle))
-            })
+            .filter(|c| c.body["chat_id"] == chat)
+            .collect()
+    }
+
+    /// The messages sent so far to `chat` whose text contains `needle`.
+    pub fn sent_so_far(&self, chat: i64, needle: &str) -> Vec<Call> {
+        self.messages_to(chat)
+            .into_iter()
+            .filter(|c| c.body["text"].as_str().is_some_and(|t| t.contains(needle)))
             .collect()
     }
 

@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use jiff::civil::DateTime;
 use serde::{Deserialize, Serialize};
 
+use super::PendingReset;
 use crate::access::Caller;
-use crate::state::PendingReset;
 use crate::token::PageState;
 
 /// A [`PendingReset`] as stored.

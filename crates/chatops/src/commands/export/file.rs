@@ -1,38 +1,23 @@
-//! `/export`: every number of a filter as a file — CSV (the `csv` crate, UTF-8 with a byte-order
-//! mark, formula-like cells neutralised) or Excel (`xlsx`: the workspace's `xlsx-stream` crate,
-//! which deflates the worksheet into the zip as the rows come) — written row by row as `agent-core`'s
-//! ordered stream delivers the pages, into a temporary file: memory stays flat whatever the
-//! task's size. Progress is reported about every
-//! `progress_every` with a Cancel button; a cancelled or failed export deletes its file. Every
-//! export is audited (who, where, the filter, the rows, masked or whole phones) before the file
-//! is delivered. A CSV over the transport's upload limit is sent gzipped, or split in parts.
+//! An export's file: its format and columns, a record as a row (phones masked, formula-like
+//! cells neutralised), the sheet written row by row into a temporary file, and the packing of a
+//! finished file to the transport's upload limit (gzip, or parts).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use agent_core::{CallStatus, NumberRecord};
-use futures::StreamExt;
 use jiff::civil::DateTime;
 use tempfile::TempPath;
-use tokio_util::sync::CancellationToken;
 
-use crate::access::Caller;
-use crate::audit::{AuditEvent, AuditRecord};
-use crate::command::{Invocation, OptionKey};
-use crate::engine::{Engine, Progress, ProgressUpdate, random_id};
+use super::texts::ExportMsg;
 use crate::i18n::Lang;
 use crate::messages::Msg;
 use crate::outbound::Outbound;
-use crate::reply::{
-    Action, ActionStyle, Attachment, AttachmentData, AttachmentKind, Reply, ReplyKind,
-};
-use crate::text::{bad_input, describe_filter, upstream_error};
-use crate::token::{ActionToken, PageState};
+use crate::reply::{Attachment, AttachmentData, AttachmentKind};
+use crate::token::PageState;
 
 /// An export's file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,30 +127,31 @@ pub const COLUMNS: [Column; 19] = [
 ];
 
 impl Column {
-    /// The header in `lang`, from the messages table.
+    /// The header in `lang`: the shared words for the columns a page of `/numbers` has too,
+    /// `/export`'s own texts for the others.
     pub fn header(self, lang: Lang) -> String {
-        match self {
-            Self::Id => Msg::ColumnId,
-            Self::Phone => Msg::ColumnPhone,
-            Self::StatusCode => Msg::ColumnStatusCode,
-            Self::StatusLabel => Msg::ColumnStatus,
-            Self::City => Msg::ColumnCity,
-            Self::Province => Msg::ColumnProvince,
-            Self::Carrier => Msg::ColumnCarrier,
-            Self::AreaCode => Msg::ColumnAreaCode,
-            Self::PostCode => Msg::ColumnPostCode,
-            Self::CreatedAt => Msg::ColumnCreatedAt,
-            Self::CallTime => Msg::ColumnCallTime,
-            Self::AnswerTime => Msg::ColumnAnswerTime,
-            Self::HangupTime => Msg::ColumnHangupTime,
-            Self::BilledSecs => Msg::ColumnBilledSecs,
-            Self::DurationSecs => Msg::ColumnDurationSecs,
-            Self::HangupCause => Msg::ColumnHangupCause,
-            Self::CallId => Msg::ColumnCallId,
-            Self::CustomerId => Msg::ColumnCustomerId,
-            Self::Extra => Msg::ColumnExtra,
-        }
-        .text(lang)
+        let own = match self {
+            Self::Phone => return Msg::ColumnPhone.text(lang),
+            Self::StatusLabel => return Msg::ColumnStatus.text(lang),
+            Self::City => return Msg::ColumnCity.text(lang),
+            Self::Id => ExportMsg::ColumnId,
+            Self::StatusCode => ExportMsg::ColumnStatusCode,
+            Self::Province => ExportMsg::ColumnProvince,
+            Self::Carrier => ExportMsg::ColumnCarrier,
+            Self::AreaCode => ExportMsg::ColumnAreaCode,
+            Self::PostCode => ExportMsg::ColumnPostCode,
+            Self::CreatedAt => ExportMsg::ColumnCreatedAt,
+            Self::CallTime => ExportMsg::ColumnCallTime,
+            Self::AnswerTime => ExportMsg::ColumnAnswerTime,
+            Self::HangupTime => ExportMsg::ColumnHangupTime,
+            Self::BilledSecs => ExportMsg::ColumnBilledSecs,
+            Self::DurationSecs => ExportMsg::ColumnDurationSecs,
+            Self::HangupCause => ExportMsg::ColumnHangupCause,
+            Self::CallId => ExportMsg::ColumnCallId,
+            Self::CustomerId => ExportMsg::ColumnCustomerId,
+            Self::Extra => ExportMsg::ColumnExtra,
+        };
+        own.text(lang)
     }
 
     /// Its width in an Excel sheet, in characters.
@@ -314,7 +300,7 @@ pub enum ExportError {
 }
 
 /// An export being written.
-enum Sheet {
+pub(crate) enum Sheet {
     Csv {
         writer: Box<csv::Writer<BufWriter<File>>>,
         path: TempPath,
@@ -327,10 +313,14 @@ enum Sheet {
 }
 
 /// Numbers handed to the writer at a time (the stream's default page).
-const PAGE: usize = 200;
+pub(crate) const PAGE: usize = 200;
 
 impl Sheet {
-    fn create(format: ExportFormat, dir: &Path, headers: Vec<String>) -> Result<Self, ExportError> {
+    pub(crate) fn create(
+        format: ExportFormat,
+        dir: &Path,
+        headers: Vec<String>,
+    ) -> Result<Self, ExportError> {
         let temp = tempfile::Builder::new()
             .prefix("agent-ops-export-")
             .suffix(&format!(".{}", format.extension()))
@@ -358,7 +348,7 @@ impl Sheet {
         }
     }
 
-    fn write(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
+    pub(crate) fn write(&mut self, cells: &[Cell]) -> Result<(), ExportError> {
         match self {
             Self::Csv { writer, .. } => {
                 let fields = cells.iter().zip(COLUMNS).map(|(cell, column)| match cell {
@@ -393,7 +383,7 @@ impl Sheet {
 
     /// Finishes the file (on a blocking thread: it flushes, and an Excel file gets its last
     /// small parts) and hands it over.
-    async fn finish(self) -> Result<TempPath, ExportError> {
+    pub(crate) async fn finish(self) -> Result<TempPath, ExportError> {
         tokio::task::spawn_blocking(move || match self {
             Self::Csv { writer, path } => {
                 let mut out = writer.into_inner().map_err(|e| e.into_error())?;
@@ -411,80 +401,15 @@ impl Sheet {
     }
 }
 
-/// Exports running now, by id: who started each, and how to stop it.
-#[derive(Debug, Default)]
-pub(crate) struct RunningExports {
-    map: Mutex<HashMap<u64, (String, CancellationToken)>>,
-}
-
-impl RunningExports {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (String, CancellationToken)>> {
-        match self.map.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    fn start(self: &Arc<Self>, id: u64, owner: String) -> RunningGuard {
-        let token = CancellationToken::new();
-        self.lock().insert(id, (owner, token.clone()));
-        RunningGuard {
-            exports: Arc::clone(self),
-            id,
-            token,
-        }
-    }
-
-    /// Stops the export `id` if `identity` started it: `Some(true)`; `Some(false)` when someone
-    /// else did; `None` when it is not running.
-    fn stop(&self, id: u64, identity: &str) -> Option<bool> {
-        let map = self.lock();
-        let (owner, token) = map.get(&id)?;
-        if owner != identity {
-            return Some(false);
-        }
-        token.cancel();
-        Some(true)
-    }
-
-    /// Cancels every export (shutdown).
-    pub(crate) fn stop_all(&self) {
-        for (_, token) in self.lock().values() {
-            token.cancel();
-        }
-    }
-
-    /// How many run.
-    pub(crate) fn len(&self) -> usize {
-        self.lock().len()
-    }
-}
-
-/// Forgets a running export when it ends, however it ends.
-struct RunningGuard {
-    exports: Arc<RunningExports>,
-    id: u64,
-    token: CancellationToken,
-}
-
-impl Drop for RunningGuard {
-    fn drop(&mut self) {
-        self.exports.lock().remove(&self.id);
-    }
-}
-
-/// How an export's writing ended.
-enum Written {
-    Done { path: TempPath, rows: u64 },
-    Cancelled,
-    Upstream(agent_core::Error),
-    Failed(ExportError),
-}
-
 /// A file name that says what is in it: `<task>-<statuses>-<China time>.<ext>`, in characters
 /// every file system and chat service takes (and no run of seven digits, which the outbound
 /// rule would mask).
-fn file_name(label: &str, state: &PageState, now: jiff::Timestamp, format: ExportFormat) -> String {
+pub(crate) fn file_name(
+    label: &str,
+    state: &PageState,
+    now: jiff::Timestamp,
+    format: ExportFormat,
+) -> String {
     let safe = |text: &str| -> String {
         text.chars()
             .map(|c| {
@@ -532,7 +457,7 @@ pub fn size_words(bytes: u64) -> String {
 
 /// What was done to fit a file into the upload limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fitted {
+pub(crate) enum Fitted {
     AsIs,
     Gzipped,
     Split(u64),
@@ -541,7 +466,7 @@ enum Fitted {
 /// The files to send for an export at `path`, within `limit`: as it is, gzipped, or (a CSV)
 /// split at record boundaries into parts that each carry the header row. `Err(None)`: an Excel
 /// file over the limit.
-fn fit(
+pub(crate) fn fit(
     path: TempPath,
     name: &str,
     format: ExportFormat,
@@ -647,310 +572,6 @@ fn split_csv(path: &Path, limit: u64, dir: &Path) -> Result<Vec<TempPath>, Expor
         out.flush()?;
     }
     Ok(parts)
-}
-
-impl Engine {
-    pub(crate) async fn export_command(
-        &self,
-        caller: &Caller,
-        invocation: &Invocation,
-        lang: Lang,
-        upstream: &mut Duration,
-        progress: Option<&Progress>,
-    ) -> Reply {
-        let state = match self.authorized_state(caller, invocation, lang) {
-            Ok(state) => state,
-            Err(reply) => return *reply,
-        };
-        let format = match invocation.get(OptionKey::Format) {
-            None => ExportFormat::Csv,
-            Some(given) => match ExportFormat::parse(given) {
-                Some(format) => format,
-                None => {
-                    return bad_input("format", &Msg::UnknownFormat { given }.text(lang), lang);
-                }
-            },
-        };
-        let filter = match self.list_filter(&state) {
-            Ok(filter) => filter,
-            Err(reply) => return *reply,
-        };
-        let label = self.task_label(&state.task);
-        let described = describe_filter(
-            state.statuses,
-            filter.scope().range(),
-            state.sub.as_deref(),
-            lang,
-        );
-        let started = Instant::now();
-        let total = self.client().count(&filter).await;
-        *upstream += started.elapsed();
-        let total = match total {
-            Ok(0) => {
-                return Reply::new(ReplyKind::Done, Msg::NoNumbersMatch.text(lang))
-                    .line(Msg::FilterLine { filter: &described }.text(lang));
-            }
-            Ok(total) => total,
-            Err(err) => return upstream_error(&err, &label, lang),
-        };
-        let Ok(id) = random_id() else {
-            tracing::error!("no system randomness: cannot make an export id");
-            return failed(lang);
-        };
-        let running = self.inner.exports.start(id, caller.identity());
-        let stop = self
-            .inner
-            .signer
-            .sign(&ActionToken::StopExport(id))
-            .ok()
-            .map(|data| Action {
-                label: Msg::CancelExport.text(lang),
-                data,
-                style: ActionStyle::Danger,
-            });
-        let report = |done: u64| {
-            if let Some(sink) = progress {
-                let mut reply = Reply::new(ReplyKind::Info, Msg::ExportingTitle.text(lang)).line(
-                    Msg::ExportProgress {
-                        task: &label,
-                        done,
-                        total: total.max(done),
-                    }
-                    .text(lang),
-                );
-                reply.actions.extend(stop.clone());
-                sink(ProgressUpdate {
-                    done,
-                    total: total.max(done),
-                    reply,
-                });
-            }
-        };
-        let masked = !self.config().export_full_phones;
-        let mask = masked.then(|| Outbound::new(true, Some(caller)));
-        let dir = self
-            .config()
-            .export_dir
-            .clone()
-            .unwrap_or_else(std::env::temp_dir);
-        let started = Instant::now();
-        let written = self
-            .write_export(
-                &filter,
-                format,
-                &dir,
-                lang,
-                mask.as_ref(),
-                &running.token,
-                report,
-            )
-            .await;
-        *upstream += started.elapsed();
-        drop(running);
-        let (path, rows) = match written {
-            Written::Done { path, rows } => (path, rows),
-            Written::Cancelled => {
-                tracing::info!(caller = %caller.identity(), task = %label, "export cancelled");
-                return Reply::new(ReplyKind::Done, Msg::ExportCancelled.text(lang))
-                    .line(Msg::ExportNoFileKept.text(lang));
-            }
-            Written::Upstream(err) => {
-                let mut reply = upstream_error(&err, &label, lang);
-                reply.lines.push(Msg::ExportNoFileKept.text(lang));
-                return reply;
-            }
-            Written::Failed(err) => {
-                tracing::error!(%err, "export failed");
-                return failed(lang);
-            }
-        };
-        let name = file_name(&label, &state, self.now(), format);
-        let limit = self.config().upload_limit;
-        let fitted = {
-            let (name, dir) = (name.clone(), dir.clone());
-            tokio::task::spawn_blocking(move || fit(path, &name, format, limit, &dir)).await
-        };
-        let (attachments, fitted) = match fitted {
-            Ok(Ok(fitted)) => fitted,
-            Ok(Err(None)) => {
-                let limit = size_words(limit.unwrap_or_default());
-                return Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
-                    .line(Msg::ExportTooLarge { limit: &limit }.text(lang));
-            }
-            Ok(Err(Some(err))) => {
-                tracing::error!(%err, "export could not be packed");
-                return failed(lang);
-            }
-            Err(_) => return failed(lang),
-        };
-        // Audited before it is delivered; without the line, nothing is delivered.
-        let out = self.outbound(caller);
-        let audited = self.inner.audit.record(&AuditRecord {
-            at: self.now().to_string(),
-            event: AuditEvent::Exported,
-            request: format!("{id:016x}"),
-            actor: caller.identity(),
-            actor_name: out.text(&caller.name),
-            chat: caller.chat_id.clone(),
-            task: state.task.clone(),
-            filter: out.text(&describe_filter(
-                state.statuses,
-                filter.scope().range(),
-                state.sub.as_deref(),
-                Lang::En,
-            )),
-            matched: rows,
-            outcome: Some(format!(
-                "{}, {} phones, {} file(s)",
-                format.extension(),
-                if masked { "masked" } else { "whole" },
-                attachments.len()
-            )),
-        });
-        if audited.is_err() {
-            return Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
-                .line(Msg::AuditUnavailable.text(lang));
-        }
-        let mut reply = Reply::new(
-            ReplyKind::Done,
-            Msg::ExportDone { task: &label, rows }.text(lang),
-        )
-        .line(Msg::FilterLine { filter: &described }.text(lang))
-        .line(
-            if masked {
-                Msg::ExportMasked
-            } else {
-                Msg::ExportFullPhones
-            }
-            .text(lang),
-        );
-        let limit = size_words(limit.unwrap_or_default());
-        match fitted {
-            Fitted::AsIs => {}
-            Fitted::Gzipped => reply
-                .lines
-                .push(Msg::ExportGzipped { limit: &limit }.text(lang)),
-            Fitted::Split(parts) => reply.lines.push(
-                Msg::ExportSplit {
-                    parts,
-                    limit: &limit,
-                }
-                .text(lang),
-            ),
-        }
-        reply.attachments = attachments;
-        // Whole phones go to the exporter alone, never to everyone in a group.
-        reply.private = !masked;
-        reply
-    }
-
-    /// Streams the filter's numbers into a file, row by row; stops when `stop` is cancelled.
-    /// The rows are written on a blocking thread fed a page at a time, so that turning numbers
-    /// into CSV or Excel XML overlaps the wait for the next pages instead of adding to it.
-    #[allow(clippy::too_many_arguments)]
-    async fn write_export(
-        &self,
-        filter: &agent_core::ListFilter,
-        format: ExportFormat,
-        dir: &Path,
-        lang: Lang,
-        mask: Option<&Outbound>,
-        stop: &CancellationToken,
-        report: impl Fn(u64),
-    ) -> Written {
-        let headers = COLUMNS.iter().map(|c| c.header(lang)).collect();
-        let sheet = match Sheet::create(format, dir, headers) {
-            Ok(sheet) => sheet,
-            Err(err) => return Written::Failed(err),
-        };
-        // A few pages in flight between the stream and the writer: memory stays bounded.
-        let (pages, mut to_write) = tokio::sync::mpsc::channel::<Vec<NumberRecord>>(4);
-        let mask = mask.cloned();
-        let writer = tokio::task::spawn_blocking(move || {
-            let mut sheet = sheet;
-            while let Some(page) = to_write.blocking_recv() {
-                for record in &page {
-                    sheet.write(&row(record, lang, mask.as_ref()))?;
-                }
-            }
-            Ok::<_, ExportError>(sheet)
-        });
-        let every = self.config().progress_every;
-        let mut last_report = Instant::now();
-        let mut rows = 0u64;
-        let mut page = Vec::with_capacity(PAGE);
-        report(0);
-        let mut numbers = self.client().stream(filter);
-        let ended = loop {
-            let next = tokio::select! {
-                biased;
-                () = stop.cancelled() => break Some(Written::Cancelled),
-                next = numbers.next() => next,
-            };
-            match next {
-                None => break None,
-                Some(Err(err)) => break Some(Written::Upstream(err)),
-                Some(Ok(record)) => {
-                    page.push(record);
-                    rows += 1;
-                    if page.len() >= PAGE {
-                        let full = std::mem::replace(&mut page, Vec::with_capacity(PAGE));
-                        if pages.send(full).await.is_err() {
-                            // The writer stopped: its error is the answer.
-                            break None;
-                        }
-                    }
-                    if last_report.elapsed() >= every {
-                        last_report = Instant::now();
-                        report(rows);
-                    }
-                }
-            }
-        };
-        if ended.is_none() && !page.is_empty() {
-            // Fails only when the writer stopped, whose error is then the answer.
-            let _ = pages.send(page).await;
-        }
-        drop(pages);
-        let sheet = match writer.await {
-            Ok(Ok(sheet)) => sheet,
-            Ok(Err(err)) => return ended.unwrap_or(Written::Failed(err)),
-            Err(_) => return ended.unwrap_or(Written::Failed(ExportError::Join)),
-        };
-        if let Some(ended) = ended {
-            // Cancelled or failed upstream: the partial file goes with the sheet, now.
-            drop(sheet);
-            return ended;
-        }
-        if stop.is_cancelled() {
-            return Written::Cancelled;
-        }
-        match sheet.finish().await {
-            Ok(path) => Written::Done { path, rows },
-            Err(err) => Written::Failed(err),
-        }
-    }
-
-    /// A press of an export's Cancel button: only who started it may stop it.
-    pub(crate) fn stop_export(&self, caller: &Caller, id: u64, lang: Lang) -> Reply {
-        match self.inner.exports.stop(id, &caller.identity()) {
-            None => Reply::new(ReplyKind::Info, Msg::ExportNotRunning.text(lang)),
-            Some(false) => Reply::new(ReplyKind::Refused, Msg::NotAllowed.text(lang))
-                .line(Msg::OnlyExporterCancels.text(lang)),
-            Some(true) => Reply::new(ReplyKind::Info, Msg::ExportCancelling.text(lang)),
-        }
-    }
-
-    /// How many exports are running.
-    pub fn running_exports(&self) -> usize {
-        self.inner.exports.len()
-    }
-}
-
-fn failed(lang: Lang) -> Reply {
-    Reply::new(ReplyKind::Error, Msg::ExportFailed.text(lang))
-        .line(Msg::ExportWriteFailed.text(lang))
-        .line(Msg::ExportNoFileKept.text(lang))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The engine's state, as small types that own their locks and their bounds: pending reset
-//! confirmations, page states too large for a button, and cached counts per filter.
+//! confirmations, page states too large for a button, cached counts per filter and running jobs;
+//! [`records`] is how the first two are kept in the state store.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,8 +10,13 @@ use std::time::Duration;
 use agent_core::{ListFilter, ResetFilter, StatusSummary};
 use jiff::Timestamp;
 
+use tokio_util::sync::CancellationToken;
+
+mod records;
+
+use self::records::{StoredPage, StoredReset};
 use crate::access::Caller;
-use crate::store::{SharedStore, StoreError, StoredPage, StoredReset, ns};
+use crate::store::{SharedStore, StoreError, ns};
 use crate::token::PageState;
 
 /// Locks a mutex, recovering from a panic elsewhere (the data stay usable).
@@ -338,6 +344,68 @@ impl SummaryCache {
 
     pub(crate) fn len(&self) -> usize {
         lock(&self.map).len()
+    }
+}
+
+/// Jobs running now (exports), by id: who started each, and how to stop it.
+#[derive(Debug, Default)]
+pub(crate) struct RunningJobs {
+    map: Mutex<HashMap<u64, (String, CancellationToken)>>,
+}
+
+impl RunningJobs {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (String, CancellationToken)>> {
+        match self.map.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn start(self: &Arc<Self>, id: u64, owner: String) -> RunningJob {
+        let token = CancellationToken::new();
+        self.lock().insert(id, (owner, token.clone()));
+        RunningJob {
+            jobs: Arc::clone(self),
+            id,
+            token,
+        }
+    }
+
+    /// Stops the export `id` if `identity` started it: `Some(true)`; `Some(false)` when someone
+    /// else did; `None` when it is not running.
+    pub(crate) fn stop(&self, id: u64, identity: &str) -> Option<bool> {
+        let map = self.lock();
+        let (owner, token) = map.get(&id)?;
+        if owner != identity {
+            return Some(false);
+        }
+        token.cancel();
+        Some(true)
+    }
+
+    /// Cancels every export (shutdown).
+    pub(crate) fn stop_all(&self) {
+        for (_, token) in self.lock().values() {
+            token.cancel();
+        }
+    }
+
+    /// How many run.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// Forgets a running job when it ends, however it ends; its token stops it.
+pub(crate) struct RunningJob {
+    jobs: Arc<RunningJobs>,
+    id: u64,
+    pub(crate) token: CancellationToken,
+}
+
+impl Drop for RunningJob {
+    fn drop(&mut self) {
+        self.jobs.lock().remove(&self.id);
     }
 }
 
