@@ -169,4 +169,18 @@ impl Ctx<'_> {
             page: page.get(),
         })
     }
+
+    /// The page state a button kept in the store under `id` (too large for the button), or
+    /// the reply when it expired (`again`: how to get a fresh one) or the store failed.
+    pub(crate) async fn kept_state(&self, id: u64, again: String) -> Result<PageState, Refusal> {
+        match self.pages.get(id).await {
+            Ok(Some(state)) => Ok(state),
+            Ok(None) => Err(
+                Reply::new(ReplyKind::Error, Msg::PageExpired.text(self.lang))
+                    .line(again)
+                    .into(),
+            ),
+            Err(err) => Err(self.store_refused(&err, self.caller, id, self.lang).into()),
+        }
+    }
 }

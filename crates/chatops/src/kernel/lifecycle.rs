@@ -11,6 +11,7 @@ use crate::access::Transport;
 use crate::audit::AuditEvent;
 use crate::commands::reset::audit as audit_reset;
 use crate::commands::watch::{WatchPost, WatchRunner, WatchScheduler};
+use crate::state::PendingReset;
 
 /// How often the engine's sweeper forgets expired reset confirmations, auditing each as
 /// expired, unless [`Engine::sweep_every`] says otherwise.
@@ -110,17 +111,7 @@ impl Engine {
         } else {
             self.pending.take_all().await.unwrap_or_default()
         };
-        for (id, pending) in &pending {
-            audit_reset(
-                self,
-                AuditEvent::Expired,
-                *id,
-                &pending.requester,
-                pending,
-                None,
-            )
-            .ok();
-        }
+        self.audit_expired(&pending);
         Shutdown {
             drained,
             expired: pending.len(),
@@ -145,8 +136,14 @@ impl Engine {
                 Vec::new()
             }
         };
-        for (id, pending) in &expired {
-            // An expiry that cannot be audited is logged by the audit log itself.
+        self.audit_expired(&expired);
+        expired.len()
+    }
+
+    /// Audits each of these confirmations as expired, in its requester's name. An expiry that
+    /// cannot be audited is logged by the audit log itself.
+    fn audit_expired(&self, expired: &[(u64, PendingReset)]) {
+        for (id, pending) in expired {
             audit_reset(
                 self,
                 AuditEvent::Expired,
@@ -157,7 +154,6 @@ impl Engine {
             )
             .ok();
         }
-        expired.len()
     }
 
     /// Forgets expired state (page states, ids seen) where the store does not by itself; runs

@@ -66,11 +66,9 @@ fn press<'a>(cx: &'a Ctx<'a>, token: &'a ActionToken) -> Option<BoxFuture<'a, Re
 }
 
 async fn stored_page_press(cx: &Ctx<'_>, id: u64) -> Reply {
-    match cx.pages.get(id).await {
-        Ok(Some(state)) => page_press(cx, state).await,
-        Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(cx.lang))
-            .line(NumbersMsg::RunNumbersAgain.text(cx.lang)),
-        Err(err) => cx.store_refused(&err, cx.caller, id, cx.lang),
+    match cx.kept_state(id, NumbersMsg::RunNumbersAgain.text(cx.lang)).await {
+        Ok(state) => page_press(cx, state).await,
+        Err(refusal) => refusal.into(),
     }
 }
 

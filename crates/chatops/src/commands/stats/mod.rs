@@ -72,11 +72,9 @@ fn press<'a>(cx: &'a Ctx<'a>, token: &'a ActionToken) -> Option<BoxFuture<'a, Re
 }
 
 async fn stored_refresh(cx: &Ctx<'_>, id: u64) -> Reply {
-    match cx.pages.get(id).await {
-        Ok(Some(state)) => refresh(cx, state).await,
-        Ok(None) => Reply::new(ReplyKind::Error, Msg::PageExpired.text(cx.lang))
-            .line(StatsMsg::RunStatsAgain.text(cx.lang)),
-        Err(err) => cx.store_refused(&err, cx.caller, id, cx.lang),
+    match cx.kept_state(id, StatsMsg::RunStatsAgain.text(cx.lang)).await {
+        Ok(state) => refresh(cx, state).await,
+        Err(refusal) => refusal.into(),
     }
 }
 
